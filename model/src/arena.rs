@@ -1,0 +1,273 @@
+//! Handle-based arenas whose frees poison (design.md section 1).
+//!
+//! Every kernel object lives in an [`Arena`] and is named by a [`Handle`]. `kfree` marks the slot
+//! dead for good (slots are never reused within an execution, so a stale handle can never alias a
+//! new object), and any later access through the handle is a use-after-free report naming the
+//! object, the step that freed it and the step that touched it.
+//!
+//! Two details make this visible to the checkers (design.md 1b):
+//! - each slot has a model-visible *shadow cell*: a lookup reads it and `kfree` writes it, so loom
+//!   reports a free that is not ordered with a use (pitfall 1);
+//! - liveness is checked again, out of band, when the access guard drops, because a free can land
+//!   between the check and the use (pitfall 2); under shuttle a lookup is also a scheduling point
+//!   (pitfall 3).
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::sync::{Arc, Mutex as StdMutex};
+
+use crate::cx::Cx;
+use crate::report::{Violation, ViolationKind};
+use crate::sync;
+
+/// A typed index into an [`Arena`]. `Copy`, comparable, and printable as `css_set #3`.
+pub struct Handle<T> {
+    idx: u32,
+    _p: PhantomData<fn() -> T>,
+}
+
+impl<T> Clone for Handle<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for Handle<T> {}
+impl<T> PartialEq for Handle<T> {
+    fn eq(&self, o: &Self) -> bool {
+        self.idx == o.idx
+    }
+}
+impl<T> Eq for Handle<T> {}
+impl<T> PartialOrd for Handle<T> {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl<T> Ord for Handle<T> {
+    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+        self.idx.cmp(&o.idx)
+    }
+}
+impl<T> std::hash::Hash for Handle<T> {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.idx.hash(h)
+    }
+}
+impl<T: Object> fmt::Debug for Handle<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} #{}", T::KIND, self.idx)
+    }
+}
+impl<T: Object> fmt::Display for Handle<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} #{}", T::KIND, self.idx)
+    }
+}
+
+impl<T> Handle<T> {
+    /// The slot index.
+    pub fn index(self) -> usize {
+        self.idx as usize
+    }
+    /// Encodes `Option<Handle>` as a word for atomic pointer fields: 0 is NULL.
+    pub fn to_raw(h: Option<Self>) -> usize {
+        h.map_or(0, |h| h.idx as usize + 1)
+    }
+    /// Decodes a word written by [`Handle::to_raw`].
+    pub fn from_raw(raw: usize) -> Option<Self> {
+        raw.checked_sub(1).map(|i| Handle {
+            idx: i as u32,
+            _p: PhantomData,
+        })
+    }
+    /// The "address" used by `css_set_hash`: stable, distinct per object.
+    pub fn addr(self) -> usize {
+        self.idx as usize + 1
+    }
+}
+
+/// A kind of kernel object.
+pub trait Object {
+    /// Its kernel name, e.g. `css_set`.
+    const KIND: &'static str;
+}
+
+struct Meta {
+    live: bool,
+    label: String,
+    freed_at: Option<String>,
+}
+
+/// One arena slot: the object, its shadow cell and its out-of-band metadata.
+pub struct Slot<T> {
+    obj: T,
+    shadow: sync::UnsafeCell<()>,
+    meta: StdMutex<Meta>,
+}
+
+// SAFETY: the shadow cell holds no data; it exists so loom can check that every lookup is ordered
+// with the `kfree` that writes it. The object itself carries its own synchronization.
+unsafe impl<T: Sync> Sync for Slot<T> {}
+unsafe impl<T: Send> Send for Slot<T> {}
+
+impl<T> Slot<T> {
+    fn meta(&self) -> std::sync::MutexGuard<'_, Meta> {
+        self.meta.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// An arena of kernel objects of one kind.
+pub struct Arena<T> {
+    slots: StdMutex<Vec<Arc<Slot<T>>>>,
+}
+
+impl<T> Default for Arena<T> {
+    fn default() -> Self {
+        Self {
+            slots: StdMutex::new(Vec::new()),
+        }
+    }
+}
+
+/// A checked reference to a live object; re-checks liveness when dropped.
+pub struct Ref<'a, T: Object> {
+    slot: Arc<Slot<T>>,
+    h: Handle<T>,
+    cx: &'a Cx,
+}
+
+impl<T: Object> std::ops::Deref for Ref<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.slot.obj
+    }
+}
+
+impl<T: Object> Drop for Ref<'_, T> {
+    fn drop(&mut self) {
+        // Real threads race with this check by nature, so it only runs under a model checker,
+        // where no other thread runs between the access and the drop.
+        if sync::MODEL_CHECKED && !std::thread::panicking() && !self.slot.meta().live {
+            uaf(&self.slot, self.h, self.cx, "during the access");
+        }
+    }
+}
+
+fn uaf<T: Object>(slot: &Slot<T>, h: Handle<T>, cx: &Cx, when: &str) -> ! {
+    let (label, freed) = {
+        let m = slot.meta();
+        (m.label.clone(), m.freed_at.clone().unwrap_or_default())
+    };
+    cx.sink.fail(Violation::new(
+        ViolationKind::UseAfterFree,
+        "use-after-free",
+        format!(
+            "{h} ({label}) freed by {freed}; touched {when} by {}",
+            cx.whereabouts()
+        ),
+    ))
+}
+
+impl<T: Object> Arena<T> {
+    fn slot(&self, h: Handle<T>) -> Arc<Slot<T>> {
+        let slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+        slots[h.index()].clone()
+    }
+
+    /// Allocates `obj` (the caller already decided the allocation succeeds, see
+    /// [`Cx::kmalloc_ok`]) and returns its handle.
+    pub fn alloc(&self, obj: T) -> Handle<T> {
+        let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+        let idx = slots.len() as u32;
+        slots.push(Arc::new(Slot {
+            obj,
+            shadow: sync::UnsafeCell::new(()),
+            meta: StdMutex::new(Meta {
+                live: true,
+                label: String::new(),
+                freed_at: None,
+            }),
+        }));
+        Handle {
+            idx,
+            _p: PhantomData,
+        }
+    }
+
+    /// Gives the object a descriptive label for reports (`css of net_cls on dummytop`).
+    pub fn set_label(&self, h: Handle<T>, label: impl Into<String>) {
+        self.slot(h).meta().label = label.into();
+    }
+
+    /// The descriptive label.
+    pub fn label(&self, h: Handle<T>) -> String {
+        let l = self.slot(h).meta().label.clone();
+        if l.is_empty() {
+            h.to_string()
+        } else {
+            format!("{h} ({l})")
+        }
+    }
+
+    /// Dereferences `h`: a use-after-free report if it was freed.
+    pub fn get<'a>(&self, h: Handle<T>, cx: &'a Cx) -> Ref<'a, T> {
+        let slot = self.slot(h);
+        if !slot.meta().live {
+            uaf(&slot, h, cx, "at the lookup");
+        }
+        slot.shadow.with(|_| ());
+        sync::pointer_use_point();
+        Ref { slot, h, cx }
+    }
+
+    /// `kfree`: poisons the slot. A double free is a BUG report.
+    pub fn kfree(&self, h: Handle<T>, cx: &Cx) {
+        let slot = self.slot(h);
+        if !slot.meta().live {
+            let freed = slot.meta().freed_at.clone().unwrap_or_default();
+            cx.sink.fail(Violation::new(
+                ViolationKind::Bug,
+                "double-free",
+                format!("{h} freed by {freed}; freed again by {}", cx.whereabouts()),
+            ));
+        }
+        slot.shadow.with_mut(|_| ());
+        let mut m = slot.meta();
+        m.live = false;
+        m.freed_at = Some(cx.whereabouts());
+    }
+
+    /// Out of band: is the object still allocated?
+    pub fn is_live(&self, h: Handle<T>) -> bool {
+        self.slot(h).meta().live
+    }
+
+    /// Out of band: every live handle, in allocation order.
+    pub fn live(&self) -> Vec<Handle<T>> {
+        let slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+        slots
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.meta().live)
+            .map(|(i, _)| Handle {
+                idx: i as u32,
+                _p: PhantomData,
+            })
+            .collect()
+    }
+
+    /// Out of band, at a quiescent point: the object whether live or not (invariant checks).
+    pub fn peek(&self, h: Handle<T>) -> Peek<T> {
+        Peek(self.slot(h))
+    }
+}
+
+/// Out-of-band access to an object for invariant checks (no liveness check, no shadow access).
+pub struct Peek<T>(Arc<Slot<T>>);
+
+impl<T> std::ops::Deref for Peek<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0.obj
+    }
+}

@@ -1,0 +1,147 @@
+//! Sizes, designs and choices of one model instance.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// How `css_set_hash` maps a css template to a bucket.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HashKind {
+    /// The kernel's: the sum of the css addresses, folded, modulo the number of buckets.
+    Sum,
+    /// Every css_set in bucket 0: every lookup walks colliding entries.
+    Collide,
+}
+
+/// One fix a design variant applies on top of the v2.6.34 code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Fix {
+    /// net_cls init/exit ordered as after v2.6.34 (the load-first order is in v2.6.35; Herbert Xu's
+    /// "cls_cgroup: Store classid in struct sock"): `net_cls_subsys_id` is -1 until
+    /// `cgroup_load_subsys` has succeeded, the tc ops are registered only after it, and exit clears
+    /// the id and waits for a grace period before unloading. Fixes the finding
+    /// `netcls-classify-before-load`.
+    NetClsInitOrder,
+    /// `cgroup_load_subsys`'s `use_id` error path also undoes `list_add(&ss->sibling, ...)` (as the
+    /// 3.x code does by calling `cgroup_unload_subsys` on every error). Fixes finding K1.
+    LoadErrorUnlinks,
+}
+
+/// A design: the as-merged v2.6.34 code, or a named variant that applies fixes to it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Design {
+    /// The series as merged in v2.6.34 (the baseline).
+    V2634,
+    /// v2.6.34 with net_cls's later init/exit order (load first, then publish the id and register
+    /// the tc ops).
+    NetClsLoadFirst,
+    /// v2.6.34 with the load error path unlinking the subsystem.
+    LoadErrUnlink,
+    /// v2.6.34 with every fix above.
+    Fixed,
+}
+
+impl Design {
+    /// Every design, baseline first.
+    pub const ALL: [Design; 4] = [
+        Design::V2634,
+        Design::NetClsLoadFirst,
+        Design::LoadErrUnlink,
+        Design::Fixed,
+    ];
+
+    /// The fixes this design applies.
+    pub fn fixes(self) -> &'static [Fix] {
+        match self {
+            Design::V2634 => &[],
+            Design::NetClsLoadFirst => &[Fix::NetClsInitOrder],
+            Design::LoadErrUnlink => &[Fix::LoadErrorUnlinks],
+            Design::Fixed => &[Fix::NetClsInitOrder, Fix::LoadErrorUnlinks],
+        }
+    }
+
+    /// The design's command-line name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Design::V2634 => "v2.6.34",
+            Design::NetClsLoadFirst => "netcls-load-first",
+            Design::LoadErrUnlink => "load-error-unlinks",
+            Design::Fixed => "fixed",
+        }
+    }
+
+    /// One-line description.
+    pub fn about(self) -> &'static str {
+        match self {
+            Design::V2634 => "the series as merged for v2.6.34 (baseline)",
+            Design::NetClsLoadFirst => {
+                "net_cls publishes its subsys id and registers its tc ops only after cgroup_load_subsys (v2.6.35)"
+            }
+            Design::LoadErrUnlink => "cgroup_load_subsys's use_id error path unlinks the subsystem from rootnode",
+            Design::Fixed => "every fix the model knows",
+        }
+    }
+}
+
+impl fmt::Display for Design {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Design {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Design::ALL
+            .into_iter()
+            .find(|d| d.name() == s)
+            .ok_or_else(|| {
+                let names: Vec<_> = Design::ALL.iter().map(|d| d.name()).collect();
+                format!("unknown design `{s}` (known: {})", names.join(", "))
+            })
+    }
+}
+
+/// The configuration of one model instance. Everything is small on purpose (design.md 1).
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Built-in subsystems, from `["cpuset", "cpu"]` (1 or 2).
+    pub builtin: usize,
+    /// Modular slots `[BUILTIN, COUNT)` in `subsys[]` (at least 1).
+    pub modular_slots: usize,
+    /// Buckets of `css_set_table` (the kernel has 128).
+    pub buckets: usize,
+    /// The bucket function.
+    pub hash: HashKind,
+    /// Model threads that may run kernel code (RCU reader slots), main thread included.
+    pub max_threads: usize,
+    /// The design under check.
+    pub design: Design,
+    /// Enforce lockdep assertions. Always on under the std backend; may be turned off under loom to
+    /// let loom's own causality checker find unlocked accesses.
+    pub lockdep: bool,
+    /// `use_task_css_set_links` is already set at boot (as after the first `cgroup_iter_start`),
+    /// so fork, exit and attach maintain the css_set task lists.
+    pub task_links: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            builtin: 2,
+            modular_slots: 2,
+            buckets: 4,
+            hash: HashKind::Sum,
+            max_threads: 6,
+            design: Design::V2634,
+            lockdep: true,
+            task_links: true,
+        }
+    }
+}
+
+impl Config {
+    /// `CGROUP_SUBSYS_COUNT`.
+    pub fn count(&self) -> usize {
+        self.builtin + self.modular_slots
+    }
+}

@@ -1,0 +1,285 @@
+//! Kernel locks as separate objects, with lockdep-style ownership tracking, and the cells that
+//! hold lock-protected fields.
+//!
+//! A lock here is a model primitive (std, loom or shuttle) plus an out-of-band record of which
+//! thread holds it. [`LCell`] is a field protected by one lock: every access names the lock and
+//! asserts it is held (for writing, where the kernel requires it), as `lockdep_assert_held` would.
+//! Under loom the cell is also a `loom::cell::UnsafeCell`, so an unordered access is reported as a
+//! data race even with the assertions off.
+
+use std::sync::Mutex as StdMutex;
+
+use crate::cx::Cx;
+use crate::report::{Violation, ViolationKind};
+use crate::sync;
+
+/// Something lockdep can ask "is it held by this thread?".
+pub trait Lockdep {
+    /// The lock's kernel name, e.g. `css_set_lock`.
+    fn name(&self) -> &str;
+    /// Held by `cx` (in any mode).
+    fn held(&self, cx: &Cx) -> bool;
+    /// Held by `cx` exclusively (a mutex, or an rwlock for writing).
+    fn held_write(&self, cx: &Cx) -> bool;
+}
+
+fn lockdep_fail(cx: &Cx, what: String) -> ! {
+    cx.sink.fail(Violation::new(
+        ViolationKind::LockNotHeld,
+        "lockdep",
+        format!("{what} at {}", cx.whereabouts()),
+    ))
+}
+
+fn oob<T>(m: &StdMutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A sleeping or spinning kernel lock (`mutex`, `spinlock_t`): exclusive.
+pub struct KMutex {
+    name: String,
+    inner: sync::Mutex<()>,
+    owner: StdMutex<Option<usize>>,
+}
+
+impl std::fmt::Debug for KMutex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "KMutex({})", self.name)
+    }
+}
+
+/// Holds a [`KMutex`]; unlocks on drop.
+pub struct KMutexGuard<'a> {
+    m: &'a KMutex,
+    _g: sync::MutexGuard<'a, ()>,
+}
+
+impl Drop for KMutexGuard<'_> {
+    fn drop(&mut self) {
+        *oob(&self.m.owner) = None;
+    }
+}
+
+impl KMutex {
+    /// A new unlocked lock named `name`.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            inner: sync::Mutex::new(()),
+            owner: StdMutex::new(None),
+        }
+    }
+
+    /// `mutex_lock` / `spin_lock`. Recursive locking is a lockdep report.
+    pub fn lock(&self, cx: &Cx) -> KMutexGuard<'_> {
+        if *oob(&self.owner) == Some(cx.tid) {
+            cx.sink.fail(Violation::new(
+                ViolationKind::Bug,
+                "recursive-locking",
+                format!("{} taken twice at {}", self.name, cx.whereabouts()),
+            ));
+        }
+        let g = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        *oob(&self.owner) = Some(cx.tid);
+        KMutexGuard { m: self, _g: g }
+    }
+
+    /// `mutex_is_locked`, by anyone (for `BUG_ON(!mutex_is_locked(...))`).
+    pub fn is_locked(&self) -> bool {
+        oob(&self.owner).is_some()
+    }
+
+    /// `lockdep_assert_held`.
+    pub fn assert_held(&self, cx: &Cx) {
+        if cx.lockdep && !self.held(cx) {
+            lockdep_fail(cx, format!("{} not held", self.name));
+        }
+    }
+}
+
+impl Lockdep for KMutex {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn held(&self, cx: &Cx) -> bool {
+        *oob(&self.owner) == Some(cx.tid)
+    }
+    fn held_write(&self, cx: &Cx) -> bool {
+        self.held(cx)
+    }
+}
+
+#[derive(Default)]
+struct RwOwners {
+    writer: Option<usize>,
+    readers: Vec<usize>,
+}
+
+/// A reader-writer lock (`rwlock_t`, e.g. `css_set_lock`).
+pub struct KRwLock {
+    name: String,
+    inner: sync::RwLock<()>,
+    owners: StdMutex<RwOwners>,
+}
+
+impl std::fmt::Debug for KRwLock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "KRwLock({})", self.name)
+    }
+}
+
+/// Holds a [`KRwLock`] for reading.
+pub struct KReadGuard<'a> {
+    l: &'a KRwLock,
+    tid: usize,
+    _g: sync::RwLockReadGuard<'a, ()>,
+}
+
+/// Holds a [`KRwLock`] for writing.
+pub struct KWriteGuard<'a> {
+    l: &'a KRwLock,
+    _g: sync::RwLockWriteGuard<'a, ()>,
+}
+
+impl Drop for KReadGuard<'_> {
+    fn drop(&mut self) {
+        let mut o = oob(&self.l.owners);
+        if let Some(p) = o.readers.iter().position(|&t| t == self.tid) {
+            o.readers.swap_remove(p);
+        }
+    }
+}
+
+impl Drop for KWriteGuard<'_> {
+    fn drop(&mut self) {
+        oob(&self.l.owners).writer = None;
+    }
+}
+
+impl KRwLock {
+    /// A new unlocked rwlock named `name`.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            inner: sync::RwLock::new(()),
+            owners: StdMutex::new(RwOwners::default()),
+        }
+    }
+
+    fn check_recursion(&self, cx: &Cx) {
+        let o = oob(&self.owners);
+        if o.writer == Some(cx.tid) || o.readers.contains(&cx.tid) {
+            drop(o);
+            cx.sink.fail(Violation::new(
+                ViolationKind::Bug,
+                "recursive-locking",
+                format!("{} taken twice at {}", self.name, cx.whereabouts()),
+            ));
+        }
+    }
+
+    /// `read_lock`.
+    pub fn read(&self, cx: &Cx) -> KReadGuard<'_> {
+        self.check_recursion(cx);
+        let g = self.inner.read().unwrap_or_else(|e| e.into_inner());
+        oob(&self.owners).readers.push(cx.tid);
+        KReadGuard {
+            l: self,
+            tid: cx.tid,
+            _g: g,
+        }
+    }
+
+    /// `write_lock`.
+    pub fn write(&self, cx: &Cx) -> KWriteGuard<'_> {
+        self.check_recursion(cx);
+        let g = self.inner.write().unwrap_or_else(|e| e.into_inner());
+        oob(&self.owners).writer = Some(cx.tid);
+        KWriteGuard { l: self, _g: g }
+    }
+}
+
+impl Lockdep for KRwLock {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn held(&self, cx: &Cx) -> bool {
+        let o = oob(&self.owners);
+        o.writer == Some(cx.tid) || o.readers.contains(&cx.tid)
+    }
+    fn held_write(&self, cx: &Cx) -> bool {
+        oob(&self.owners).writer == Some(cx.tid)
+    }
+}
+
+/// A field protected by a kernel lock. Reads need the lock held (any mode), writes need it held
+/// exclusively; both are checked, then the access goes through a model cell.
+#[derive(Debug)]
+pub struct LCell<T> {
+    cell: sync::UnsafeCell<T>,
+}
+
+// SAFETY: every access to the cell is made under the lock that protects the field (asserted by
+// lockdep at run time), which is what makes the kernel's field shareable; loom's cell checks the
+// ordering of the accesses itself.
+unsafe impl<T: Send> Sync for LCell<T> {}
+unsafe impl<T: Send> Send for LCell<T> {}
+
+impl<T> LCell<T> {
+    /// A new cell holding `v`.
+    pub fn new(v: T) -> Self {
+        Self {
+            cell: sync::UnsafeCell::new(v),
+        }
+    }
+
+    /// Reads through `f`; `lock` must be held by `cx`.
+    pub fn with<R>(&self, lock: &dyn Lockdep, cx: &Cx, f: impl FnOnce(&T) -> R) -> R {
+        if cx.lockdep && !lock.held(cx) {
+            lockdep_fail(cx, format!("{} not held for a read", lock.name()));
+        }
+        // SAFETY: the protecting lock is held (checked above under every backend where lockdep
+        // is on; std always has it on), so no writer runs concurrently.
+        self.cell.with(|p| f(unsafe { &*p }))
+    }
+
+    /// Writes through `f`; `lock` must be held exclusively by `cx`.
+    pub fn with_mut<R>(&self, lock: &dyn Lockdep, cx: &Cx, f: impl FnOnce(&mut T) -> R) -> R {
+        if cx.lockdep && !lock.held_write(cx) {
+            lockdep_fail(cx, format!("{} not held for writing", lock.name()));
+        }
+        // SAFETY: the protecting lock is held exclusively (see `with`).
+        self.cell.with_mut(|p| f(unsafe { &mut *p }))
+    }
+
+    /// A read the kernel does without the lock, on purpose (the caller's doc comment says why).
+    /// Under loom it is still a cell access, so an unordered write is still reported.
+    pub fn with_unlocked<R>(&self, f: impl FnOnce(&T) -> R) -> R {
+        // SAFETY: only used where the kernel reads locklessly; on the std backend such reads
+        // happen only where the kernel's other ordering (module refcount, RCU) excludes writers.
+        self.cell.with(|p| f(unsafe { &*p }))
+    }
+
+    /// Out-of-band inspection at a quiescent point (invariant checks, after join).
+    pub fn peek<R>(&self, f: impl FnOnce(&T) -> R) -> R {
+        // SAFETY: only called when no model thread runs.
+        self.cell.with(|p| f(unsafe { &*p }))
+    }
+
+    /// Out-of-band mutation at a quiescent point (tests that break state on purpose).
+    pub fn poke<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
+        // SAFETY: only called when no model thread runs.
+        self.cell.with_mut(|p| f(unsafe { &mut *p }))
+    }
+}
+
+impl<T: Clone> LCell<T> {
+    /// Clone of the value; `lock` must be held by `cx`.
+    pub fn get(&self, lock: &dyn Lockdep, cx: &Cx) -> T {
+        self.with(lock, cx, T::clone)
+    }
+    /// Replaces the value; `lock` must be held exclusively by `cx`.
+    pub fn set(&self, lock: &dyn Lockdep, cx: &Cx, v: T) {
+        self.with_mut(lock, cx, |x| *x = v)
+    }
+}

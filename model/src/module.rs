@@ -1,0 +1,179 @@
+//! Module lifetime (kernel/module.c v2.6.34, abstracted): `try_module_get`, `module_put`,
+//! `sys_init_module` and `sys_delete_module`. A module's memory holds its `struct cgroup_subsys`,
+//! which is freed by `free_module` at the end of a removal.
+//!
+//! `try_module_get` and `module_put` run with preemption disabled; `__try_stop_module` runs under
+//! `stop_machine`, so its "refcount is zero → state GOING" step is atomic with respect to every
+//! get. The model expresses that with one rwlock: gets and puts read-lock it, the stop write-locks.
+
+use crate::config::Fix;
+use crate::cx::Cx;
+use crate::kernel::{modstate, rcu_assign, rcu_deref, Kernel, Subsys, SubsysH, MODULES};
+use crate::lockdep::KMutex;
+use crate::lockdep::LCell;
+use crate::report::Errno;
+use crate::sync::{AtomicU32, AtomicUsize, Ordering};
+
+impl Kernel {
+    /// `try_module_get(module)`: fails once the module is going; NULL (built-in) always succeeds.
+    pub fn try_module_get(&self, module: Option<usize>, cx: &Cx) -> bool {
+        let _f = cx.enter("try_module_get");
+        let Some(mi) = module else { return true };
+        let m = &self.modules[mi];
+        let g = self.stop_machine.read(cx);
+        let state = m.state.load(Ordering::SeqCst);
+        if state == modstate::UNLOADED {
+            self.bug(
+                cx,
+                "module-use-after-free",
+                format!("try_module_get on freed module {}", m.name),
+            );
+        }
+        let ok = state != modstate::GOING;
+        if ok {
+            m.refcnt.fetch_add(1, Ordering::SeqCst);
+        }
+        drop(g);
+        ok
+    }
+
+    /// `module_put(module)`; NULL is a no-op. An underflow is a BUG.
+    pub fn module_put(&self, module: Option<usize>, cx: &Cx) {
+        let _f = cx.enter("module_put");
+        let Some(mi) = module else { return };
+        let m = &self.modules[mi];
+        let g = self.stop_machine.read(cx);
+        if m.state.load(Ordering::SeqCst) == modstate::UNLOADED {
+            self.bug(
+                cx,
+                "module-use-after-free",
+                format!("module_put on freed module {}", m.name),
+            );
+        }
+        let old = m.refcnt.fetch_sub(1, Ordering::SeqCst);
+        drop(g);
+        if old <= 0 {
+            self.bug(
+                cx,
+                "module-refcount-underflow",
+                format!("module_put on {} at refcount {old}", m.name),
+            );
+        }
+    }
+
+    /// `insmod`: `sys_init_module` → `load_module` (module memory, state COMING, the initial
+    /// reference held during init) → `do_one_initcall(mod->init)` → on failure state GOING,
+    /// `synchronize_sched`, drop the initial ref and `free_module`; on success drop the initial
+    /// ref and go LIVE.
+    pub fn sys_init_module(&self, mi: usize, cx: &Cx) -> Result<(), Errno> {
+        let _f = cx.enter("sys_init_module");
+        let m = &self.modules[mi];
+        let g = self.module_mutex.lock(cx);
+        if m.state.load(Ordering::SeqCst) != modstate::UNLOADED {
+            return Err(Errno::EEXIST);
+        }
+        if !cx.kmalloc_ok() {
+            return Err(Errno::ENOMEM);
+        }
+        let (_, ss_name, use_id) = MODULES[mi];
+        let ss = self.subsystems.alloc(Subsys {
+            name: ss_name,
+            module: Some(mi),
+            use_id,
+            subsys_id: AtomicUsize::new(0),
+            root: LCell::new(self.rootnode),
+            active: AtomicU32::new(0),
+            hierarchy_mutex: KMutex::new(format!("{ss_name}.hierarchy_mutex")),
+        });
+        self.subsystems
+            .set_label(ss, format!("{ss_name}_subsys in module {}", m.name));
+        rcu_assign(&m.ss, Some(ss));
+        m.refcnt.store(1, Ordering::SeqCst);
+        m.published_id.store(-1, Ordering::SeqCst);
+        m.state.store(modstate::COMING, Ordering::SeqCst);
+        drop(g);
+        let ret = match ss_name {
+            "net_cls" => self.init_cgroup_cls(mi, ss, cx),
+            _ => self.init_cgroup_blkio(ss, cx),
+        };
+        if let Err(e) = ret {
+            m.state.store(modstate::GOING, Ordering::SeqCst);
+            self.rcu.synchronize(cx);
+            self.module_put(Some(mi), cx);
+            let g = self.module_mutex.lock(cx);
+            self.free_module(mi, cx);
+            drop(g);
+            return Err(e);
+        }
+        let g = self.module_mutex.lock(cx);
+        self.module_put(Some(mi), cx);
+        m.state.store(modstate::LIVE, Ordering::SeqCst);
+        drop(g);
+        Ok(())
+    }
+
+    /// `rmmod` (`O_NONBLOCK`): `sys_delete_module` under module_mutex (-ENOENT if not loaded,
+    /// -EBUSY unless LIVE), `try_stop_module` under stop_machine (-EWOULDBLOCK while the refcount is
+    /// held, else state GOING), then the module's exit (running `cgroup_unload_subsys`), then
+    /// `free_module`: the module memory, its `struct cgroup_subsys` included, is gone.
+    pub fn sys_delete_module(&self, mi: usize, cx: &Cx) -> Result<(), Errno> {
+        let _f = cx.enter("sys_delete_module");
+        let m = &self.modules[mi];
+        let g = self.module_mutex.lock(cx);
+        let state = m.state.load(Ordering::SeqCst);
+        if state == modstate::UNLOADED {
+            return Err(Errno::ENOENT);
+        }
+        if state != modstate::LIVE {
+            return Err(Errno::EBUSY);
+        }
+        {
+            let _f = cx.enter("__try_stop_module");
+            let sm = self.stop_machine.write(cx);
+            if m.refcnt.load(Ordering::SeqCst) != 0 {
+                return Err(Errno::EWOULDBLOCK);
+            }
+            m.state.store(modstate::GOING, Ordering::SeqCst);
+            drop(sm);
+        }
+        drop(g);
+        let ss = rcu_deref::<Subsys>(&m.ss).expect("loaded module has its subsys");
+        match m.ss_name {
+            "net_cls" => self.exit_cgroup_cls(mi, ss, cx),
+            _ => self.exit_cgroup_blkio(ss, cx),
+        }
+        let g = self.module_mutex.lock(cx);
+        self.free_module(mi, cx);
+        drop(g);
+        Ok(())
+    }
+
+    /// `free_module`: the module memory goes, its `struct cgroup_subsys` with it.
+    fn free_module(&self, mi: usize, cx: &Cx) {
+        let _f = cx.enter("free_module");
+        let m = &self.modules[mi];
+        if let Some(ss) = rcu_deref::<Subsys>(&m.ss) {
+            self.subsystems.kfree(ss, cx);
+        }
+        rcu_assign::<Subsys>(&m.ss, None);
+        m.refcnt.store(0, Ordering::SeqCst);
+        m.state.store(modstate::UNLOADED, Ordering::SeqCst);
+    }
+
+    /// blk-cgroup's `init_cgroup_blkio`: `cgroup_load_subsys(&blkio_subsys)`.
+    pub fn init_cgroup_blkio(&self, ss: SubsysH, cx: &Cx) -> Result<(), Errno> {
+        let _f = cx.enter("init_cgroup_blkio");
+        self.cgroup_load_subsys(ss, cx)
+    }
+
+    /// blk-cgroup's `exit_cgroup_blkio`: `cgroup_unload_subsys(&blkio_subsys)`.
+    pub fn exit_cgroup_blkio(&self, ss: SubsysH, cx: &Cx) {
+        let _f = cx.enter("exit_cgroup_blkio");
+        self.cgroup_unload_subsys(ss, cx)
+    }
+
+    /// Whether the design under check applies `fix`.
+    pub fn has(&self, fix: Fix) -> bool {
+        self.cfg.design.fixes().contains(&fix)
+    }
+}

@@ -1,0 +1,704 @@
+//! Mounting: option parsing with module pins, `rebind_subsystems`, `cgroup_get_sb`,
+//! `cgroup_remount`, `cgroup_kill_sb`, and the small VFS layer around them (superblock list,
+//! `sget`, `deactivate_super`, the mount table) (kernel/cgroup.c v2.6.34: `rebind_subsystems` ..
+//! `cgroup_kill_sb`; fs/super.c, fs/namespace.c abstracted).
+
+use std::sync::OnceLock;
+
+use crate::cx::Cx;
+use crate::kernel::{
+    rcu_assign, rcu_deref, Cgroup, CgroupH, Css, Kernel, Root, RootH, BUILTIN_NAMES,
+};
+use crate::lockdep::LCell;
+use crate::report::Errno;
+use crate::sync::{AtomicI64, Ordering};
+
+/// `struct cgroup_sb_opts`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SbOpts {
+    /// `subsys_bits`.
+    pub subsys_bits: u64,
+    /// `ROOT_NOPREFIX` in `flags`.
+    pub noprefix: bool,
+    /// `release_agent=`.
+    pub release_agent: Option<String>,
+    /// `name=`.
+    pub name: Option<String>,
+    /// `none`.
+    pub none: bool,
+}
+
+impl Kernel {
+    /// Bits of the modular slots.
+    pub fn modular_mask(&self) -> u64 {
+        ((1u64 << self.count()) - 1) & !((1u64 << self.builtin()) - 1)
+    }
+
+    /// `parse_cgroupfs_options(data, opts)`, cgroup_mutex held: tokens `all`, `none`, `noprefix`,
+    /// `release_agent=`, `name=` or a subsystem name found in `subsys[]` (-ENOENT otherwise); the
+    /// consistency checks (-EINVAL); then `try_module_get` on every selected modular subsystem's
+    /// module, undoing the pins taken so far and returning -ENOENT if one is going away. On success
+    /// the caller owns one module reference per selected modular subsystem.
+    pub fn parse_cgroupfs_options(&self, data: &str, cx: &Cx) -> Result<SbOpts, Errno> {
+        let _f = cx.enter("parse_cgroupfs_options");
+        if !self.cgroup_mutex.is_locked() {
+            self.bug(
+                cx,
+                "BUG_ON(!mutex_is_locked(&cgroup_mutex))",
+                "parse without cgroup_mutex",
+            );
+        }
+        let mut o = SbOpts::default();
+        let data = if data.is_empty() { "all" } else { data };
+        // mask: noprefix is allowed only with cpuset (built-in slot 0).
+        let mask = !1u64;
+        for token in data.split(',') {
+            if token.is_empty() {
+                return Err(Errno::EINVAL);
+            }
+            if token == "all" {
+                o.subsys_bits = 0;
+                for i in 0..self.count() {
+                    if self.subsys_at(i).is_some() {
+                        o.subsys_bits |= 1 << i;
+                    }
+                }
+            } else if token == "none" {
+                o.none = true;
+            } else if token == "noprefix" {
+                o.noprefix = true;
+            } else if let Some(ra) = token.strip_prefix("release_agent=") {
+                if o.release_agent.is_some() {
+                    return Err(Errno::EINVAL);
+                }
+                if !cx.kmalloc_ok() {
+                    return Err(Errno::ENOMEM);
+                }
+                o.release_agent = Some(ra.to_string());
+            } else if let Some(name) = token.strip_prefix("name=") {
+                if name.is_empty()
+                    || !name
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || ".-_".contains(c))
+                    || o.name.is_some()
+                {
+                    return Err(Errno::EINVAL);
+                }
+                if !cx.kmalloc_ok() {
+                    return Err(Errno::ENOMEM);
+                }
+                o.name = Some(name.to_string());
+            } else {
+                let found = (0..self.count()).find(|&i| {
+                    self.subsys_at(i)
+                        .is_some_and(|ss| self.ss(ss, cx).name == token)
+                });
+                match found {
+                    Some(i) => o.subsys_bits |= 1 << i,
+                    None => return Err(Errno::ENOENT),
+                }
+            }
+        }
+        if o.noprefix && o.subsys_bits & mask != 0 {
+            return Err(Errno::EINVAL);
+        }
+        if o.subsys_bits != 0 && o.none {
+            return Err(Errno::EINVAL);
+        }
+        if o.subsys_bits == 0 && o.name.is_none() {
+            return Err(Errno::EINVAL);
+        }
+        // Grab references on all the modules we'll need.
+        let mut pinned = Vec::new();
+        for i in self.builtin()..self.count() {
+            if o.subsys_bits & (1 << i) == 0 {
+                continue;
+            }
+            let ss = self.subsys_at(i).expect("selected subsystem present");
+            let module = self.ss(ss, cx).module;
+            if !self.try_module_get(module, cx) {
+                // "oops, one of the modules was going away": drop only the pins we took.
+                for j in pinned.into_iter().rev() {
+                    let ss = self.subsys_at(j).expect("pinned subsystem present");
+                    let module = self.ss(ss, cx).module;
+                    self.module_put(module, cx);
+                }
+                return Err(Errno::ENOENT);
+            }
+            pinned.push(i);
+        }
+        Ok(o)
+    }
+
+    /// `drop_parsed_module_refcounts(subsys_bits)`: one `module_put` per selected modular
+    /// subsystem (the pins keep `subsys[i]` from changing, so no lock is needed).
+    pub fn drop_parsed_module_refcounts(&self, bits: u64, cx: &Cx) {
+        let _f = cx.enter("drop_parsed_module_refcounts");
+        for i in self.builtin()..self.count() {
+            if bits & (1 << i) == 0 {
+                continue;
+            }
+            let ss = self.subsys_at(i);
+            let Some(ss) = ss else {
+                self.bug(cx, "NULL-dereference", format!("subsys[{i}] is NULL"));
+            };
+            let module = self.ss(ss, cx).module;
+            self.module_put(module, cx);
+        }
+    }
+
+    /// `rebind_subsystems(root, final_bits)`, cgroup_mutex held. Checks that every added subsystem
+    /// is free and that the hierarchy has no children (-EBUSY, touching no refcount), then binds
+    /// added ones (keeping parse's module ref), unbinds removed ones (dropping the hierarchy's
+    /// ref), drops the duplicate ref for ones already bound, and waits for RCU readers.
+    pub fn rebind_subsystems(&self, root: RootH, final_bits: u64, cx: &Cx) -> Result<(), Errno> {
+        let _f = cx.enter("rebind_subsystems");
+        if !self.cgroup_mutex.is_locked() {
+            self.bug(
+                cx,
+                "BUG_ON(!mutex_is_locked(&cgroup_mutex))",
+                "rebind without cgroup_mutex",
+            );
+        }
+        let m = &self.cgroup_mutex;
+        let r = self.root(root, cx);
+        let cgrp = r.top();
+        let actual = r.actual_subsys_bits.get(m, cx);
+        let removed = actual & !final_bits;
+        let added = final_bits & !actual;
+        for i in 0..self.count() {
+            if added & (1 << i) == 0 {
+                continue;
+            }
+            let Some(ss) = self.subsys_at(i) else {
+                self.bug(
+                    cx,
+                    "BUG_ON(ss == NULL)",
+                    format!("added subsys[{i}] is NULL"),
+                );
+            };
+            if self.ss(ss, cx).root.get(m, cx) != self.rootnode {
+                return Err(Errno::EBUSY);
+            }
+        }
+        if r.number_of_cgroups.get(m, cx) > 1 {
+            return Err(Errno::EBUSY);
+        }
+        drop(r);
+        for i in 0..self.count() {
+            let bit = 1u64 << i;
+            let ss = self.subsys_at(i);
+            let cur = rcu_deref::<Css>(&self.cgrp(cgrp, cx).subsys[i]);
+            let dummy_css = rcu_deref::<Css>(&self.cgrp(self.dummytop, cx).subsys[i]);
+            if added & bit != 0 {
+                let ss = ss.expect("checked above");
+                if cur.is_some() {
+                    self.bug(
+                        cx,
+                        "BUG_ON(cgrp->subsys[i])",
+                        format!("slot {i} already bound"),
+                    );
+                }
+                let Some(css) = dummy_css else {
+                    self.bug(
+                        cx,
+                        "BUG_ON(!dummytop->subsys[i])",
+                        format!("no dummytop css for slot {i}"),
+                    );
+                };
+                if rcu_deref::<Cgroup>(&self.css(css, cx).cgroup) != Some(self.dummytop) {
+                    self.bug(
+                        cx,
+                        "BUG_ON(dummytop->subsys[i]->cgroup != dummytop)",
+                        format!("slot {i}"),
+                    );
+                }
+                let s = self.ss(ss, cx);
+                let hm = s.hierarchy_mutex.lock(cx);
+                rcu_assign(&self.cgrp(cgrp, cx).subsys[i], Some(css));
+                rcu_assign(&self.css(css, cx).cgroup, Some(cgrp));
+                self.move_subsys(ss, root, cx);
+                s.root.set(m, cx, root);
+                drop(hm);
+                // refcount was already taken, and we're keeping it
+            } else if removed & bit != 0 {
+                let Some(ss) = ss else {
+                    self.bug(
+                        cx,
+                        "BUG_ON(ss == NULL)",
+                        format!("removed subsys[{i}] is NULL"),
+                    );
+                };
+                if cur != dummy_css {
+                    self.bug(
+                        cx,
+                        "BUG_ON(cgrp->subsys[i] != dummytop->subsys[i])",
+                        format!("slot {i}"),
+                    );
+                }
+                let css = cur.expect("bound css");
+                let s = self.ss(ss, cx);
+                let hm = s.hierarchy_mutex.lock(cx);
+                rcu_assign(&self.css(css, cx).cgroup, Some(self.dummytop));
+                rcu_assign::<Css>(&self.cgrp(cgrp, cx).subsys[i], None);
+                s.root.set(m, cx, self.rootnode);
+                self.move_subsys(ss, self.rootnode, cx);
+                drop(hm);
+                let module = s.module;
+                drop(s);
+                self.module_put(module, cx);
+            } else if final_bits & bit != 0 {
+                let Some(ss) = ss else {
+                    self.bug(
+                        cx,
+                        "BUG_ON(ss == NULL)",
+                        format!("kept subsys[{i}] is NULL"),
+                    );
+                };
+                if cur.is_none() {
+                    self.bug(
+                        cx,
+                        "BUG_ON(!cgrp->subsys[i])",
+                        format!("slot {i} not bound"),
+                    );
+                }
+                let module = self.ss(ss, cx).module;
+                self.module_put(module, cx);
+                if let Some(mi) = module {
+                    if self.modules[mi].refcnt.load(Ordering::SeqCst) == 0 {
+                        self.bug(cx, "BUG_ON(ss->module && !module_refcount(ss->module))", "");
+                    }
+                }
+            } else if cur.is_some() {
+                self.bug(
+                    cx,
+                    "BUG_ON(cgrp->subsys[i])",
+                    format!("slot {i} bound but not wanted"),
+                );
+            }
+        }
+        let r = self.root(root, cx);
+        r.subsys_bits.set(m, cx, final_bits);
+        r.actual_subsys_bits.set(m, cx, final_bits);
+        drop(r);
+        self.rcu.synchronize(cx);
+        Ok(())
+    }
+
+    /// `list_move(&ss->sibling, &root->subsys_list)`.
+    fn move_subsys(&self, ss: crate::kernel::SubsysH, to: RootH, cx: &Cx) {
+        let m = &self.cgroup_mutex;
+        for r in self.roots.live() {
+            if r != to {
+                self.root(r, cx)
+                    .subsys_list
+                    .with_mut(m, cx, |l| l.retain(|&x| x != ss));
+            }
+        }
+        self.root(to, cx).subsys_list.with_mut(m, cx, |l| {
+            l.retain(|&x| x != ss);
+            l.push(ss);
+        });
+    }
+
+    /// `cgroup_test_super(sb, opts)`: same name if one was asked for; same subsystems if any (or
+    /// `none`) were asked for. Runs under sb_lock only: `root->subsys_bits` is read without
+    /// cgroup_mutex, as in the kernel.
+    pub fn cgroup_test_super(&self, root: RootH, o: &SbOpts, cx: &Cx) -> bool {
+        let _f = cx.enter("cgroup_test_super");
+        let r = self.root(root, cx);
+        if let Some(n) = &o.name {
+            if *n != r.name {
+                return false;
+            }
+        }
+        let bits = r.subsys_bits.with_unlocked(|b| *b);
+        !((o.subsys_bits != 0 || o.none) && o.subsys_bits != bits)
+    }
+
+    /// `cgroup_root_from_opts(opts)`: None when no subsystems and no `none` were asked for (the
+    /// mount can then only reuse an existing hierarchy); -ENOMEM if the kzalloc fails.
+    pub fn cgroup_root_from_opts(&self, o: &SbOpts, cx: &Cx) -> Result<Option<RootH>, Errno> {
+        let _f = cx.enter("cgroup_root_from_opts");
+        if o.subsys_bits == 0 && !o.none {
+            return Ok(None);
+        }
+        if !cx.kmalloc_ok() {
+            return Err(Errno::ENOMEM);
+        }
+        let id = {
+            let mut n = self.next_hierarchy_id.lock().unwrap();
+            *n += 1;
+            *n - 1
+        };
+        let root = self.roots.alloc(Root {
+            dummy: false,
+            top: OnceLock::new(),
+            subsys_bits: LCell::new(o.subsys_bits),
+            actual_subsys_bits: LCell::new(0),
+            subsys_list: LCell::new(Vec::new()),
+            number_of_cgroups: LCell::new(1),
+            on_roots: LCell::new(false),
+            name: o.name.clone().unwrap_or_default(),
+            noprefix: o.noprefix,
+            s_active: AtomicI64::new(0),
+            hierarchy_id: id,
+        });
+        self.roots.set_label(root, format!("hierarchy {id}"));
+        let top = self
+            .cgroups
+            .alloc(Cgroup::new(root, None, "/".into(), self.count(), 1));
+        self.cgroups
+            .set_label(top, format!("top cgroup of hierarchy {id}"));
+        let _ = self.root(root, cx).top.set(top);
+        Ok(Some(root))
+    }
+
+    /// `cgroup_drop_root(root)`: frees the root (and its embedded top cgroup).
+    pub fn cgroup_drop_root(&self, root: RootH, cx: &Cx) {
+        let _f = cx.enter("cgroup_drop_root");
+        let top = self.root(root, cx).top();
+        self.cgroups.kfree(top, cx);
+        self.roots.kfree(root, cx);
+    }
+
+    /// `sget(cgroup_fs_type, cgroup_test_super, cgroup_set_super, opts)` abstracted: under sb_lock,
+    /// reuse a live superblock that passes the test (taking an active reference), else set up
+    /// the new root's (-EINVAL without one). A dying superblock (`s_active` 0, not yet off the
+    /// list) is skipped: the kernel's `grab_super` would wait for it to go and retry.
+    pub fn sget(&self, o: &SbOpts, new_root: Option<RootH>, cx: &Cx) -> Result<RootH, Errno> {
+        let _f = cx.enter("sget");
+        let g = self.sb_lock.lock(cx);
+        let supers = self.supers.get(&self.sb_lock, cx);
+        for r in supers {
+            if self.root(r, cx).s_active.load(Ordering::SeqCst) > 0
+                && self.cgroup_test_super(r, o, cx)
+            {
+                self.root(r, cx).s_active.fetch_add(1, Ordering::SeqCst);
+                drop(g);
+                return Ok(r);
+            }
+        }
+        // cgroup_set_super
+        let Some(root) = new_root else {
+            drop(g);
+            return Err(Errno::EINVAL);
+        };
+        self.root(root, cx).s_active.store(1, Ordering::SeqCst);
+        self.supers.with_mut(&self.sb_lock, cx, |l| l.push(root));
+        drop(g);
+        Ok(root)
+    }
+
+    /// `deactivate_super(sb)`: drops an active reference; the last one (`atomic_dec_and_lock`
+    /// on sb_lock) runs `cgroup_kill_sb`.
+    pub fn deactivate_super(&self, root: RootH, cx: &Cx) {
+        let _f = cx.enter("deactivate_super");
+        let g = self.sb_lock.lock(cx);
+        let last = self.root(root, cx).s_active.fetch_sub(1, Ordering::SeqCst) == 1;
+        drop(g);
+        if last {
+            self.cgroup_kill_sb(root, cx);
+        }
+    }
+
+    /// `cgroup_get_sb`: the mount of a cgroup hierarchy with options `data`. See the kernel for
+    /// the labels: parse (under cgroup_mutex) → `cgroup_root_from_opts` → `sget` → for a new
+    /// superblock: `cgroup_get_rootdir`, i_mutex + cgroup_mutex, name clash check,
+    /// `allocate_cg_links(css_set_count)`, `rebind_subsystems` (-EBUSY → `drop_new_super`),
+    /// `roots`/`root_count`, link every hashed css_set to the new top cgroup; for an existing one:
+    /// drop the new root and the parsed module refs. Error paths: `drop_new_super`
+    /// (`deactivate_locked_super`) then `drop_modules` (`drop_parsed_module_refcounts`).
+    pub fn cgroup_get_sb(&self, data: &str, cx: &Cx) -> Result<RootH, Errno> {
+        let _f = cx.enter("cgroup_get_sb");
+        let m = self.cgroup_mutex.lock(cx);
+        let opts = self.parse_cgroupfs_options(data, cx);
+        drop(m);
+        let opts = opts?;
+        let new_root = match self.cgroup_root_from_opts(&opts, cx) {
+            Ok(r) => r,
+            Err(e) => {
+                self.drop_parsed_module_refcounts(opts.subsys_bits, cx);
+                return Err(e);
+            }
+        };
+        let root = match self.sget(&opts, new_root, cx) {
+            Ok(r) => r,
+            Err(e) => {
+                if let Some(nr) = new_root {
+                    self.cgroup_drop_root(nr, cx);
+                }
+                self.drop_parsed_module_refcounts(opts.subsys_bits, cx);
+                return Err(e);
+            }
+        };
+        if Some(root) != new_root {
+            // We re-used an existing hierarchy: no subsys rebinding, so refcounts don't change.
+            if let Some(nr) = new_root {
+                self.cgroup_drop_root(nr, cx);
+            }
+            self.drop_parsed_module_refcounts(opts.subsys_bits, cx);
+            return Ok(root);
+        }
+        match self.cgroup_new_hierarchy(root, cx) {
+            Ok(()) => Ok(root),
+            Err(e) => {
+                // drop_new_super: deactivate_locked_super(sb); drop_modules:
+                self.deactivate_super(root, cx);
+                self.drop_parsed_module_refcounts(opts.subsys_bits, cx);
+                Err(e)
+            }
+        }
+    }
+
+    /// The new-superblock branch of `cgroup_get_sb`, up to the point after which "there must be no
+    /// failure case"; an error means `goto drop_new_super`.
+    fn cgroup_new_hierarchy(&self, root: RootH, cx: &Cx) -> Result<(), Errno> {
+        // cgroup_get_rootdir: inode + dentry.
+        if !cx.kmalloc_ok() {
+            return Err(Errno::ENOMEM);
+        }
+        let top = self.root(root, cx).top();
+        let topc = self.cgrp(top, cx);
+        let im = topc.i_mutex.lock(cx);
+        let m = self.cgroup_mutex.lock(cx);
+        let name = self.root(root, cx).name.clone();
+        if !name.is_empty() {
+            for r in self.roots_list.get(&self.cgroup_mutex, cx) {
+                if self.root(r, cx).name == name {
+                    return Err(Errno::EBUSY);
+                }
+            }
+        }
+        // css_set_count read without css_set_lock: only cgroup_mutex holders increase it.
+        let n = self.css_set_count.with_unlocked(|c| *c) as usize;
+        let Some(mut tmp) = self.allocate_cg_links(n, cx) else {
+            return Err(Errno::ENOMEM);
+        };
+        let bits = self.root(root, cx).subsys_bits.get(&self.cgroup_mutex, cx);
+        if let Err(e) = self.rebind_subsystems(root, bits, cx) {
+            drop(m);
+            drop(im);
+            self.free_cg_links(tmp, cx);
+            return Err(e);
+        }
+        self.roots_list
+            .with_mut(&self.cgroup_mutex, cx, |l| l.insert(0, root));
+        self.root(root, cx)
+            .on_roots
+            .set(&self.cgroup_mutex, cx, true);
+        self.root_count
+            .with_mut(&self.cgroup_mutex, cx, |c| *c += 1);
+        let w = self.css_set_lock.write(cx);
+        for b in &self.css_set_table {
+            for cg in b.get(&self.css_set_lock, cx) {
+                let Some(l) = tmp.pop() else {
+                    self.bug(
+                        cx,
+                        "BUG_ON(list_empty(tmp_cg_links))",
+                        "css_set_count too small",
+                    );
+                };
+                self.link_css_set(l, cg, top, cx);
+            }
+        }
+        drop(w);
+        self.free_cg_links(tmp, cx);
+        if !topc.children.get(&self.cgroup_mutex, cx).is_empty()
+            || self
+                .root(root, cx)
+                .number_of_cgroups
+                .get(&self.cgroup_mutex, cx)
+                != 1
+        {
+            self.bug(
+                cx,
+                "BUG_ON(root->number_of_cgroups != 1)",
+                "new hierarchy not empty",
+            );
+        }
+        drop(m);
+        drop(im);
+        Ok(())
+    }
+
+    /// `cgroup_kill_sb(sb)`: rebind every subsystem back to the dummy hierarchy (dropping the
+    /// hierarchy's module refs), free every link to the top cgroup under css_set_lock, leave
+    /// `roots` (only if on it: fix 839ec545), then `kill_litter_super` (off the superblock list)
+    /// and only then `cgroup_drop_root` (fix 67e055d1).
+    pub fn cgroup_kill_sb(&self, root: RootH, cx: &Cx) {
+        let _f = cx.enter("cgroup_kill_sb");
+        let top = self.root(root, cx).top();
+        if self.root(root, cx).number_of_cgroups.with_unlocked(|n| *n) != 1
+            || !self.cgrp(top, cx).children.with_unlocked(|c| c.is_empty())
+        {
+            self.bug(
+                cx,
+                "BUG_ON(root->number_of_cgroups != 1)",
+                format!("{root} still has children"),
+            );
+        }
+        let m = self.cgroup_mutex.lock(cx);
+        if self.rebind_subsystems(root, 0, cx).is_err() {
+            self.bug(cx, "BUG_ON(ret)", "rebind_subsystems(root, 0) failed");
+        }
+        let w = self.css_set_lock.write(cx);
+        let links = self
+            .cgrp(top, cx)
+            .css_sets
+            .with_mut(&self.css_set_lock, cx, std::mem::take);
+        for link in links {
+            let cg = self
+                .link(link, cx)
+                .cg
+                .get(&self.css_set_lock, cx)
+                .expect("linked");
+            self.cset(cg, cx)
+                .cg_links
+                .with_mut(&self.css_set_lock, cx, |l| l.retain(|&x| x != link));
+            self.links.kfree(link, cx);
+        }
+        drop(w);
+        if self.root(root, cx).on_roots.get(&self.cgroup_mutex, cx) {
+            self.roots_list
+                .with_mut(&self.cgroup_mutex, cx, |l| l.retain(|&x| x != root));
+            self.root(root, cx)
+                .on_roots
+                .set(&self.cgroup_mutex, cx, false);
+            self.root_count
+                .with_mut(&self.cgroup_mutex, cx, |c| *c -= 1);
+        }
+        drop(m);
+        // kill_litter_super → generic_shutdown_super: the sb leaves the super list.
+        let g = self.sb_lock.lock(cx);
+        self.supers
+            .with_mut(&self.sb_lock, cx, |l| l.retain(|&x| x != root));
+        drop(g);
+        self.cgroup_drop_root(root, cx);
+    }
+
+    /// `cgroup_remount(sb, flags, data)`: root dir i_mutex + cgroup_mutex (the BKL is not
+    /// modelled: it orders nothing else here), parse, refuse a change of flags or name (-EINVAL,
+    /// dropping the parsed refs), rebind (dropping the parsed refs on error).
+    pub fn cgroup_remount(&self, root: RootH, data: &str, cx: &Cx) -> Result<(), Errno> {
+        let _f = cx.enter("cgroup_remount");
+        let top = self.root(root, cx).top();
+        let topc = self.cgrp(top, cx);
+        let im = topc.i_mutex.lock(cx);
+        let m = self.cgroup_mutex.lock(cx);
+        let res = (|| {
+            let opts = self.parse_cgroupfs_options(data, cx)?;
+            let (noprefix, name) = {
+                let r = self.root(root, cx);
+                (r.noprefix, r.name.clone())
+            };
+            if opts.noprefix != noprefix || opts.name.as_ref().is_some_and(|n| *n != name) {
+                self.drop_parsed_module_refcounts(opts.subsys_bits, cx);
+                return Err(Errno::EINVAL);
+            }
+            if let Err(e) = self.rebind_subsystems(root, opts.subsys_bits, cx) {
+                self.drop_parsed_module_refcounts(opts.subsys_bits, cx);
+                return Err(e);
+            }
+            Ok(())
+        })();
+        drop(m);
+        drop(im);
+        res
+    }
+
+    /// `mount -t cgroup -o DATA cgroup MNT`: `do_new_mount` → `cgroup_get_sb` → `do_add_mount`.
+    /// A mountpoint holds one mount in the model (-EBUSY if taken; the VFS would over-mount).
+    pub fn sys_mount(&self, mnt: &str, data: &str, cx: &Cx) -> Result<(), Errno> {
+        let _f = cx.enter("do_mount");
+        let taken = {
+            let g = self.vfsmount_lock.lock(cx);
+            let t = self
+                .mounts
+                .with(&self.vfsmount_lock, cx, |l| l.iter().any(|(n, _)| n == mnt));
+            drop(g);
+            t
+        };
+        if taken {
+            return Err(Errno::EBUSY);
+        }
+        let root = self.cgroup_get_sb(data, cx)?;
+        let g = self.vfsmount_lock.lock(cx);
+        let raced = self.mounts.with_mut(&self.vfsmount_lock, cx, |l| {
+            if l.iter().any(|(n, _)| n == mnt) {
+                true
+            } else {
+                l.push((mnt.to_string(), root));
+                false
+            }
+        });
+        drop(g);
+        if raced {
+            self.deactivate_super(root, cx);
+            return Err(Errno::EBUSY);
+        }
+        Ok(())
+    }
+
+    /// `umount MNT`: detach the mount, then `mntput` → `deactivate_super` (which kills the
+    /// superblock only when this was its last active reference: child cgroups and open paths
+    /// keep a hierarchy alive after umount).
+    pub fn sys_umount(&self, mnt: &str, cx: &Cx) -> Result<(), Errno> {
+        let _f = cx.enter("sys_umount");
+        let g = self.vfsmount_lock.lock(cx);
+        let root = self.mounts.with_mut(&self.vfsmount_lock, cx, |l| {
+            let p = l.iter().position(|(n, _)| n == mnt)?;
+            Some(l.remove(p).1)
+        });
+        drop(g);
+        let root = root.ok_or(Errno::EINVAL)?;
+        self.deactivate_super(root, cx);
+        Ok(())
+    }
+
+    /// `mount -o remount,DATA MNT`.
+    pub fn sys_remount(&self, mnt: &str, data: &str, cx: &Cx) -> Result<(), Errno> {
+        let _f = cx.enter("do_remount");
+        let root = self.path_mount(mnt, cx)?;
+        let r = self.cgroup_remount(root, data, cx);
+        self.deactivate_super(root, cx);
+        r
+    }
+
+    /// Path walk to a mountpoint: under vfsmount_lock, `mntget` pins the superblock (an active
+    /// reference, dropped with [`Kernel::deactivate_super`]). -ENOENT if nothing is mounted there.
+    pub fn path_mount(&self, mnt: &str, cx: &Cx) -> Result<RootH, Errno> {
+        let g = self.vfsmount_lock.lock(cx);
+        let r = self.mounts.with(&self.vfsmount_lock, cx, |l| {
+            l.iter().find(|(n, _)| n == mnt).map(|x| x.1)
+        });
+        if let Some(r) = r {
+            self.root(r, cx).s_active.fetch_add(1, Ordering::SeqCst);
+        }
+        drop(g);
+        r.ok_or(Errno::ENOENT)
+    }
+
+    /// The names of the subsystems in `bits`, for reports.
+    pub fn bits_names(&self, bits: u64) -> Vec<String> {
+        (0..self.count())
+            .filter(|i| bits & (1 << i) != 0)
+            .map(|i| {
+                if i < self.builtin() {
+                    BUILTIN_NAMES[i].to_string()
+                } else {
+                    format!("slot{i}")
+                }
+            })
+            .collect()
+    }
+}
+
+/// A cgroup directory resolved by a path walk: the dentry reference and the pinned superblock.
+#[derive(Clone, Copy, Debug)]
+pub struct PathRef {
+    /// The hierarchy (pinned by an active reference).
+    pub root: RootH,
+    /// The cgroup (pinned by a dentry reference unless it is the top cgroup).
+    pub cgrp: CgroupH,
+}

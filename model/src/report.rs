@@ -1,0 +1,123 @@
+//! Errors the kernel returns and violations the model reports.
+
+use std::fmt;
+
+/// The errno values the modelled kernel paths return, by their kernel names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Errno {
+    /// `-ENOENT`: no such subsystem, or its module is going away.
+    ENOENT,
+    /// `-EBUSY`: subsystem bound elsewhere, cgroup in use, module slot table full, mountpoint busy.
+    EBUSY,
+    /// `-EINVAL`: inconsistent mount options, remount changing name or flags, bad subsystem.
+    EINVAL,
+    /// `-ENOMEM`: an allocation failed (chosen by the scenario).
+    ENOMEM,
+    /// `-ESRCH`: the task is exiting (attach) or does not exist.
+    ESRCH,
+    /// `-EWOULDBLOCK`: `delete_module` on a module whose refcount is held.
+    EWOULDBLOCK,
+    /// `-EEXIST`: the module is already loaded, or the directory exists.
+    EEXIST,
+    /// `-ENODEV`: the cgroup was removed under a file write.
+    ENODEV,
+}
+
+impl Errno {
+    /// All values, for parsers and generators.
+    pub const ALL: [Errno; 8] = [
+        Errno::ENOENT,
+        Errno::EBUSY,
+        Errno::EINVAL,
+        Errno::ENOMEM,
+        Errno::ESRCH,
+        Errno::EWOULDBLOCK,
+        Errno::EEXIST,
+        Errno::ENODEV,
+    ];
+}
+
+impl fmt::Display for Errno {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "-{self:?}")
+    }
+}
+
+/// The class of a violation, so harnesses can match on it without parsing text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ViolationKind {
+    /// An access through a handle whose object was freed (KASAN's use-after-free).
+    UseAfterFree,
+    /// A protected field touched without the lock that protects it (lockdep / KCSAN by lockset).
+    LockNotHeld,
+    /// A named invariant does not hold.
+    Invariant,
+    /// A `BUG_ON` / `WARN_ON` in the kernel code fired, or a NULL or wrong-type dereference.
+    Bug,
+    /// An object still allocated at the end of the execution that nothing reaches.
+    Leak,
+}
+
+/// One report: what broke, where, and by whom.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Violation {
+    /// The class.
+    pub kind: ViolationKind,
+    /// Short name: the invariant's name, the BUG_ON's function, `use-after-free`...
+    pub name: String,
+    /// Full human-readable description naming the objects and steps.
+    pub detail: String,
+}
+
+impl Violation {
+    /// Builds a violation.
+    pub fn new(kind: ViolationKind, name: impl Into<String>, detail: impl Into<String>) -> Self {
+        Self {
+            kind,
+            name: name.into(),
+            detail: detail.into(),
+        }
+    }
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = match self.kind {
+            ViolationKind::UseAfterFree => "use-after-free",
+            ViolationKind::LockNotHeld => "lockdep",
+            ViolationKind::Invariant => "invariant",
+            ViolationKind::Bug => "BUG",
+            ViolationKind::Leak => "leak",
+        };
+        write!(f, "{kind} [{}]: {}", self.name, self.detail)
+    }
+}
+
+/// Where violations go: an out-of-band, shared sink. The first one recorded is the verdict of the
+/// execution; the model then panics so every engine stops the execution there.
+#[derive(Debug, Default)]
+pub struct Sink(std::sync::Mutex<Vec<Violation>>);
+
+impl Sink {
+    /// Records `v` and panics with its text (the panic is how loom and shuttle see a failure).
+    pub fn fail(&self, v: Violation) -> ! {
+        let msg = v.to_string();
+        self.lock().push(v);
+        panic!("{msg}");
+    }
+    /// Records `v` without panicking (used by end-of-run checks that collect every break).
+    pub fn record(&self, v: Violation) {
+        self.lock().push(v);
+    }
+    /// The first violation recorded, if any.
+    pub fn first(&self) -> Option<Violation> {
+        self.lock().first().cloned()
+    }
+    /// Every violation recorded.
+    pub fn all(&self) -> Vec<Violation> {
+        self.lock().clone()
+    }
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Violation>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}

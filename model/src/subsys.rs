@@ -1,0 +1,217 @@
+//! Loading and unloading modular subsystems (kernel/cgroup.c v2.6.34: `cgroup_load_subsys`,
+//! `cgroup_unload_subsys`) and the subsystems' `create`/`destroy` callbacks.
+
+use crate::config::Fix;
+use crate::cx::Cx;
+use crate::kernel::{rcu_assign, rcu_deref, CgroupH, Css, CssH, Kernel, SubsysH};
+use crate::report::Errno;
+use crate::sync::Ordering;
+
+impl Kernel {
+    /// `ss->create(ss, cgrp)`: allocates the subsystem's state (net_cls copies the parent's
+    /// classid). -ENOMEM if the kzalloc fails.
+    pub fn ss_create(&self, ss: SubsysH, cgrp: CgroupH, cx: &Cx) -> Result<CssH, Errno> {
+        let name = self.ss(ss, cx).name;
+        let _f = cx.enter(match name {
+            "net_cls" => "cgrp_create",
+            "blkio" => "blkiocg_create",
+            "cpuset" => "cpuset_create",
+            _ => "cpu_cgroup_create",
+        });
+        if !cx.kmalloc_ok() {
+            return Err(Errno::ENOMEM);
+        }
+        let css = self.alloc_css(name, cx);
+        if name == "net_cls" {
+            if let Some(parent) = self.cgrp(cgrp, cx).parent {
+                let id = self.ss(ss, cx).subsys_id.load(Ordering::Relaxed);
+                if let Some(pcss) = rcu_deref::<Css>(&self.cgrp(parent, cx).subsys[id]) {
+                    let v = self.css(pcss, cx).classid.load(Ordering::Relaxed);
+                    self.css(css, cx).classid.store(v, Ordering::Relaxed);
+                }
+            }
+        }
+        Ok(css)
+    }
+
+    /// `ss->destroy(ss, cgrp)`: frees `cgrp->subsys[id]` (and its css_id for `use_id` subsystems).
+    pub fn ss_destroy(&self, ss: SubsysH, cgrp: CgroupH, cx: &Cx) {
+        let (name, id) = {
+            let s = self.ss(ss, cx);
+            (s.name, s.subsys_id.load(Ordering::Relaxed))
+        };
+        let _f = cx.enter(match name {
+            "net_cls" => "cgrp_destroy",
+            "blkio" => "blkiocg_destroy",
+            "cpuset" => "cpuset_destroy",
+            _ => "cpu_cgroup_destroy",
+        });
+        match rcu_deref::<Css>(&self.cgrp(cgrp, cx).subsys[id]) {
+            Some(css) => self.csses.kfree(css, cx),
+            None => self.bug(
+                cx,
+                "NULL-dereference",
+                format!("{name} destroy: cgrp->subsys[{id}] is NULL"),
+            ),
+        }
+    }
+
+    /// `list_del(&ss->sibling)` (or the first half of `list_move`) on whichever `subsys_list`
+    /// holds `ss`: the unlink writes the neighbours' pointers, so a freed neighbour is a
+    /// use-after-free, as the kernel's list surgery would be.
+    pub fn subsys_list_del(&self, ss: SubsysH, cx: &Cx) {
+        for r in self.roots.live() {
+            let nb = self
+                .root(r, cx)
+                .subsys_list
+                .with_mut(&self.cgroup_mutex, cx, |l| {
+                    let p = l.iter().position(|&x| x == ss)?;
+                    l.remove(p);
+                    let prev = p.checked_sub(1).map(|q| l[q]);
+                    let next = l.get(p).copied();
+                    Some((prev, next))
+                });
+            if let Some((prev, next)) = nb {
+                for n in [prev, next].into_iter().flatten() {
+                    let _ = self.ss(n, cx).name; // prev->next = next; next->prev = prev
+                }
+                return;
+            }
+        }
+    }
+
+    /// `list_add(&ss->sibling, &root->subsys_list)`: writes the old first entry's `prev`.
+    pub fn subsys_list_add(&self, ss: SubsysH, root: crate::kernel::RootH, cx: &Cx) {
+        let first = self
+            .root(root, cx)
+            .subsys_list
+            .with_mut(&self.cgroup_mutex, cx, |l| {
+                let first = l.first().copied();
+                l.insert(0, ss);
+                first
+            });
+        if let Some(n) = first {
+            let _ = self.ss(n, cx).name;
+        }
+    }
+
+    /// `cgroup_load_subsys(ss)`, from the module's init. Validates callbacks (a module may not
+    /// have fork/exit callbacks), then under cgroup_mutex: take the first free modular slot
+    /// (-EBUSY if none) and publish `subsys[i] = ss` *before* the css exists; `ss->create` on
+    /// dummytop (on failure clear the slot); link onto `rootnode.subsys_list`; `init_cgroup_css`;
+    /// for `use_id`, `cgroup_init_idr` (its error path leaves `ss` on the list: finding K1); then
+    /// under `write_lock(css_set_lock)` walk every hash bucket and rehash each css_set in place
+    /// with the new css (skipping ones already done, which may have moved to a later bucket).
+    pub fn cgroup_load_subsys(&self, ss: SubsysH, cx: &Cx) -> Result<(), Errno> {
+        let _f = cx.enter("cgroup_load_subsys");
+        let m = self.cgroup_mutex.lock(cx);
+        let Some(i) = (self.builtin()..self.count()).find(|&i| self.subsys_at(i).is_none()) else {
+            drop(m);
+            return Err(Errno::EBUSY);
+        };
+        self.ss(ss, cx).subsys_id.store(i, Ordering::Relaxed);
+        rcu_assign(&self.subsys[i], Some(ss));
+        let css = match self.ss_create(ss, self.dummytop, cx) {
+            Ok(c) => c,
+            Err(e) => {
+                rcu_assign::<crate::kernel::Subsys>(&self.subsys[i], None);
+                drop(m);
+                return Err(e);
+            }
+        };
+        self.subsys_list_add(ss, self.rootnode, cx);
+        self.ss(ss, cx)
+            .root
+            .set(&self.cgroup_mutex, cx, self.rootnode);
+        self.init_cgroup_css(css, i, self.dummytop, cx);
+        if self.ss(ss, cx).use_id {
+            let _f = cx.enter("cgroup_init_idr");
+            if !cx.kmalloc_ok() {
+                rcu_assign::<Css>(&self.cgrp(self.dummytop, cx).subsys[i], None);
+                self.csses.kfree(css, cx); // ss->destroy(ss, dummytop), which read the slot first
+                rcu_assign::<crate::kernel::Subsys>(&self.subsys[i], None);
+                if self.has(Fix::LoadErrorUnlinks) {
+                    self.subsys_list_del(ss, cx);
+                }
+                drop(m);
+                return Err(Errno::ENOMEM);
+            }
+        }
+        let w = self.css_set_lock.write(cx);
+        for b in 0..self.css_set_table.len() {
+            let entries = self.css_set_table[b].get(&self.css_set_lock, cx);
+            for cg in entries {
+                if rcu_deref::<Css>(&self.cset(cg, cx).subsys[i]).is_some() {
+                    continue; // already rehashed
+                }
+                self.hlist_del_css_set(cg, cx);
+                rcu_assign(&self.cset(cg, cx).subsys[i], Some(css));
+                self.hlist_add_css_set(cg, cx);
+            }
+        }
+        drop(w);
+        self.ss(ss, cx).active.store(1, Ordering::Relaxed);
+        drop(m);
+        Ok(())
+    }
+
+    /// `cgroup_unload_subsys(ss)`, from the module's exit (module refcount 0, state GOING).
+    /// `BUG_ON(ss->root != &rootnode)` is read without cgroup_mutex. Under cgroup_mutex: clear
+    /// `subsys[id]`, unlink from rootnode's list, then under `write_lock(css_set_lock)` walk
+    /// **dummytop's** css_set links (relying on every css_set being linked to dummytop) and rehash
+    /// each with the slot cleared; then `ss->destroy` on dummytop and clear its slot.
+    pub fn cgroup_unload_subsys(&self, ss: SubsysH, cx: &Cx) {
+        let _f = cx.enter("cgroup_unload_subsys");
+        if self.ss(ss, cx).module.is_none() {
+            self.bug(
+                cx,
+                "BUG_ON(ss->module == NULL)",
+                "unload of a built-in subsystem",
+            );
+        }
+        if self.ss(ss, cx).root.with_unlocked(|r| *r) != self.rootnode {
+            self.bug(
+                cx,
+                "BUG_ON(ss->root != &rootnode)",
+                "unload of a bound subsystem",
+            );
+        }
+        let m = self.cgroup_mutex.lock(cx);
+        let id = self.ss(ss, cx).subsys_id.load(Ordering::Relaxed);
+        if id < self.builtin() {
+            self.bug(
+                cx,
+                "BUG_ON(ss->subsys_id < CGROUP_BUILTIN_SUBSYS_COUNT)",
+                "",
+            );
+        }
+        rcu_assign::<crate::kernel::Subsys>(&self.subsys[id], None);
+        self.subsys_list_del(ss, cx);
+        let w = self.css_set_lock.write(cx);
+        let links = self
+            .cgrp(self.dummytop, cx)
+            .css_sets
+            .get(&self.css_set_lock, cx);
+        for link in links {
+            let cg = self
+                .link(link, cx)
+                .cg
+                .get(&self.css_set_lock, cx)
+                .expect("linked");
+            self.hlist_del_css_set(cg, cx);
+            if rcu_deref::<Css>(&self.cset(cg, cx).subsys[id]).is_none() {
+                self.bug(
+                    cx,
+                    "BUG_ON(!cg->subsys[ss->subsys_id])",
+                    format!("{cg} has no css in slot {id}"),
+                );
+            }
+            rcu_assign::<Css>(&self.cset(cg, cx).subsys[id], None);
+            self.hlist_add_css_set(cg, cx);
+        }
+        drop(w);
+        self.ss_destroy(ss, self.dummytop, cx);
+        rcu_assign::<Css>(&self.cgrp(self.dummytop, cx).subsys[id], None);
+        drop(m);
+    }
+}

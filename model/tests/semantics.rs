@@ -1,0 +1,471 @@
+//! Sequential semantics of the model against v2.6.34 (issue: "Sequential semantics match the
+//! kernel"). Every test runs inside one execution of the selected backend, so the file also runs
+//! under `--features loom` and `--features shuttle`.
+
+mod common;
+
+use cgmodel::kernel::{modstate, CssSet};
+use cgmodel::{invariants, Config, Design, Errno, HashKind, Ret, ViolationKind};
+use common::{run, script, steps};
+use std::sync::atomic::Ordering as O;
+
+fn ok(n: usize) -> Vec<cgmodel::OpResult> {
+    vec![Ok(Ret::Done); n]
+}
+
+const POPULATED: &[&str] = &[
+    "fork T0 T1",
+    "fork T0 T2",
+    "fork T1 T3",
+    "mount m0 cpuset",
+    "mkdir m0/a",
+    "mkdir m0/b",
+    "attach T1 m0/a",
+    "attach T2 m0/b",
+    "mount m1 cpu",
+    "mkdir m1/x",
+    "attach T3 m1/x",
+];
+
+#[test]
+fn load_rehashes_and_links_css_into_every_css_set() {
+    for hash in [HashKind::Sum, HashKind::Collide] {
+        let cfg = Config {
+            hash,
+            ..Config::default()
+        };
+        run(cfg, |k, cx| {
+            for s in steps(POPULATED) {
+                assert_eq!(k.exec(&s, cx), Ok(Ret::Done), "{s}");
+            }
+            let before = k.observe_css_sets();
+            assert!(before >= 4, "several css_sets to rehash, got {before}");
+            assert_eq!(
+                k.exec(&"insmod net_cls".parse().unwrap(), cx),
+                Ok(Ret::Done)
+            );
+            assert_eq!(k.observe_css_sets(), before, "load creates no css_set");
+            let slot = k.builtin();
+            let dcss = k.cgroups.peek(k.dummytop).subsys[slot].load(O::SeqCst);
+            assert_ne!(dcss, 0, "dummytop has the new css");
+            for (_, cg) in invariants::hashed(k) {
+                assert_eq!(
+                    k.csets.peek(cg).subsys[slot].load(O::SeqCst),
+                    dcss,
+                    "{cg} got the css"
+                );
+            }
+            invariants::check(k).unwrap();
+        });
+    }
+}
+
+#[test]
+fn unload_removes_css_from_every_css_set_and_frees_module_memory() {
+    run(Config::default(), |k, cx| {
+        for s in steps(POPULATED)
+            .into_iter()
+            .chain(steps(&["insmod net_cls", "rmmod net_cls"]))
+        {
+            assert_eq!(k.exec(&s, cx), Ok(Ret::Done), "{s}");
+            invariants::check(k).unwrap();
+        }
+        let slot = k.builtin();
+        assert!(k.subsys_at(slot).is_none());
+        assert_eq!(k.cgroups.peek(k.dummytop).subsys[slot].load(O::SeqCst), 0);
+        for (_, cg) in invariants::hashed(k) {
+            assert_eq!(
+                k.csets.peek(cg).subsys[slot].load(O::SeqCst),
+                0,
+                "{cg} still has the css"
+            );
+        }
+        assert!(
+            k.csses
+                .live()
+                .iter()
+                .all(|&c| k.csses.peek(c).ss_name != "net_cls"),
+            "css freed"
+        );
+        assert!(
+            k.subsystems
+                .live()
+                .iter()
+                .all(|&s| k.subsystems.peek(s).name != "net_cls"),
+            "module memory freed"
+        );
+        assert_eq!(k.modules[0].state.load(O::SeqCst), modstate::UNLOADED);
+    });
+}
+
+#[test]
+fn mount_fails_with_enoent_while_the_module_is_going() {
+    run(Config::default(), |k, cx| {
+        for s in steps(&["insmod net_cls", "insmod blkio"]) {
+            assert_eq!(k.exec(&s, cx), Ok(Ret::Done));
+        }
+        // delete_module has passed __try_stop_module (GOING) but not yet run the module's exit.
+        k.modules[1].state.store(modstate::GOING, O::SeqCst);
+        let r = k.exec(&"mount m0 net_cls,blkio".parse().unwrap(), cx);
+        assert_eq!(r, Err(Errno::ENOENT));
+        assert_eq!(
+            k.modules[0].refcnt.load(O::SeqCst),
+            0,
+            "net_cls pin taken before blkio's failure is dropped"
+        );
+        assert_eq!(k.modules[1].refcnt.load(O::SeqCst), 0);
+        let r = k.exec(&"mount m0 all".parse().unwrap(), cx);
+        assert_eq!(
+            r,
+            Err(Errno::ENOENT),
+            "K2: `all` pins every module, so one going fails the mount"
+        );
+        assert_eq!(k.modules[0].refcnt.load(O::SeqCst), 0);
+        assert_eq!(
+            k.exec(&"mount m0 net_cls".parse().unwrap(), cx),
+            Ok(Ret::Done)
+        );
+        assert_eq!(k.modules[0].refcnt.load(O::SeqCst), 1);
+    });
+}
+
+#[test]
+fn a_mount_that_fails_after_parsing_drops_the_module_refs_it_took() {
+    // Every allocation of the mount, in turn, fails: each -ENOMEM leaves no module ref behind.
+    for n in 1..=12 {
+        let nomem = format!("mount m0 net_cls,blkio !nomem@{n}");
+        let r = script(
+            Config::default(),
+            &[
+                "insmod net_cls",
+                "insmod blkio",
+                &nomem,
+                "rmmod net_cls",
+                "rmmod blkio",
+            ],
+        );
+        match r[2] {
+            Err(Errno::ENOMEM) => assert_eq!(r[3..], ok(2)[..], "refs dropped after {nomem}"),
+            Ok(Ret::Done) => assert_eq!(
+                r[3..],
+                [Err(Errno::EWOULDBLOCK), Err(Errno::EWOULDBLOCK)],
+                "{nomem}"
+            ),
+            ref e => panic!("{nomem}: {e:?}"),
+        }
+    }
+    // rebind_subsystems returns -EBUSY (net_cls is bound elsewhere): the parsed refs are dropped.
+    let r = script(
+        Config::default(),
+        &[
+            "insmod net_cls",
+            "insmod blkio",
+            "mount m0 net_cls",
+            "mount m1 net_cls,blkio",
+            "umount m0",
+            "rmmod net_cls",
+            "rmmod blkio",
+        ],
+    );
+    assert_eq!(r[3], Err(Errno::EBUSY));
+    assert_eq!(r[4..], ok(3)[..]);
+    // A name clash also fails after parsing.
+    let r = script(
+        Config::default(),
+        &[
+            "insmod net_cls",
+            "mount m0 cpu,name=x",
+            "mount m1 net_cls,name=x",
+            "rmmod net_cls",
+        ],
+    );
+    assert_eq!(
+        r,
+        vec![
+            Ok(Ret::Done),
+            Ok(Ret::Done),
+            Err(Errno::EBUSY),
+            Ok(Ret::Done)
+        ]
+    );
+}
+
+#[test]
+fn remount_drops_the_duplicate_ref_and_unbinding_drops_the_hierarchy_ref() {
+    run(Config::default(), |k, cx| {
+        let refs = |k: &cgmodel::Kernel| {
+            (
+                k.observe_module_refcount("net_cls"),
+                k.observe_module_refcount("blkio"),
+            )
+        };
+        for (s, want) in [
+            ("insmod net_cls", (Some(0), None)),
+            ("insmod blkio", (Some(0), Some(0))),
+            ("mount m0 net_cls", (Some(1), Some(0))),
+            ("remount m0 net_cls", (Some(1), Some(0))),
+            ("remount m0 net_cls,blkio", (Some(1), Some(1))),
+            ("remount m0 blkio", (Some(0), Some(1))),
+            ("mount m1 blkio", (Some(0), Some(1))),
+            ("umount m0", (Some(0), Some(1))),
+            ("umount m1", (Some(0), Some(0))),
+        ] {
+            assert_eq!(k.exec(&s.parse().unwrap(), cx), Ok(Ret::Done), "{s}");
+            assert_eq!(refs(k), want, "after {s}");
+            invariants::check(k).unwrap();
+        }
+        assert_eq!(
+            k.exec(&"remount m0 net_cls".parse().unwrap(), cx),
+            Err(Errno::ENOENT)
+        );
+    });
+}
+
+#[test]
+fn rmmod_is_refused_while_bound_or_used_by_a_filter() {
+    let r = script(
+        Config::default(),
+        &[
+            "insmod net_cls",
+            "mount m0 net_cls",
+            "rmmod net_cls",
+            "umount m0",
+            "tc-add F0",
+            "rmmod net_cls",
+            "tc-del F0",
+            "rmmod net_cls",
+            "tc-add F1",
+        ],
+    );
+    assert_eq!(
+        r,
+        vec![
+            Ok(Ret::Done),
+            Ok(Ret::Done),
+            Err(Errno::EWOULDBLOCK),
+            Ok(Ret::Done),
+            Ok(Ret::Done),
+            Err(Errno::EWOULDBLOCK),
+            Ok(Ret::Done),
+            Ok(Ret::Done),
+            Err(Errno::ENOENT),
+        ]
+    );
+}
+
+#[test]
+fn a_hierarchy_with_children_outlives_umount_and_is_found_again() {
+    let r = script(
+        Config::default(),
+        &[
+            "insmod net_cls",
+            "mount m0 net_cls",
+            "mkdir m0/a",
+            "umount m0",
+            "rmmod net_cls",
+            "mount m1 net_cls",
+            "rmdir m1/a",
+            "umount m1",
+            "rmmod net_cls",
+        ],
+    );
+    assert_eq!(
+        r[4],
+        Err(Errno::EWOULDBLOCK),
+        "the invisible hierarchy still binds net_cls"
+    );
+    assert_eq!(
+        r[5..],
+        ok(4)[..],
+        "the same options find the same superblock"
+    );
+}
+
+#[test]
+fn attach_and_exit_create_and_free_css_sets() {
+    run(Config::default(), |k, cx| {
+        for s in steps(&["fork T0 T1", "fork T0 T2", "mount m0 cpuset", "mkdir m0/a"]) {
+            k.exec(&s, cx).unwrap();
+        }
+        assert_eq!(k.observe_css_sets(), 1);
+        k.exec(&"attach T1 m0/a".parse().unwrap(), cx).unwrap();
+        assert_eq!(k.observe_css_sets(), 2, "attach created a css_set");
+        k.exec(&"attach T2 m0/a".parse().unwrap(), cx).unwrap();
+        assert_eq!(k.observe_css_sets(), 2, "the second attach shares it");
+        let shared = k
+            .tasks
+            .peek(k.pids.lock().unwrap()["T1"])
+            .cgroups
+            .load(O::SeqCst);
+        assert_eq!(
+            k.csets
+                .peek(cgmodel::arena::Handle::<CssSet>::from_raw(shared).unwrap())
+                .refcount
+                .load(O::SeqCst),
+            2
+        );
+        assert_eq!(
+            k.exec(&"rmdir m0/a".parse().unwrap(), cx),
+            Err(Errno::EBUSY)
+        );
+        k.exec(&"exit T1".parse().unwrap(), cx).unwrap();
+        assert_eq!(k.observe_css_sets(), 2);
+        k.exec(&"exit T2".parse().unwrap(), cx).unwrap();
+        assert_eq!(
+            k.observe_css_sets(),
+            1,
+            "the last exit freed it (after a grace period)"
+        );
+        assert_eq!(k.exec(&"rmdir m0/a".parse().unwrap(), cx), Ok(Ret::Done));
+        assert_eq!(
+            k.exec(&"attach T1 m0".parse().unwrap(), cx),
+            Err(Errno::ESRCH),
+            "exited"
+        );
+        assert_eq!(
+            k.exec(&"exit T0".parse().unwrap(), cx),
+            Err(Errno::ESRCH),
+            "the idle task"
+        );
+        invariants::check(k).unwrap();
+    });
+}
+
+#[test]
+fn classify_reads_the_classid_of_the_task_cgroup() {
+    let r = script(
+        Config::default(),
+        &[
+            "insmod net_cls",
+            "fork T0 T1",
+            "tc-add F0",
+            "classify T1",
+            "mount m0 net_cls",
+            "mkdir m0/a",
+            "classid m0/a 7",
+            "mkdir m0/a/b",
+            "attach T1 m0/a/b",
+            "classify T1",
+            "classid m0 3",
+            "classify T0",
+        ],
+    );
+    assert_eq!(r[3], Ok(Ret::Classid(None)), "dummytop's css has classid 0");
+    assert_eq!(
+        r[9],
+        Ok(Ret::Classid(Some(7))),
+        "a child inherits its parent's classid"
+    );
+    assert_eq!(r[11], Ok(Ret::Classid(Some(3))));
+}
+
+#[test]
+fn every_enomem_path_of_every_operation_rolls_back() {
+    let setup = [
+        "insmod net_cls",
+        "insmod blkio",
+        "fork T0 T1",
+        "mount m0 net_cls,cpuset",
+        "mkdir m0/a",
+        "mount m1 blkio",
+    ];
+    let probes = [
+        "mkdir m0/b",
+        "mkdir m1/x",
+        "attach T1 m0/a",
+        "fork T1 T2",
+        "tc-add F0",
+        "mount m2 cpu",
+        "remount m0 net_cls,cpuset,name=q",
+    ];
+    for p in probes {
+        for n in 1..=6 {
+            let bad = format!("{p} !nomem@{n}");
+            let mut sc: Vec<&str> = setup.to_vec();
+            sc.push(&bad);
+            let r = script(Config::default(), &sc);
+            assert!(
+                matches!(
+                    r.last().unwrap(),
+                    Ok(_) | Err(Errno::ENOMEM) | Err(Errno::EINVAL)
+                ),
+                "{bad}: {:?}",
+                r.last()
+            );
+        }
+    }
+}
+
+#[test]
+fn finding_k1_load_error_path_leaves_freed_subsystem_on_rootnode_list() {
+    // insmod blkio's third allocation is cgroup_init_idr: its error path (v2.6.34) frees the module
+    // with blkio_subsys still on rootnode.subsys_list; the next list_add touches the freed entry.
+    let st = steps(&["insmod blkio !nomem@3", "insmod net_cls"]);
+    let st2 = st.clone();
+    let v = run(Config::default(), move |k, cx| {
+        for s in &st2 {
+            let _ = k.exec(s, cx);
+        }
+    });
+    assert_eq!(v.len(), 1, "{v:?}");
+    assert_eq!(v[0].kind, ViolationKind::UseAfterFree);
+    assert!(v[0].detail.contains("blkio_subsys"), "{}", v[0].detail);
+    for design in [Design::LoadErrUnlink, Design::Fixed] {
+        let st3 = st.clone();
+        let v = run(
+            Config {
+                design,
+                ..Config::default()
+            },
+            move |k, cx| {
+                assert_eq!(k.exec(&st3[0], cx), Err(Errno::ENOMEM));
+                assert_eq!(k.exec(&st3[1], cx), Ok(Ret::Done));
+                invariants::check(k).unwrap();
+            },
+        );
+        assert!(v.is_empty(), "{design}: {v:?}");
+    }
+}
+
+#[test]
+fn op_syntax_round_trips_and_rejects_garbage() {
+    for s in [
+        "insmod net_cls",
+        "rmmod blkio",
+        "mount m0",
+        "mount m0 net_cls,cpuset",
+        "remount m0 cpu",
+        "umount m0",
+        "mkdir m0/a/b",
+        "rmdir m0/a",
+        "attach T1 m0",
+        "attach T1 m0/a",
+        "fork T0 T1",
+        "exit T1",
+        "tc-add F0",
+        "tc-del F0",
+        "classify T1",
+        "classid m0/a 7",
+        "mount m0 net_cls !nomem@2",
+    ] {
+        let st: cgmodel::Step = s.parse().unwrap();
+        assert_eq!(st.to_string(), s);
+    }
+    for bad in [
+        "",
+        "insmod",
+        "insmod foo",
+        "mkdir m0",
+        "fork T0",
+        "classid m0/a x",
+        "frob T1",
+        "mount m0 a b",
+        "exit T1 !nomem@0",
+        "attach T1 m0/../x",
+    ] {
+        assert!(
+            bad.parse::<cgmodel::Step>().is_err(),
+            "`{bad}` should not parse"
+        );
+    }
+}
