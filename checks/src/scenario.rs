@@ -90,6 +90,14 @@ pub fn catalog() -> Vec<Scenario> {
             expect: |_| Expect::Pass,
             config: same,
         },
+        Scenario {
+            name: "rmdir-vs-css-get",
+            about: "rmdir clears the css refcounts (1 -> 0, then CSS_REMOVED) while a subsystem path that read the task's old css under RCU runs css_tryget",
+            setup: &["fork T0 T1", "mount m0 cpu", "mkdir m0/a", "attach T1 m0/a"],
+            threads: &[&["attach T1 m0", "rmdir m0/a"], &["css-get T1 cpu", "css-put T1 cpu"]],
+            expect: |_| Expect::Pass,
+            config: same,
+        },
     ]
 }
 

@@ -434,6 +434,55 @@ impl Kernel {
         drop(rcu);
     }
 
+    /// A built-in subsystem's per-task path pins `task`'s css for `ss_name`: under
+    /// `rcu_read_lock`, `task_subsys_state(task, id)` then `css_tryget` (-ENODEV if the css is
+    /// already `CSS_REMOVED`). The holder is remembered out of band for [`Kernel::css_put_task`].
+    pub fn css_get_task(
+        &self,
+        task: crate::kernel::TaskH,
+        ss_name: &str,
+        cx: &Cx,
+    ) -> Result<(), Errno> {
+        let _f = cx.enter("task_subsys_state+css_tryget");
+        let id = crate::kernel::BUILTIN_NAMES
+            .iter()
+            .position(|&n| n == ss_name)
+            .ok_or(Errno::EINVAL)?;
+        if id >= self.builtin() {
+            return Err(Errno::EINVAL);
+        }
+        let rcu = self.rcu.read_lock(cx);
+        let cg =
+            rcu_deref::<crate::kernel::CssSet>(&self.task(task, cx).cgroups).expect("task cgroups");
+        let css = rcu_deref::<Css>(&self.cset(cg, cx).subsys[id]).expect("built-in css present");
+        let ok = self.css_tryget(css, cx);
+        drop(rcu);
+        if !ok {
+            return Err(Errno::ENODEV);
+        }
+        self.css_pins.lock().unwrap().push((task, css));
+        Ok(())
+    }
+
+    /// Drops the oldest pin `task` holds on a css of `ss_name` with `css_put` (-ENOENT if none).
+    pub fn css_put_task(
+        &self,
+        task: crate::kernel::TaskH,
+        ss_name: &str,
+        cx: &Cx,
+    ) -> Result<(), Errno> {
+        let pin = {
+            let mut pins = self.css_pins.lock().unwrap();
+            let p = pins
+                .iter()
+                .position(|&(t, c)| t == task && self.csses.peek(c).ss_name == ss_name);
+            p.map(|p| pins.remove(p).1)
+        };
+        let css = pin.ok_or(Errno::ENOENT)?;
+        self.css_put(css, cx);
+        Ok(())
+    }
+
     /// Writing `VALUE` to `net_cls.classid` of `MNT/PATH`: `cgroup_file_write` (-ENODEV if
     /// removed) → `write_classid`: `cgroup_lock_live_group`, then the store. -ENOENT if net_cls is
     /// not bound to that hierarchy (no such file).

@@ -99,7 +99,7 @@ pub const INVARIANTS: &[Invariant] = &[
     },
     Invariant {
         name: "css-refcnt",
-        about: "every css of a live cgroup has refcnt 1 (no holders at quiescence) and is not CSS_REMOVED",
+        about: "every css of a live cgroup has refcnt 1 + the references subsystem paths hold on it, and is not CSS_REMOVED",
         check: css_refcnt,
     },
     Invariant {
@@ -701,6 +701,7 @@ fn hierarchy_accounting(k: &Kernel) -> Result<(), String> {
 }
 
 fn css_refcnt(k: &Kernel) -> Result<(), String> {
+    let pins = k.css_pins.lock().unwrap().clone();
     for c in k.cgroups.live() {
         for a in &k.cgroups.peek(c).subsys {
             let Some(css) = ptr::<Css>(a) else { continue };
@@ -709,7 +710,13 @@ fn css_refcnt(k: &Kernel) -> Result<(), String> {
             }
             let s = k.csses.peek(css);
             let rc = s.refcnt.load(Ordering::SeqCst);
-            if rc != 1 || s.flags.load(Ordering::SeqCst) & CSS_REMOVED != 0 {
+            let root = s.flags.load(Ordering::SeqCst) & crate::kernel::CSS_ROOT != 0;
+            let want = if root {
+                1
+            } else {
+                1 + pins.iter().filter(|p| p.1 == css).count() as i64
+            };
+            if rc != want || s.flags.load(Ordering::SeqCst) & CSS_REMOVED != 0 {
                 return Err(format!(
                     "{} has refcnt {rc} flags {:#x}",
                     k.csses.label(css),

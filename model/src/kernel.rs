@@ -340,6 +340,8 @@ pub struct Kernel {
     pub pids: StdMutex<HashMap<String, TaskH>>,
     /// Out of band: tasks that have passed the pointer swap in `cgroup_exit` (they hold no ref).
     pub exited: StdMutex<Vec<TaskH>>,
+    /// Out of band: css references held by subsystem paths on behalf of tasks (`css-get`).
+    pub css_pins: StdMutex<Vec<(TaskH, CssH)>>,
     /// Out of band: the next hierarchy id.
     pub next_hierarchy_id: StdMutex<usize>,
 }
@@ -429,6 +431,7 @@ impl Kernel {
             use_task_links: cfg.task_links,
             pids: StdMutex::new(HashMap::new()),
             exited: StdMutex::new(Vec::new()),
+            css_pins: StdMutex::new(Vec::new()),
             next_hierarchy_id: StdMutex::new(1),
             cfg,
         };

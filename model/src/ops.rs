@@ -7,6 +7,7 @@
 //! mkdir m0/a              rmdir m0/a               classid m0/a 7
 //! attach T1 m0/a          fork T0 T1               exit T1
 //! tc-add F0               tc-del F0                classify T1
+//! css-get T1 cpu          css-put T1 cpu           (built-in subsystems: cpuset, cpu)
 //! ```
 //!
 //! Any step may end in `!nomem@N`: the N-th allocation the step makes fails (1-based), which is how
@@ -96,6 +97,21 @@ pub enum Op {
         /// The sending task.
         task: String,
     },
+    /// A built-in subsystem's per-task path takes a reference on the task's css
+    /// (`task_subsys_state` + `css_tryget` under RCU).
+    CssGet {
+        /// The task.
+        task: String,
+        /// The built-in subsystem (`cpuset` or `cpu`).
+        ss: String,
+    },
+    /// That path drops the reference (`css_put`).
+    CssPut {
+        /// The task.
+        task: String,
+        /// The built-in subsystem.
+        ss: String,
+    },
     /// `echo VALUE > MNT/PATH/net_cls.classid`.
     Classid {
         /// Mountpoint name.
@@ -177,6 +193,8 @@ impl fmt::Display for Op {
             Op::Classid { mnt, path, value } => {
                 write!(f, "classid {} {value}", join_path(mnt, path))
             }
+            Op::CssGet { task, ss } => write!(f, "css-get {task} {ss}"),
+            Op::CssPut { task, ss } => write!(f, "css-put {task} {ss}"),
         }
     }
 }
@@ -337,6 +355,21 @@ impl FromStr for Op {
                     value,
                 }
             }
+            "css-get" | "css-put" => {
+                arity(2)?;
+                if !crate::kernel::BUILTIN_NAMES.contains(&w[2]) {
+                    return Err(format!(
+                        "`{verb}` takes a built-in subsystem (cpuset, cpu), got `{}`",
+                        w[2]
+                    ));
+                }
+                let (task, ss) = (name(w[1], "task")?, w[2].to_string());
+                if verb == "css-get" {
+                    Op::CssGet { task, ss }
+                } else {
+                    Op::CssPut { task, ss }
+                }
+            }
             other => return Err(format!("unknown operation `{other}` in `{s}`")),
         })
     }
@@ -426,6 +459,18 @@ impl Kernel {
             Op::Classid { mnt, path, value } => {
                 self.write_classid(mnt, path, *value, cx).map(|_| Ret::Done)
             }
+            Op::CssGet { task: t, ss } => (|| {
+                let p = task(t)?;
+                if self.is_exiting(p, cx) {
+                    return Err(Errno::ESRCH);
+                }
+                cx.set_current(Some(p));
+                self.css_get_task(p, ss, cx).map(|_| Ret::Done)
+            })(),
+            Op::CssPut { task: t, ss } => (|| {
+                let p = task(t)?;
+                self.css_put_task(p, ss, cx).map(|_| Ret::Done)
+            })(),
         };
         cx.set_current(None);
         self.quiescent(cx);

@@ -469,3 +469,32 @@ fn op_syntax_round_trips_and_rejects_garbage() {
         );
     }
 }
+
+#[test]
+fn css_references_keep_rmdir_busy_until_put() {
+    let r = script(
+        Config::default(),
+        &[
+            "fork T0 T1",
+            "mount m0 cpu",
+            "mkdir m0/a",
+            "attach T1 m0/a",
+            "css-get T1 cpu",
+            "attach T1 m0",
+            "rmdir m0/a",
+            "css-put T1 cpu",
+            "rmdir m0/a",
+            "css-put T1 cpu",
+            "css-get T0 cpu",
+            "css-put T0 cpu",
+        ],
+    );
+    assert_eq!(
+        r[6],
+        Err(Errno::EBUSY),
+        "cgroup_clear_css_refs fails while a css is referenced"
+    );
+    assert_eq!(r[8], Ok(Ret::Done));
+    assert_eq!(r[9], Err(Errno::ENOENT), "nothing left to put");
+    assert_eq!(r[10..], ok(2)[..], "root csses are not counted");
+}
