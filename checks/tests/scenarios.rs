@@ -46,6 +46,7 @@ fn loom_catalog_verdicts() {
             for bound in 0..=2 {
                 let o = engine::loom(&sc, design, Some(bound));
                 let failed = o.violation.is_some();
+                eprintln!("  loom bound {bound}: {} executions", o.executions);
                 out = Some(o);
                 if failed {
                     break;

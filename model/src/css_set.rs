@@ -111,8 +111,7 @@ impl Kernel {
             return;
         }
         self.hlist_del_css_set(cg, cx);
-        self.css_set_count
-            .with_mut(&self.css_set_lock, cx, |c| *c -= 1);
+        self.css_set_count.add(&self.css_set_lock, cx, -1);
         let links = self
             .cset(cg, cx)
             .cg_links
@@ -155,7 +154,7 @@ impl Kernel {
     ) -> Option<CssSetH> {
         let _f = cx.enter("find_existing_css_set");
         let root = self.cgrp(cgrp, cx).root;
-        let bits = self.root(root, cx).subsys_bits.get(&self.cgroup_mutex, cx);
+        let bits = self.root(root, cx).subsys_bits.get(&self.cgroup_mutex, cx) as u64;
         for (i, slot) in template.iter_mut().enumerate() {
             *slot = if bits & (1 << i) != 0 {
                 rcu_deref(&self.cgrp(cgrp, cx).subsys[i])
@@ -322,8 +321,7 @@ impl Kernel {
                 "preallocated links left over",
             );
         }
-        self.css_set_count
-            .with_mut(&self.css_set_lock, cx, |c| *c += 1);
+        self.css_set_count.add(&self.css_set_lock, cx, 1);
         self.hlist_add_css_set(res, cx);
         drop(w);
         Some(res)

@@ -655,7 +655,7 @@ fn hierarchy_accounting(k: &Kernel) -> Result<(), String> {
         ));
     }
     let n = hashed(k).len() as i64;
-    let csc = k.css_set_count.peek(|c| *c);
+    let csc = k.css_set_count.peek();
     if csc != n {
         return Err(format!("css_set_count {csc} but {n} hashed css_sets"));
     }

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex as StdMutex, OnceLock};
 use crate::arena::{Arena, Handle, Object};
 use crate::config::Config;
 use crate::cx::Cx;
-use crate::lockdep::{KMutex, KRwLock, LCell};
+use crate::lockdep::{KMutex, KRwLock, LCell, LWord};
 use crate::rcu::Rcu;
 use crate::report::{Sink, Violation, ViolationKind};
 use crate::sync::{AtomicI64, AtomicU32, AtomicUsize, Ordering};
@@ -140,8 +140,8 @@ pub struct Root {
     pub dummy: bool,
     /// `top_cgroup`.
     pub top: OnceLock<CgroupH>,
-    /// `subsys_bits` (cgroup_mutex).
-    pub subsys_bits: LCell<u64>,
+    /// `subsys_bits` (cgroup_mutex; `cgroup_test_super` reads it under sb_lock only).
+    pub subsys_bits: LWord,
     /// `actual_subsys_bits` (cgroup_mutex).
     pub actual_subsys_bits: LCell<u64>,
     /// `subsys_list` (cgroup_mutex).
@@ -319,8 +319,8 @@ pub struct Kernel {
     pub init_css_set: CssSetH,
     /// `css_set_table` (css_set_lock).
     pub css_set_table: Vec<LCell<Vec<CssSetH>>>,
-    /// `css_set_count` (css_set_lock).
-    pub css_set_count: LCell<i64>,
+    /// `css_set_count` (css_set_lock; `cgroup_get_sb` reads it without the lock).
+    pub css_set_count: LWord,
     /// `roots` (cgroup_mutex), in creation order.
     pub roots_list: LCell<Vec<RootH>>,
     /// `root_count` (cgroup_mutex): active hierarchies, the dummy one included.
@@ -359,7 +359,7 @@ impl Kernel {
         let rootnode = roots.alloc(Root {
             dummy: true,
             top: OnceLock::new(),
-            subsys_bits: LCell::new(0),
+            subsys_bits: LWord::new(0),
             actual_subsys_bits: LCell::new(0),
             subsys_list: LCell::new(Vec::new()),
             number_of_cgroups: LCell::new(1),
@@ -421,7 +421,7 @@ impl Kernel {
             dummytop,
             init_css_set,
             css_set_table: (0..cfg.buckets).map(|_| LCell::new(Vec::new())).collect(),
-            css_set_count: LCell::new(1),
+            css_set_count: LWord::new(1),
             roots_list: LCell::new(Vec::new()),
             root_count: LCell::new(1),
             supers: LCell::new(Vec::new()),
@@ -542,6 +542,11 @@ impl Kernel {
     /// `subsys[i]` (an RCU/cgroup_mutex-protected pointer read).
     pub fn subsys_at(&self, i: usize) -> Option<SubsysH> {
         rcu_deref(&self.subsys[i])
+    }
+
+    /// Whether the design under check applies `fix`.
+    pub fn has(&self, fix: crate::config::Fix) -> bool {
+        self.cfg.design.fixes().contains(&fix)
     }
 
     /// Number of built-in slots (`CGROUP_BUILTIN_SUBSYS_COUNT`).

@@ -283,3 +283,49 @@ impl<T: Clone> LCell<T> {
         self.with_mut(lock, cx, |x| *x = v)
     }
 }
+
+/// A word the kernel writes under a lock but also reads without it on purpose, where a stale
+/// value is harmless by the kernel's own argument (e.g. `css_set_count` in `cgroup_get_sb`,
+/// `root->subsys_bits` in `cgroup_test_super`). Locked accesses are lockdep-checked like an
+/// [`LCell`]; the lockless read is a relaxed atomic load, so neither loom nor the model reports the
+/// benign race (KCSAN would, as a plain-access race). docs/model.md lists every such word.
+#[derive(Debug)]
+pub struct LWord(crate::sync::AtomicI64);
+
+impl LWord {
+    /// A new word.
+    pub fn new(v: i64) -> Self {
+        Self(crate::sync::AtomicI64::new(v))
+    }
+    /// Read with `lock` held.
+    pub fn get(&self, lock: &dyn Lockdep, cx: &Cx) -> i64 {
+        if cx.lockdep && !lock.held(cx) {
+            lockdep_fail(cx, format!("{} not held for a read", lock.name()));
+        }
+        self.0.load(crate::sync::Ordering::Relaxed)
+    }
+    /// Write with `lock` held exclusively.
+    pub fn set(&self, lock: &dyn Lockdep, cx: &Cx, v: i64) {
+        if cx.lockdep && !lock.held_write(cx) {
+            lockdep_fail(cx, format!("{} not held for writing", lock.name()));
+        }
+        self.0.store(v, crate::sync::Ordering::Relaxed)
+    }
+    /// Add `d` with `lock` held exclusively.
+    pub fn add(&self, lock: &dyn Lockdep, cx: &Cx, d: i64) {
+        let v = self.get(lock, cx);
+        self.set(lock, cx, v + d);
+    }
+    /// The kernel's deliberate lockless read.
+    pub fn racy_get(&self) -> i64 {
+        self.0.load(crate::sync::Ordering::Relaxed)
+    }
+    /// Out-of-band read at a quiescent point.
+    pub fn peek(&self) -> i64 {
+        self.0.load(crate::sync::Ordering::Relaxed)
+    }
+    /// Out-of-band write at a quiescent point (tests that break state on purpose).
+    pub fn poke(&self, v: i64) {
+        self.0.store(v, crate::sync::Ordering::Relaxed)
+    }
+}

@@ -6,7 +6,6 @@
 //! `stop_machine`, so its "refcount is zero → state GOING" step is atomic with respect to every
 //! get. The model expresses that with one rwlock: gets and puts read-lock it, the stop write-locks.
 
-use crate::config::Fix;
 use crate::cx::Cx;
 use crate::kernel::{modstate, rcu_assign, rcu_deref, Kernel, Subsys, SubsysH, MODULES};
 use crate::lockdep::KMutex;
@@ -170,10 +169,5 @@ impl Kernel {
     pub fn exit_cgroup_blkio(&self, ss: SubsysH, cx: &Cx) {
         let _f = cx.enter("exit_cgroup_blkio");
         self.cgroup_unload_subsys(ss, cx)
-    }
-
-    /// Whether the design under check applies `fix`.
-    pub fn has(&self, fix: Fix) -> bool {
-        self.cfg.design.fixes().contains(&fix)
     }
 }

@@ -6,10 +6,8 @@
 use std::sync::OnceLock;
 
 use crate::cx::Cx;
-use crate::kernel::{
-    rcu_assign, rcu_deref, Cgroup, CgroupH, Css, Kernel, Root, RootH, BUILTIN_NAMES,
-};
-use crate::lockdep::LCell;
+use crate::kernel::{rcu_assign, rcu_deref, Cgroup, CgroupH, Css, Kernel, Root, RootH};
+use crate::lockdep::{LCell, LWord};
 use crate::report::Errno;
 use crate::sync::{AtomicI64, Ordering};
 
@@ -29,11 +27,6 @@ pub struct SbOpts {
 }
 
 impl Kernel {
-    /// Bits of the modular slots.
-    pub fn modular_mask(&self) -> u64 {
-        ((1u64 << self.count()) - 1) & !((1u64 << self.builtin()) - 1)
-    }
-
     /// `parse_cgroupfs_options(data, opts)`, cgroup_mutex held: tokens `all`, `none`, `noprefix`,
     /// `release_agent=`, `name=` or a subsystem name found in `subsys[]` (-ENOENT otherwise); the
     /// consistency checks (-EINVAL); then `try_module_get` on every selected modular subsystem's
@@ -278,7 +271,7 @@ impl Kernel {
             }
         }
         let r = self.root(root, cx);
-        r.subsys_bits.set(m, cx, final_bits);
+        r.subsys_bits.set(m, cx, final_bits as i64);
         r.actual_subsys_bits.set(m, cx, final_bits);
         drop(r);
         self.rcu.synchronize(cx);
@@ -312,7 +305,7 @@ impl Kernel {
                 return false;
             }
         }
-        let bits = r.subsys_bits.with_unlocked(|b| *b);
+        let bits = r.subsys_bits.racy_get() as u64;
         !((o.subsys_bits != 0 || o.none) && o.subsys_bits != bits)
     }
 
@@ -334,7 +327,7 @@ impl Kernel {
         let root = self.roots.alloc(Root {
             dummy: false,
             top: OnceLock::new(),
-            subsys_bits: LCell::new(o.subsys_bits),
+            subsys_bits: LWord::new(o.subsys_bits as i64),
             actual_subsys_bits: LCell::new(0),
             subsys_list: LCell::new(Vec::new()),
             number_of_cgroups: LCell::new(1),
@@ -471,11 +464,11 @@ impl Kernel {
             }
         }
         // css_set_count read without css_set_lock: only cgroup_mutex holders increase it.
-        let n = self.css_set_count.with_unlocked(|c| *c) as usize;
+        let n = self.css_set_count.racy_get() as usize;
         let Some(mut tmp) = self.allocate_cg_links(n, cx) else {
             return Err(Errno::ENOMEM);
         };
-        let bits = self.root(root, cx).subsys_bits.get(&self.cgroup_mutex, cx);
+        let bits = self.root(root, cx).subsys_bits.get(&self.cgroup_mutex, cx) as u64;
         if let Err(e) = self.rebind_subsystems(root, bits, cx) {
             drop(m);
             drop(im);
@@ -677,20 +670,6 @@ impl Kernel {
         }
         drop(g);
         r.ok_or(Errno::ENOENT)
-    }
-
-    /// The names of the subsystems in `bits`, for reports.
-    pub fn bits_names(&self, bits: u64) -> Vec<String> {
-        (0..self.count())
-            .filter(|i| bits & (1 << i) != 0)
-            .map(|i| {
-                if i < self.builtin() {
-                    BUILTIN_NAMES[i].to_string()
-                } else {
-                    format!("slot{i}")
-                }
-            })
-            .collect()
     }
 }
 

@@ -1,7 +1,7 @@
 //! The one place that chooses the synchronization primitives.
 //!
 //! Every other module imports locks, atomics, cells, threads and fences from here. The backend is
-//! std by default, [loom] under `--features loom` (or `RUSTFLAGS="--cfg loom"`) and [shuttle] under
+//! std by default, loom under `--features loom` (or `RUSTFLAGS="--cfg loom"`) and shuttle under
 //! `--features shuttle`. The model is written once against this surface (design.md section 2).
 //!
 //! Only the *kernel's* synchronization goes through this module. Out-of-band bookkeeping (arena
