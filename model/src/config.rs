@@ -119,14 +119,21 @@ pub struct Config {
     /// Enforce lockdep assertions. Always on under the std backend; may be turned off under loom to
     /// let loom's own causality checker find unlocked accesses.
     pub lockdep: bool,
+    /// Injected faults (docs/faults.md). `Config::default()` takes them from
+    /// `CGROUP_MODEL_FAULTS`, so any test run can inject them.
+    pub faults: crate::faults::Faults,
     /// `use_task_css_set_links` is already set at boot (as after the first `cgroup_iter_start`),
     /// so fork, exit and attach maintain the css_set task lists.
     pub task_links: bool,
 }
 
 impl Default for Config {
+    /// The default sizes, design v2.6.34, and the faults named by `CGROUP_MODEL_FAULTS` (a
+    /// malformed value panics with the parse error: it is a test-run setting).
     fn default() -> Self {
+        let faults = crate::faults::Faults::from_env().unwrap_or_else(|e| panic!("{e}"));
         Self {
+            faults,
             builtin: 2,
             modular_slots: 2,
             buckets: 4,

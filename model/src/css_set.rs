@@ -3,6 +3,7 @@
 
 use crate::config::HashKind;
 use crate::cx::Cx;
+use crate::faults::Fault;
 use crate::kernel::{
     new_css_set, rcu_assign, rcu_deref, CgroupH, CssH, CssSetH, Kernel, Link, LinkH,
 };
@@ -100,16 +101,31 @@ impl Kernel {
     /// goes by `call_rcu` (c378369d). `notify_on_release` is not modelled, so the release-agent
     /// branch (`check_for_release`) never runs.
     #[allow(non_snake_case)]
-    pub fn __put_css_set(&self, cg: CssSetH, _taskexit: bool, cx: &Cx) {
+    pub fn __put_css_set(&self, cg: CssSetH, taskexit: bool, cx: &Cx) {
+        self.put_css_set_free(cg, taskexit, false, cx)
+    }
+
+    /// `__put_css_set` with the freeing step chosen: `free_now` frees at once (the fault
+    /// `attach-no-synchronize-rcu`) instead of after a grace period.
+    pub(crate) fn put_css_set_free(&self, cg: CssSetH, _taskexit: bool, free_now: bool, cx: &Cx) {
         let _f = cx.enter("__put_css_set");
-        if atomic_add_unless(&self.cset(cg, cx).refcount, -1, 1) {
-            return;
-        }
-        let w = self.css_set_lock.write(cx);
-        if self.cset(cg, cx).refcount.fetch_sub(1, Ordering::SeqCst) != 1 {
-            drop(w);
-            return;
-        }
+        let w = if self.fault(Fault::PutUnlockedFinalDec) {
+            // Before 146aa1bd: kref_put-style, the final decrement happens without the lock.
+            if self.cset(cg, cx).refcount.fetch_sub(1, Ordering::SeqCst) != 1 {
+                return;
+            }
+            self.css_set_lock.write(cx)
+        } else {
+            if atomic_add_unless(&self.cset(cg, cx).refcount, -1, 1) {
+                return;
+            }
+            let w = self.css_set_lock.write(cx);
+            if self.cset(cg, cx).refcount.fetch_sub(1, Ordering::SeqCst) != 1 {
+                drop(w);
+                return;
+            }
+            w
+        };
         self.hlist_del_css_set(cg, cx);
         self.css_set_count.add(&self.css_set_lock, cx, -1);
         let links = self
@@ -131,6 +147,10 @@ impl Kernel {
             self.links.kfree(link, cx);
         }
         drop(w);
+        if free_now || self.fault(Fault::CssSetFreeNoRcu) {
+            self.csets.kfree(cg, cx);
+            return;
+        }
         self.rcu.call_rcu(
             cx,
             "free_css_set_rcu",
@@ -288,7 +308,8 @@ impl Kernel {
             return None;
         }
         let root_count = self.root_count.get(&self.cgroup_mutex, cx);
-        let mut tmp = self.allocate_cg_links(root_count, cx)?;
+        let no_dummy = self.fault(Fault::NoDummyLink);
+        let mut tmp = self.allocate_cg_links(root_count - no_dummy as usize, cx)?;
         let res = self.csets.alloc(new_css_set(self.count()));
         for (i, t) in template.iter().enumerate() {
             rcu_assign(&self.cset(res, cx).subsys[i], *t);
@@ -302,6 +323,9 @@ impl Kernel {
                 .cgrp
                 .get(&self.css_set_lock, cx)
                 .expect("linked");
+            if no_dummy && c == self.dummytop {
+                continue;
+            }
             if self.cgrp(c, cx).root == new_root {
                 c = cgrp;
             }

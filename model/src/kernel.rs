@@ -549,6 +549,11 @@ impl Kernel {
         self.cfg.design.fixes().contains(&fix)
     }
 
+    /// Whether `fault` is injected in this run.
+    pub fn fault(&self, fault: crate::faults::Fault) -> bool {
+        self.cfg.faults.has(fault)
+    }
+
     /// Number of built-in slots (`CGROUP_BUILTIN_SUBSYS_COUNT`).
     pub fn builtin(&self) -> usize {
         self.cfg.builtin

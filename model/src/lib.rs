@@ -29,6 +29,7 @@ pub mod config;
 pub mod css_set;
 pub mod cx;
 pub mod dir;
+pub mod faults;
 pub mod invariants;
 pub mod kernel;
 pub mod lockdep;
@@ -45,6 +46,7 @@ pub mod task;
 
 pub use config::{Config, Design, Fix, HashKind};
 pub use cx::Cx;
+pub use faults::{Fault, Faults};
 pub use kernel::Kernel;
 pub use ops::{Op, OpResult, Ret, Step};
 pub use report::{Errno, Sink, Violation, ViolationKind};

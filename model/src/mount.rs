@@ -6,6 +6,7 @@
 use std::sync::OnceLock;
 
 use crate::cx::Cx;
+use crate::faults::Fault;
 use crate::kernel::{rcu_assign, rcu_deref, Cgroup, CgroupH, Css, Kernel, Root, RootH};
 use crate::lockdep::{LCell, LWord};
 use crate::report::Errno;
@@ -103,7 +104,12 @@ impl Kernel {
         }
         // Grab references on all the modules we'll need.
         let mut pinned = Vec::new();
-        for i in self.builtin()..self.count() {
+        let pins = if self.fault(Fault::ParseNoModuleGet) {
+            0..0
+        } else {
+            self.builtin()..self.count()
+        };
+        for i in pins {
             if o.subsys_bits & (1 << i) == 0 {
                 continue;
             }
@@ -127,6 +133,9 @@ impl Kernel {
     /// subsystem (the pins keep `subsys[i]` from changing, so no lock is needed).
     pub fn drop_parsed_module_refcounts(&self, bits: u64, cx: &Cx) {
         let _f = cx.enter("drop_parsed_module_refcounts");
+        if self.fault(Fault::ParseNoModuleGet) {
+            return; // nothing was taken
+        }
         for i in self.builtin()..self.count() {
             if bits & (1 << i) == 0 {
                 continue;
@@ -171,10 +180,12 @@ impl Kernel {
                 );
             };
             if self.ss(ss, cx).root.get(m, cx) != self.rootnode {
+                self.rebind_ebusy_fault(added, cx);
                 return Err(Errno::EBUSY);
             }
         }
         if r.number_of_cgroups.get(m, cx) > 1 {
+            self.rebind_ebusy_fault(added, cx);
             return Err(Errno::EBUSY);
         }
         drop(r);
@@ -256,7 +267,9 @@ impl Kernel {
                     );
                 }
                 let module = self.ss(ss, cx).module;
-                self.module_put(module, cx);
+                if !self.fault(Fault::RemountKeepsDupRef) {
+                    self.module_put(module, cx);
+                }
                 if let Some(mi) = module {
                     if self.modules[mi].refcnt.load(Ordering::SeqCst) == 0 {
                         self.bug(cx, "BUG_ON(ss->module && !module_refcount(ss->module))", "");
@@ -276,6 +289,22 @@ impl Kernel {
         drop(r);
         self.rcu.synchronize(cx);
         Ok(())
+    }
+
+    /// The fault `rebind-ebusy-puts-refs`: the -EBUSY path puts the refs of the subsystems it
+    /// was to add (which its caller, owning them, drops again).
+    fn rebind_ebusy_fault(&self, added: u64, cx: &Cx) {
+        if !self.fault(Fault::RebindEbusyPutsRefs) {
+            return;
+        }
+        for i in self.builtin()..self.count() {
+            if added & (1 << i) != 0 {
+                if let Some(ss) = self.subsys_at(i) {
+                    let module = self.ss(ss, cx).module;
+                    self.module_put(module, cx);
+                }
+            }
+        }
     }
 
     /// `list_move(&ss->sibling, &root->subsys_list)`.
@@ -411,7 +440,7 @@ impl Kernel {
         let new_root = match self.cgroup_root_from_opts(&opts, cx) {
             Ok(r) => r,
             Err(e) => {
-                self.drop_parsed_module_refcounts(opts.subsys_bits, cx);
+                self.drop_modules(opts.subsys_bits, cx);
                 return Err(e);
             }
         };
@@ -421,7 +450,7 @@ impl Kernel {
                 if let Some(nr) = new_root {
                     self.cgroup_drop_root(nr, cx);
                 }
-                self.drop_parsed_module_refcounts(opts.subsys_bits, cx);
+                self.drop_modules(opts.subsys_bits, cx);
                 return Err(e);
             }
         };
@@ -438,9 +467,16 @@ impl Kernel {
             Err(e) => {
                 // drop_new_super: deactivate_locked_super(sb); drop_modules:
                 self.deactivate_super(root, cx);
-                self.drop_parsed_module_refcounts(opts.subsys_bits, cx);
+                self.drop_modules(opts.subsys_bits, cx);
                 Err(e)
             }
+        }
+    }
+
+    /// `cgroup_get_sb`'s `drop_modules:` label (skipped by the fault `mount-fail-keeps-refs`).
+    fn drop_modules(&self, bits: u64, cx: &Cx) {
+        if !self.fault(Fault::MountFailKeepsRefs) {
+            self.drop_parsed_module_refcounts(bits, cx);
         }
     }
 
@@ -562,12 +598,18 @@ impl Kernel {
                 .with_mut(&self.cgroup_mutex, cx, |c| *c -= 1);
         }
         drop(m);
+        if self.fault(Fault::KillSbFreeRootFirst) {
+            // Before 67e055d1: the root goes while the sb is still findable by sget.
+            self.cgroup_drop_root(root, cx);
+        }
         // kill_litter_super → generic_shutdown_super: the sb leaves the super list.
         let g = self.sb_lock.lock(cx);
         self.supers
             .with_mut(&self.sb_lock, cx, |l| l.retain(|&x| x != root));
         drop(g);
-        self.cgroup_drop_root(root, cx);
+        if !self.fault(Fault::KillSbFreeRootFirst) {
+            self.cgroup_drop_root(root, cx);
+        }
     }
 
     /// `cgroup_remount(sb, flags, data)`: root dir i_mutex + cgroup_mutex (the BKL is not

@@ -3,6 +3,7 @@
 
 use crate::config::Fix;
 use crate::cx::Cx;
+use crate::faults::Fault;
 use crate::kernel::{rcu_assign, rcu_deref, CgroupH, Css, CssH, Kernel, SubsysH};
 use crate::report::Errno;
 use crate::sync::Ordering;
@@ -144,6 +145,10 @@ impl Kernel {
                 if rcu_deref::<Css>(&self.cset(cg, cx).subsys[i]).is_some() {
                     continue; // already rehashed
                 }
+                if self.fault(Fault::LoadNoRehash) {
+                    rcu_assign(&self.cset(cg, cx).subsys[i], Some(css));
+                    continue;
+                }
                 self.hlist_del_css_set(cg, cx);
                 rcu_assign(&self.cset(cg, cx).subsys[i], Some(css));
                 self.hlist_add_css_set(cg, cx);
@@ -187,7 +192,7 @@ impl Kernel {
         }
         rcu_assign::<crate::kernel::Subsys>(&self.subsys[id], None);
         self.subsys_list_del(ss, cx);
-        let w = self.css_set_lock.write(cx);
+        let w = (!self.fault(Fault::UnloadNoCssSetLock)).then(|| self.css_set_lock.write(cx));
         let links = self
             .cgrp(self.dummytop, cx)
             .css_sets

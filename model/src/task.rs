@@ -3,6 +3,7 @@
 
 use crate::arena::Handle;
 use crate::cx::Cx;
+use crate::faults::Fault;
 use crate::kernel::{
     rcu_assign, rcu_deref, CgroupH, CssSetH, Kernel, RootH, Task, TaskH, CGRP_RELEASABLE,
     PF_EXITING,
@@ -84,8 +85,13 @@ impl Kernel {
         let g = pt.alloc_lock.lock(cx);
         let cg = rcu_deref::<crate::kernel::CssSet>(&pt.cgroups).expect("cgroups");
         rcu_assign(&self.task(child, cx).cgroups, Some(cg));
-        self.get_css_set(cg, cx);
-        drop(g);
+        if self.fault(Fault::ForkRefAfterUnlock) {
+            drop(g);
+            self.get_css_set(cg, cx);
+        } else {
+            self.get_css_set(cg, cx);
+            drop(g);
+        }
         drop(pt);
         self.task(child, cx).cg_list.store(0, Ordering::Relaxed); // INIT_LIST_HEAD
     }
@@ -201,17 +207,24 @@ impl Kernel {
         let t = self.task(tsk, cx);
         let g = t.alloc_lock.lock(cx);
         let cg = rcu_deref::<crate::kernel::CssSet>(&t.cgroups).expect("cgroups");
-        self.get_css_set(cg, cx);
+        let pin = !self.fault(Fault::AttachNoPin);
+        if pin {
+            self.get_css_set(cg, cx);
+        }
         drop(g);
         drop(t);
         let newcg = self.find_css_set(cg, cgrp, cx);
-        self.put_css_set(cg, cx);
+        if pin {
+            self.put_css_set(cg, cx);
+        }
         let Some(newcg) = newcg else {
             return Err(Errno::ENOMEM);
         };
         let t = self.task(tsk, cx);
         let g = t.alloc_lock.lock(cx);
-        if t.flags.load(Ordering::SeqCst) & PF_EXITING != 0 {
+        if !self.fault(Fault::AttachNoExitingCheck)
+            && t.flags.load(Ordering::SeqCst) & PF_EXITING != 0
+        {
             drop(g);
             drop(t);
             self.put_css_set(newcg, cx);
@@ -229,8 +242,13 @@ impl Kernel {
         self.cgrp(oldcgrp, cx)
             .flags
             .fetch_or(CGRP_RELEASABLE, Ordering::Relaxed);
-        self.rcu.synchronize(cx);
-        self.put_css_set(cg, cx);
+        if self.fault(Fault::AttachNoSynchronizeRcu) {
+            let _f = cx.enter("put_css_set");
+            self.put_css_set_free(cg, false, true, cx);
+        } else {
+            self.rcu.synchronize(cx);
+            self.put_css_set(cg, cx);
+        }
         Ok(())
     }
 

@@ -1,0 +1,193 @@
+//! Injectable faults: named, documented deviations from the v2.6.34 code, each a historical race
+//! reintroduced or a design point undone (docs/faults.md has the history and the interleaving that
+//! exposes each one). A run chooses them through [`crate::Config::faults`], which by default comes
+//! from the environment variable `CGROUP_MODEL_FAULTS=name,name`.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// One fault.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Fault {
+    /// `__put_css_set` decrements to zero without css_set_lock and only then unhashes
+    /// (before 146aa1bd): `find_css_set` can find and resurrect a css_set at refcount 0.
+    PutUnlockedFinalDec,
+    /// `cgroup_attach_task` calls `find_css_set` on the task's css_set without pinning it
+    /// (before 77efecd9): a concurrent exit frees it under find_css_set.
+    AttachNoPin,
+    /// `find_css_set` does not link new css_sets to dummytop (the cover letter's dummy-link
+    /// point): `cgroup_unload_subsys` walks dummytop's links and misses them.
+    NoDummyLink,
+    /// `parse_cgroupfs_options` takes no module reference: the module can go between parse and
+    /// `rebind_subsystems` (the window Ben's design closes; cf. 1d5be6b2).
+    ParseNoModuleGet,
+    /// A mount that fails after parsing does not drop the module references parse took.
+    MountFailKeepsRefs,
+    /// `rebind_subsystems` keeps parse's duplicate reference for a subsystem already bound there.
+    RemountKeepsDupRef,
+    /// `cgroup_load_subsys` sets the new css in every css_set without rehashing it.
+    LoadNoRehash,
+    /// `cgroup_unload_subsys` rewrites the css_sets' slots without css_set_lock.
+    UnloadNoCssSetLock,
+    /// `cgroup_fork` takes its reference on the parent's css_set after dropping task_lock.
+    ForkRefAfterUnlock,
+    /// `cgroup_attach_task` drops the old css_set without `synchronize_rcu`, freeing it at once
+    /// (the pre-c378369d world, where that grace period was the readers' only protection).
+    AttachNoSynchronizeRcu,
+    /// `cgroup_attach_task` does not recheck `PF_EXITING`: an exiting task gets a new css_set
+    /// that `cgroup_exit` has already passed, so it is never put.
+    AttachNoExitingCheck,
+    /// `rebind_subsystems`'s -EBUSY path drops the module references of the subsystems it was
+    /// asked to add, which its caller drops again (the shape of 839ec545).
+    RebindEbusyPutsRefs,
+    /// `__put_css_set` frees the css_set with `kfree` instead of `call_rcu` (reverts c378369d).
+    CssSetFreeNoRcu,
+    /// `cgroup_rmdir` does not recheck `count`/children after `pre_destroy`.
+    RmdirNoRecheck,
+    /// `cgroup_kill_sb` frees the root before the superblock leaves the list (before 67e055d1).
+    KillSbFreeRootFirst,
+}
+
+impl Fault {
+    /// Every fault, in documentation order.
+    pub const ALL: [Fault; 15] = [
+        Fault::PutUnlockedFinalDec,
+        Fault::AttachNoPin,
+        Fault::NoDummyLink,
+        Fault::ParseNoModuleGet,
+        Fault::MountFailKeepsRefs,
+        Fault::RemountKeepsDupRef,
+        Fault::LoadNoRehash,
+        Fault::UnloadNoCssSetLock,
+        Fault::ForkRefAfterUnlock,
+        Fault::AttachNoSynchronizeRcu,
+        Fault::AttachNoExitingCheck,
+        Fault::RebindEbusyPutsRefs,
+        Fault::CssSetFreeNoRcu,
+        Fault::RmdirNoRecheck,
+        Fault::KillSbFreeRootFirst,
+    ];
+
+    /// The fault's name on the command line and in `CGROUP_MODEL_FAULTS`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Fault::PutUnlockedFinalDec => "put-unlocked-final-dec",
+            Fault::AttachNoPin => "attach-no-pin",
+            Fault::NoDummyLink => "no-dummy-link",
+            Fault::ParseNoModuleGet => "parse-no-module-get",
+            Fault::MountFailKeepsRefs => "mount-fail-keeps-refs",
+            Fault::RemountKeepsDupRef => "remount-keeps-dup-ref",
+            Fault::LoadNoRehash => "load-no-rehash",
+            Fault::UnloadNoCssSetLock => "unload-no-css_set_lock",
+            Fault::ForkRefAfterUnlock => "fork-ref-after-unlock",
+            Fault::AttachNoSynchronizeRcu => "attach-no-synchronize-rcu",
+            Fault::AttachNoExitingCheck => "attach-no-exiting-check",
+            Fault::RebindEbusyPutsRefs => "rebind-ebusy-puts-refs",
+            Fault::CssSetFreeNoRcu => "css_set-free-no-rcu",
+            Fault::RmdirNoRecheck => "rmdir-no-recheck",
+            Fault::KillSbFreeRootFirst => "kill-sb-free-root-first",
+        }
+    }
+
+    /// Where it comes from: the kernel commit or design point.
+    pub fn origin(self) -> &'static str {
+        match self {
+            Fault::PutUnlockedFinalDec => "146aa1bd \"cgroups: fix probable race with put_css_set[_taskexit] and find_css_set\" (2.6.28)",
+            Fault::AttachNoPin => "77efecd9 \"cgroups: call find_css_set() safely in cgroup_attach_task()\" (2.6.29)",
+            Fault::NoDummyLink => "the series' cover letter: css_sets always stay linked to the dummy cgroup",
+            Fault::ParseNoModuleGet => "Ben Blum's per-hierarchy module pinning in parse; cf. 1d5be6b2 (Li Zefan's review)",
+            Fault::MountFailKeepsRefs => "cgroup_get_sb's drop_modules label (module refs on the error path)",
+            Fault::RemountKeepsDupRef => "rebind_subsystems: \"a refcount was taken, but we already had one\"",
+            Fault::LoadNoRehash => "cgroup_load_subsys: \"pay our respects to the hashtable gods\"",
+            Fault::UnloadNoCssSetLock => "cgroup_unload_subsys's write_lock(&css_set_lock)",
+            Fault::ForkRefAfterUnlock => "cgroup_fork: get_css_set under task_lock(current)",
+            Fault::AttachNoSynchronizeRcu => "cgroup_attach_task's synchronize_rcu; c378369d (css_set freed under RCU, 2.6.32)",
+            Fault::AttachNoExitingCheck => "cgroup_attach_task's PF_EXITING check under task_lock",
+            Fault::RebindEbusyPutsRefs => "839ec545 \"cgroup: fix root_count when mount fails due to busy subsystem\" (shape)",
+            Fault::CssSetFreeNoRcu => "c378369d \"cgroups: change css_set freeing mechanism to be under RCU\" (2.6.32)",
+            Fault::RmdirNoRecheck => "cgroup_rmdir's second count/children check after pre_destroy",
+            Fault::KillSbFreeRootFirst => "67e055d1 \"cgroups: fix possible use after free\" (2.6.29)",
+        }
+    }
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Fault {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Fault::ALL
+            .into_iter()
+            .find(|f| f.name() == s)
+            .ok_or_else(|| {
+                let names: Vec<_> = Fault::ALL.iter().map(|f| f.name()).collect();
+                format!("unknown fault `{s}` (known: {})", names.join(", "))
+            })
+    }
+}
+
+/// A set of faults.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Faults(u32);
+
+impl Faults {
+    /// No fault: the design as written.
+    pub const NONE: Faults = Faults(0);
+
+    /// The set holding just `f`.
+    pub fn one(f: Fault) -> Self {
+        Faults(1 << f as u32)
+    }
+
+    /// Adds `f`.
+    pub fn with(self, f: Fault) -> Self {
+        Faults(self.0 | 1 << f as u32)
+    }
+
+    /// Whether `f` is in the set.
+    pub fn has(self, f: Fault) -> bool {
+        self.0 & (1 << f as u32) != 0
+    }
+
+    /// Whether the set is empty.
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// The faults in the set.
+    pub fn iter(self) -> impl Iterator<Item = Fault> {
+        Fault::ALL.into_iter().filter(move |f| self.has(*f))
+    }
+
+    /// Parses `a,b,c` (empty: none).
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let mut set = Faults::NONE;
+        for name in s.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+            set = set.with(name.parse()?);
+        }
+        Ok(set)
+    }
+
+    /// The set named by `CGROUP_MODEL_FAULTS`, if set.
+    pub fn from_env() -> Result<Self, String> {
+        match std::env::var("CGROUP_MODEL_FAULTS") {
+            Ok(v) => Faults::parse(&v).map_err(|e| format!("CGROUP_MODEL_FAULTS: {e}")),
+            Err(std::env::VarError::NotPresent) => Ok(Faults::NONE),
+            Err(e) => Err(format!("CGROUP_MODEL_FAULTS: {e}")),
+        }
+    }
+}
+
+impl fmt::Display for Faults {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_empty() {
+            return f.write_str("none");
+        }
+        let names: Vec<_> = self.iter().map(|x| x.name()).collect();
+        f.write_str(&names.join(","))
+    }
+}
