@@ -1,27 +1,32 @@
 //! Running a scenario: one execution (the same code under every backend), and the engines that
-//! repeat it: loom (exhaustive within a preemption bound), shuttle (PCT and random schedules),
-//! and std (real threads, repeated).
+//! repeat it: loom (exhaustive, or within a preemption bound), shuttle (PCT and random
+//! schedules from a recorded seed), and std (real threads, repeated).
 
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
-use cgmodel::{invariants, sync, Design, Kernel, Sink, Violation};
+use cgmodel::{invariants, sync, Config, Design, Faults, Kernel, Sink, Violation};
 
 use crate::scenario::Scenario;
 
-/// The outcome of checking one scenario on one design with one engine.
+/// The outcome of checking one scenario on one configuration with one engine.
 #[derive(Clone, Debug)]
 pub struct Outcome {
     /// Executions run.
     pub executions: u64,
+    /// Wall time, seconds.
+    pub seconds: f64,
+    /// The loom preemption bound of the run that decided the verdict (None: unbounded).
+    pub bound: Option<usize>,
     /// The first violation found, if any.
     pub violation: Option<Violation>,
 }
 
-/// One execution of `sc` on `design`: boot, run the setup on thread 0, run each op list on its own
-/// thread, join, then check every invariant. Violations go to `sink` (the model panics on the
-/// first one, which is how the engines see a failure).
-pub fn execution(sc: &Scenario, design: Design, sink: Arc<Sink>) {
-    let k = Kernel::boot(sc.config_for(design), sink.clone());
+/// One execution of `sc` with configuration `cfg`: boot, run the setup on thread 0, run each op
+/// list on its own thread, join, then check every invariant. Violations go to `sink` (the model
+/// panics on the first one, which is how the engines see a failure).
+pub fn execution(sc: &Scenario, cfg: &Config, sink: Arc<Sink>) {
+    let k = Kernel::boot(cfg.clone(), sink.clone());
     let cx = k.cx(0, "setup");
     for s in sc.setup_steps() {
         if let Err(e) = k.exec(&s, &cx) {
@@ -57,43 +62,60 @@ pub fn execution(sc: &Scenario, design: Design, sink: Arc<Sink>) {
     if let Err(v) = invariants::check(&k) {
         sink.fail(v);
     }
-    let _ = cx;
 }
 
-/// Runs `body` once per execution under the engine `run`, counting executions and keeping the
-/// sink of the execution that failed.
-fn drive(run: impl FnOnce(Arc<dyn Fn() + Send + Sync>), sc: &Scenario, design: Design) -> Outcome {
+fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = p.downcast_ref::<String>() {
+        s.clone()
+    } else if let Some(s) = p.downcast_ref::<&str>() {
+        s.to_string()
+    } else {
+        "non-string panic".into()
+    }
+}
+
+/// Runs the engine `run` over executions of `sc` under `cfg`, counting executions and keeping the
+/// report of the execution that failed. A panic the model did not report (loom's data-race,
+/// deadlock or leak check) is classified from its message.
+fn drive(run: impl FnOnce(Arc<dyn Fn() + Send + Sync>), sc: &Scenario, cfg: &Config) -> Outcome {
     let count = Arc::new(Mutex::new(0u64));
     let last: Arc<Mutex<Arc<Sink>>> = Arc::new(Mutex::new(Arc::new(Sink::default())));
-    let (c2, l2, sc2) = (count.clone(), last.clone(), sc.clone());
+    let (c2, l2, sc2, cfg2) = (count.clone(), last.clone(), sc.clone(), cfg.clone());
     let body: Arc<dyn Fn() + Send + Sync> = Arc::new(move || {
         *c2.lock().unwrap() += 1;
         let sink = Arc::new(Sink::default());
         *l2.lock().unwrap() = sink.clone();
-        execution(&sc2, design, sink);
+        execution(&sc2, &cfg2, sink);
     });
+    let t = Instant::now();
     let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(body)));
+    let seconds = t.elapsed().as_secs_f64();
     let executions = *count.lock().unwrap();
-    let violation = match r {
-        Ok(()) => None,
-        Err(p) => {
-            let v = last.lock().unwrap().first();
-            match v {
-                Some(v) => Some(v),
-                None => std::panic::resume_unwind(p),
-            }
-        }
-    };
+    let violation = r.err().map(|p| {
+        let recorded = last.lock().unwrap().first();
+        recorded.unwrap_or_else(|| Violation::from_panic(&panic_message(p.as_ref())))
+    });
     Outcome {
         executions,
+        seconds,
+        bound: None,
         violation,
     }
 }
 
-/// loom: every interleaving within `preemption_bound` preemptions (None: unbounded).
+/// The configuration a run uses: the scenario's, for `design`, with `faults` and `lockdep`.
+pub fn config(sc: &Scenario, design: Design, faults: Faults, lockdep: bool) -> Config {
+    Config {
+        faults,
+        lockdep,
+        ..sc.config_for(design)
+    }
+}
+
+/// loom: every interleaving within `preemption_bound` preemptions (None: exhaustive).
 #[cfg(any(loom, feature = "loom"))]
-pub fn loom(sc: &Scenario, design: Design, preemption_bound: Option<usize>) -> Outcome {
-    drive(
+pub fn loom(sc: &Scenario, cfg: &Config, preemption_bound: Option<usize>) -> Outcome {
+    let mut o = drive(
         |body| {
             let mut b = loom::model::Builder::new();
             b.preemption_bound = preemption_bound;
@@ -101,36 +123,87 @@ pub fn loom(sc: &Scenario, design: Design, preemption_bound: Option<usize>) -> O
             b.check(move || body());
         },
         sc,
-        design,
-    )
+        cfg,
+    );
+    o.bound = preemption_bound;
+    o
 }
 
-/// shuttle: `iterations` PCT schedules of depth `depth`, from `seed`.
+/// loom, fewest preemptions first: bounds 0, 1, 2, ... up to `max` (None: then unbounded),
+/// stopping at the first bound that finds a violation, so a counterexample has as few preemptions
+/// as possible. Executions and seconds add up over the bounds tried.
+#[cfg(any(loom, feature = "loom"))]
+pub fn loom_iterative(sc: &Scenario, cfg: &Config, max: Option<usize>) -> Outcome {
+    let mut total = Outcome {
+        executions: 0,
+        seconds: 0.0,
+        bound: Some(0),
+        violation: None,
+    };
+    let last_bounded = max.unwrap_or(2);
+    let mut bounds: Vec<Option<usize>> = (0..=last_bounded).map(Some).collect();
+    if max.is_none() {
+        bounds.push(None);
+    }
+    for b in bounds {
+        let o = loom(sc, cfg, b);
+        total.executions += o.executions;
+        total.seconds += o.seconds;
+        total.bound = b;
+        if o.violation.is_some() {
+            total.violation = o.violation;
+            break;
+        }
+    }
+    total
+}
+
+/// shuttle PCT: `iterations` schedules with bug depth `depth`, from `seed` (replayable).
 #[cfg(feature = "shuttle")]
 pub fn shuttle_pct(
     sc: &Scenario,
-    design: Design,
+    cfg: &Config,
     iterations: usize,
     depth: usize,
     seed: u64,
 ) -> Outcome {
     drive(
         |body| {
-            let mut cfg = shuttle::Config::default();
-            cfg.failure_persistence = shuttle::FailurePersistence::None;
             let sched = shuttle::scheduler::PctScheduler::new_from_seed(seed, depth, iterations);
-            let runner = shuttle::Runner::new(sched, cfg);
-            runner.run(move || body());
+            shuttle_run(sched, body);
         },
         sc,
-        design,
+        cfg,
     )
+}
+
+/// shuttle random: `iterations` uniformly random schedules from `seed` (replayable).
+#[cfg(feature = "shuttle")]
+pub fn shuttle_random(sc: &Scenario, cfg: &Config, iterations: usize, seed: u64) -> Outcome {
+    drive(
+        |body| {
+            let sched = shuttle::scheduler::RandomScheduler::new_from_seed(seed, iterations);
+            shuttle_run(sched, body);
+        },
+        sc,
+        cfg,
+    )
+}
+
+#[cfg(feature = "shuttle")]
+fn shuttle_run<S: shuttle::scheduler::Scheduler + 'static>(
+    sched: S,
+    body: Arc<dyn Fn() + Send + Sync>,
+) {
+    let mut c = shuttle::Config::default();
+    c.failure_persistence = shuttle::FailurePersistence::None;
+    shuttle::Runner::new(sched, c).run(move || body());
 }
 
 /// std: `iterations` executions on real threads (a stress run; it finds only what the machine's
 /// own scheduling happens to expose).
 #[cfg(not(any(loom, feature = "loom", feature = "shuttle")))]
-pub fn stress(sc: &Scenario, design: Design, iterations: u64) -> Outcome {
+pub fn stress(sc: &Scenario, cfg: &Config, iterations: u64) -> Outcome {
     drive(
         |body| {
             for _ in 0..iterations {
@@ -138,6 +211,6 @@ pub fn stress(sc: &Scenario, design: Design, iterations: u64) -> Outcome {
             }
         },
         sc,
-        design,
+        cfg,
     )
 }

@@ -46,11 +46,14 @@ pub enum Fault {
     RmdirNoRecheck,
     /// `cgroup_kill_sb` frees the root before the superblock leaves the list (before 67e055d1).
     KillSbFreeRootFirst,
+    /// `cgroup_remount` takes cgroup_mutex before the root directory's i_mutex, inverting the
+    /// VFS order (i_mutex, then cgroup_mutex) that mkdir and mount follow: an ABBA deadlock.
+    RemountLockInversion,
 }
 
 impl Fault {
     /// Every fault, in documentation order.
-    pub const ALL: [Fault; 15] = [
+    pub const ALL: [Fault; 16] = [
         Fault::PutUnlockedFinalDec,
         Fault::AttachNoPin,
         Fault::NoDummyLink,
@@ -66,6 +69,7 @@ impl Fault {
         Fault::CssSetFreeNoRcu,
         Fault::RmdirNoRecheck,
         Fault::KillSbFreeRootFirst,
+        Fault::RemountLockInversion,
     ];
 
     /// The fault's name on the command line and in `CGROUP_MODEL_FAULTS`.
@@ -86,6 +90,7 @@ impl Fault {
             Fault::CssSetFreeNoRcu => "css_set-free-no-rcu",
             Fault::RmdirNoRecheck => "rmdir-no-recheck",
             Fault::KillSbFreeRootFirst => "kill-sb-free-root-first",
+            Fault::RemountLockInversion => "remount-lock-inversion",
         }
     }
 
@@ -107,7 +112,16 @@ impl Fault {
             Fault::CssSetFreeNoRcu => "c378369d \"cgroups: change css_set freeing mechanism to be under RCU\" (2.6.32)",
             Fault::RmdirNoRecheck => "cgroup_rmdir's second count/children check after pre_destroy",
             Fault::KillSbFreeRootFirst => "67e055d1 \"cgroups: fix possible use after free\" (2.6.29)",
+            Fault::RemountLockInversion => "the lock order i_mutex -> cgroup_mutex (cgroup_get_sb, cgroup_mkdir, cgroup_remount)",
         }
+    }
+}
+
+impl Fault {
+    /// The fault deadlocks when its race is hit: on real threads (the std backend) that is a hang,
+    /// so only loom and shuttle (which detect deadlocks) run it.
+    pub fn deadlocks(self) -> bool {
+        matches!(self, Fault::RemountLockInversion)
     }
 }
 

@@ -221,7 +221,8 @@ impl Kernel {
                 let hm = s.hierarchy_mutex.lock(cx);
                 rcu_assign(&self.cgrp(cgrp, cx).subsys[i], Some(css));
                 rcu_assign(&self.css(css, cx).cgroup, Some(cgrp));
-                self.move_subsys(ss, root, cx);
+                let from = s.root.get(m, cx);
+                self.move_subsys(ss, from, root, cx);
                 s.root.set(m, cx, root);
                 drop(hm);
                 // refcount was already taken, and we're keeping it
@@ -246,7 +247,7 @@ impl Kernel {
                 rcu_assign(&self.css(css, cx).cgroup, Some(self.dummytop));
                 rcu_assign::<Css>(&self.cgrp(cgrp, cx).subsys[i], None);
                 s.root.set(m, cx, self.rootnode);
-                self.move_subsys(ss, self.rootnode, cx);
+                self.move_subsys(ss, root, self.rootnode, cx);
                 drop(hm);
                 let module = s.module;
                 drop(s);
@@ -307,20 +308,10 @@ impl Kernel {
         }
     }
 
-    /// `list_move(&ss->sibling, &root->subsys_list)`.
-    fn move_subsys(&self, ss: crate::kernel::SubsysH, to: RootH, cx: &Cx) {
-        let m = &self.cgroup_mutex;
-        for r in self.roots.live() {
-            if r != to {
-                self.root(r, cx)
-                    .subsys_list
-                    .with_mut(m, cx, |l| l.retain(|&x| x != ss));
-            }
-        }
-        self.root(to, cx).subsys_list.with_mut(m, cx, |l| {
-            l.retain(|&x| x != ss);
-            l.push(ss);
-        });
+    /// `list_move(&ss->sibling, &to->subsys_list)` from the list of `from`.
+    fn move_subsys(&self, ss: crate::kernel::SubsysH, from: RootH, to: RootH, cx: &Cx) {
+        self.subsys_list_del(ss, from, cx);
+        self.subsys_list_add(ss, to, cx);
     }
 
     /// `cgroup_test_super(sb, opts)`: same name if one was asked for; same subsystems if any (or
@@ -619,8 +610,13 @@ impl Kernel {
         let _f = cx.enter("cgroup_remount");
         let top = self.root(root, cx).top();
         let topc = self.cgrp(top, cx);
-        let im = topc.i_mutex.lock(cx);
-        let m = self.cgroup_mutex.lock(cx);
+        let (im, m) = if self.fault(Fault::RemountLockInversion) {
+            let m = self.cgroup_mutex.lock(cx);
+            (topc.i_mutex.lock(cx), m)
+        } else {
+            let im = topc.i_mutex.lock(cx);
+            (im, self.cgroup_mutex.lock(cx))
+        };
         let res = (|| {
             let opts = self.parse_cgroupfs_options(data, cx)?;
             let (noprefix, name) = {

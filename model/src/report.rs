@@ -56,6 +56,12 @@ pub enum ViolationKind {
     Bug,
     /// An object still allocated at the end of the execution that nothing reaches.
     Leak,
+    /// Two accesses to a cell not ordered by any lock or atomic (loom's causality check).
+    DataRace,
+    /// Every thread blocked (loom's deadlock check).
+    Deadlock,
+    /// Any other panic of the execution (a model-checker limit, an assertion).
+    Panic,
 }
 
 /// One report: what broke, where, and by whom.
@@ -88,8 +94,28 @@ impl fmt::Display for Violation {
             ViolationKind::Invariant => "invariant",
             ViolationKind::Bug => "BUG",
             ViolationKind::Leak => "leak",
+            ViolationKind::DataRace => "data race",
+            ViolationKind::Deadlock => "deadlock",
+            ViolationKind::Panic => "panic",
         };
         write!(f, "{kind} [{}]: {}", self.name, self.detail)
+    }
+}
+
+impl Violation {
+    /// Classifies a panic that the model did not report itself (loom's data-race, deadlock and
+    /// leak checks, or any other panic) from its message.
+    pub fn from_panic(msg: &str) -> Violation {
+        let first = msg.lines().next().unwrap_or("").trim().to_string();
+        if msg.contains("Causality violation") {
+            Violation::new(ViolationKind::DataRace, "data-race", first)
+        } else if msg.to_lowercase().contains("deadlock") {
+            Violation::new(ViolationKind::Deadlock, "deadlock", first)
+        } else if msg.contains("leak") {
+            Violation::new(ViolationKind::Leak, "loom-leak", first)
+        } else {
+            Violation::new(ViolationKind::Panic, "panic", first)
+        }
     }
 }
 

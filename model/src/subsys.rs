@@ -57,27 +57,31 @@ impl Kernel {
         }
     }
 
-    /// `list_del(&ss->sibling)` (or the first half of `list_move`) on whichever `subsys_list`
-    /// holds `ss`: the unlink writes the neighbours' pointers, so a freed neighbour is a
+    /// `list_del(&ss->sibling)` (or the first half of `list_move`) on `from`'s `subsys_list`, the
+    /// list `ss` is on: the unlink writes the neighbours' pointers, so a freed neighbour is a
     /// use-after-free, as the kernel's list surgery would be.
-    pub fn subsys_list_del(&self, ss: SubsysH, cx: &Cx) {
-        for r in self.roots.live() {
-            let nb = self
-                .root(r, cx)
-                .subsys_list
-                .with_mut(&self.cgroup_mutex, cx, |l| {
-                    let p = l.iter().position(|&x| x == ss)?;
-                    l.remove(p);
-                    let prev = p.checked_sub(1).map(|q| l[q]);
-                    let next = l.get(p).copied();
-                    Some((prev, next))
-                });
-            if let Some((prev, next)) = nb {
+    pub fn subsys_list_del(&self, ss: SubsysH, from: crate::kernel::RootH, cx: &Cx) {
+        let nb = self
+            .root(from, cx)
+            .subsys_list
+            .with_mut(&self.cgroup_mutex, cx, |l| {
+                let p = l.iter().position(|&x| x == ss)?;
+                l.remove(p);
+                let prev = p.checked_sub(1).map(|q| l[q]);
+                let next = l.get(p).copied();
+                Some((prev, next))
+            });
+        match nb {
+            Some((prev, next)) => {
                 for n in [prev, next].into_iter().flatten() {
                     let _ = self.ss(n, cx).name; // prev->next = next; next->prev = prev
                 }
-                return;
             }
+            None => self.bug(
+                cx,
+                "list_del-corruption",
+                format!("{ss} is not on {from}'s subsys_list"),
+            ),
         }
     }
 
@@ -132,7 +136,7 @@ impl Kernel {
                 self.csses.kfree(css, cx); // ss->destroy(ss, dummytop), which read the slot first
                 rcu_assign::<crate::kernel::Subsys>(&self.subsys[i], None);
                 if self.has(Fix::LoadErrorUnlinks) {
-                    self.subsys_list_del(ss, cx);
+                    self.subsys_list_del(ss, self.rootnode, cx);
                 }
                 drop(m);
                 return Err(Errno::ENOMEM);
@@ -191,7 +195,7 @@ impl Kernel {
             );
         }
         rcu_assign::<crate::kernel::Subsys>(&self.subsys[id], None);
-        self.subsys_list_del(ss, cx);
+        self.subsys_list_del(ss, self.rootnode, cx);
         let w = (!self.fault(Fault::UnloadNoCssSetLock)).then(|| self.css_set_lock.write(cx));
         let links = self
             .cgrp(self.dummytop, cx)

@@ -1,0 +1,59 @@
+//! The race regression's report: one row per (engine, scenario, design, faults) run, appended to
+//! `target/race-report/<engine>.tsv` so that every test (and every CI shard) adds its rows and
+//! `ci/race-regression.sh` prints the table at the end.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use crate::engine::Outcome;
+
+/// Where the report files go: `$CARGO_TARGET_DIR/race-report` or the workspace's `target/`.
+pub fn dir() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../target")));
+    target.join("race-report")
+}
+
+/// The verdict column: `pass`, `expected-fail`, or `FAIL`.
+pub fn verdict(o: &Outcome, expected_finding: bool) -> &'static str {
+    match (&o.violation, expected_finding) {
+        (None, _) => "pass",
+        (Some(_), true) => "expected-fail",
+        (Some(_), false) => "FAIL",
+    }
+}
+
+/// Appends one row: engine, scenario, design, faults, bound, executions, seconds, verdict, detail.
+pub fn record(
+    engine: &str,
+    scenario: &str,
+    design: &str,
+    faults: &str,
+    o: &Outcome,
+    verdict: &str,
+) {
+    let d = dir();
+    if std::fs::create_dir_all(&d).is_err() {
+        return;
+    }
+    let bound = o.bound.map_or("none".to_string(), |b| b.to_string());
+    let detail = o.violation.as_ref().map_or(String::new(), |v| {
+        format!("{}: {}", v.name, v.detail.replace(['\t', '\n'], " "))
+    });
+    let line = format!(
+        "{engine}\t{scenario}\t{design}\t{faults}\t{bound}\t{}\t{:.3}\t{verdict}\t{detail}\n",
+        o.executions, o.seconds
+    );
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(d.join(format!("{engine}.tsv")))
+    {
+        let _ = f.write_all(line.as_bytes());
+    }
+    eprintln!(
+        "{engine:<8} {scenario:<28} {design:<20} {faults:<24} bound {bound:<4} {:>8} exec {:>8.2}s  {verdict} {detail}",
+        o.executions, o.seconds
+    );
+}
