@@ -17,7 +17,7 @@ fn main() {
                     continue;
                 }
                 let cfg = config(&sc, Design::Fixed, Faults::one(f), true);
-                let o = loom_iterative(&sc, &cfg, Some(2));
+                let o = loom_iterative(&sc.plan(), &cfg, Some(2));
                 if let Some(v) = o.violation {
                     hits.push(format!(
                         "{}(b{:?},{}ex,{:.2}s,{})",

@@ -18,7 +18,7 @@ fn main() {
             let cfg =
                 cgchecks::engine::config(&sc, cgmodel::Design::Fixed, cgmodel::Faults::NONE, true);
             let t = std::time::Instant::now();
-            let o = cgchecks::engine::loom(&sc, &cfg, bound);
+            let o = cgchecks::engine::loom(&sc.plan(), &cfg, bound);
             println!(
                 "{:<28} bound {:?}: {:>9} executions {:>8.2}s {}",
                 sc.name,

@@ -9,7 +9,7 @@ fn main() {
         let iters: usize = a[2].parse().unwrap();
         let cfg =
             cgchecks::engine::config(&sc, cgmodel::Design::Fixed, cgmodel::Faults::one(f), true);
-        let o = cgchecks::engine::shuttle_random(&sc, &cfg, iters, 7);
+        let o = cgchecks::engine::shuttle_random(&sc.plan(), &cfg, iters, 7);
         println!(
             "random: {} executions {:.2}s {:?}",
             o.executions,
@@ -18,7 +18,7 @@ fn main() {
         );
         for depth in [2, 3, 4] {
             for seed in [1u64, 2, 3] {
-                let o = cgchecks::engine::shuttle_pct(&sc, &cfg, iters, depth, seed);
+                let o = cgchecks::engine::shuttle_pct(&sc.plan(), &cfg, iters, depth, seed);
                 println!(
                     "depth {depth} seed {seed}: {} executions {:.2}s {:?}",
                     o.executions,

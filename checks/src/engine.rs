@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use cgmodel::{invariants, sync, Config, Design, Faults, Kernel, Sink, Violation};
 
-use crate::scenario::Scenario;
+use crate::scenario::Plan;
 
 /// The outcome of checking one scenario on one configuration with one engine.
 #[derive(Clone, Debug)]
@@ -22,22 +22,23 @@ pub struct Outcome {
     pub violation: Option<Violation>,
 }
 
-/// One execution of `sc` with configuration `cfg`: boot, run the setup on thread 0, run each op
-/// list on its own thread, join, then check every invariant. Violations go to `sink` (the model
-/// panics on the first one, which is how the engines see a failure).
-pub fn execution(sc: &Scenario, cfg: &Config, sink: Arc<Sink>) {
+/// One execution of `plan` with configuration `cfg`: boot, run the setup on thread 0, run each
+/// op list on its own thread, join, then check every invariant. Violations go to `sink` (the
+/// model panics on the first one, which is how the engines see a failure).
+pub fn execution(plan: &Plan, cfg: &Config, sink: Arc<Sink>) {
     let k = Kernel::boot(cfg.clone(), sink.clone());
     let cx = k.cx(0, "setup");
-    for s in sc.setup_steps() {
-        if let Err(e) = k.exec(&s, &cx) {
-            panic!("scenario {}: setup step `{s}` failed: {e}", sc.name);
+    for s in &plan.setup {
+        if let Err(e) = k.exec(s, &cx) {
+            panic!("scenario {}: setup step `{s}` failed: {e}", plan.name);
         }
     }
     if let Err(v) = invariants::check(&k) {
         sink.fail(v);
     }
-    let handles: Vec<_> = sc
-        .thread_steps()
+    let handles: Vec<_> = plan
+        .threads
+        .clone()
         .into_iter()
         .enumerate()
         .map(|(i, steps)| {
@@ -77,15 +78,15 @@ fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
 /// Runs the engine `run` over executions of `sc` under `cfg`, counting executions and keeping the
 /// report of the execution that failed. A panic the model did not report (loom's data-race,
 /// deadlock or leak check) is classified from its message.
-fn drive(run: impl FnOnce(Arc<dyn Fn() + Send + Sync>), sc: &Scenario, cfg: &Config) -> Outcome {
+fn drive(run: impl FnOnce(Arc<dyn Fn() + Send + Sync>), plan: &Plan, cfg: &Config) -> Outcome {
     let count = Arc::new(Mutex::new(0u64));
     let last: Arc<Mutex<Arc<Sink>>> = Arc::new(Mutex::new(Arc::new(Sink::default())));
-    let (c2, l2, sc2, cfg2) = (count.clone(), last.clone(), sc.clone(), cfg.clone());
+    let (c2, l2, plan2, cfg2) = (count.clone(), last.clone(), plan.clone(), cfg.clone());
     let body: Arc<dyn Fn() + Send + Sync> = Arc::new(move || {
         *c2.lock().unwrap() += 1;
         let sink = Arc::new(Sink::default());
         *l2.lock().unwrap() = sink.clone();
-        execution(&sc2, &cfg2, sink);
+        execution(&plan2, &cfg2, sink);
     });
     let t = Instant::now();
     let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(body)));
@@ -104,7 +105,12 @@ fn drive(run: impl FnOnce(Arc<dyn Fn() + Send + Sync>), sc: &Scenario, cfg: &Con
 }
 
 /// The configuration a run uses: the scenario's, for `design`, with `faults` and `lockdep`.
-pub fn config(sc: &Scenario, design: Design, faults: Faults, lockdep: bool) -> Config {
+pub fn config(
+    sc: &crate::scenario::Scenario,
+    design: Design,
+    faults: Faults,
+    lockdep: bool,
+) -> Config {
     Config {
         faults,
         lockdep,
@@ -114,7 +120,7 @@ pub fn config(sc: &Scenario, design: Design, faults: Faults, lockdep: bool) -> C
 
 /// loom: every interleaving within `preemption_bound` preemptions (None: exhaustive).
 #[cfg(any(loom, feature = "loom"))]
-pub fn loom(sc: &Scenario, cfg: &Config, preemption_bound: Option<usize>) -> Outcome {
+pub fn loom(plan: &Plan, cfg: &Config, preemption_bound: Option<usize>) -> Outcome {
     let mut o = drive(
         |body| {
             let mut b = loom::model::Builder::new();
@@ -122,7 +128,7 @@ pub fn loom(sc: &Scenario, cfg: &Config, preemption_bound: Option<usize>) -> Out
             b.max_branches = 100_000;
             b.check(move || body());
         },
-        sc,
+        plan,
         cfg,
     );
     o.bound = preemption_bound;
@@ -133,7 +139,7 @@ pub fn loom(sc: &Scenario, cfg: &Config, preemption_bound: Option<usize>) -> Out
 /// stopping at the first bound that finds a violation, so a counterexample has as few preemptions
 /// as possible. Executions and seconds add up over the bounds tried.
 #[cfg(any(loom, feature = "loom"))]
-pub fn loom_iterative(sc: &Scenario, cfg: &Config, max: Option<usize>) -> Outcome {
+pub fn loom_iterative(plan: &Plan, cfg: &Config, max: Option<usize>) -> Outcome {
     let mut total = Outcome {
         executions: 0,
         seconds: 0.0,
@@ -146,7 +152,7 @@ pub fn loom_iterative(sc: &Scenario, cfg: &Config, max: Option<usize>) -> Outcom
         bounds.push(None);
     }
     for b in bounds {
-        let o = loom(sc, cfg, b);
+        let o = loom(plan, cfg, b);
         total.executions += o.executions;
         total.seconds += o.seconds;
         total.bound = b;
@@ -161,7 +167,7 @@ pub fn loom_iterative(sc: &Scenario, cfg: &Config, max: Option<usize>) -> Outcom
 /// shuttle PCT: `iterations` schedules with bug depth `depth`, from `seed` (replayable).
 #[cfg(feature = "shuttle")]
 pub fn shuttle_pct(
-    sc: &Scenario,
+    plan: &Plan,
     cfg: &Config,
     iterations: usize,
     depth: usize,
@@ -172,20 +178,20 @@ pub fn shuttle_pct(
             let sched = shuttle::scheduler::PctScheduler::new_from_seed(seed, depth, iterations);
             shuttle_run(sched, body);
         },
-        sc,
+        plan,
         cfg,
     )
 }
 
 /// shuttle random: `iterations` uniformly random schedules from `seed` (replayable).
 #[cfg(feature = "shuttle")]
-pub fn shuttle_random(sc: &Scenario, cfg: &Config, iterations: usize, seed: u64) -> Outcome {
+pub fn shuttle_random(plan: &Plan, cfg: &Config, iterations: usize, seed: u64) -> Outcome {
     drive(
         |body| {
             let sched = shuttle::scheduler::RandomScheduler::new_from_seed(seed, iterations);
             shuttle_run(sched, body);
         },
-        sc,
+        plan,
         cfg,
     )
 }
@@ -203,14 +209,14 @@ fn shuttle_run<S: shuttle::scheduler::Scheduler + 'static>(
 /// std: `iterations` executions on real threads (a stress run; it finds only what the machine's
 /// own scheduling happens to expose).
 #[cfg(not(any(loom, feature = "loom", feature = "shuttle")))]
-pub fn stress(sc: &Scenario, cfg: &Config, iterations: u64) -> Outcome {
+pub fn stress(plan: &Plan, cfg: &Config, iterations: u64) -> Outcome {
     drive(
         |body| {
             for _ in 0..iterations {
                 body();
             }
         },
-        sc,
+        plan,
         cfg,
     )
 }

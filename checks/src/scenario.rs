@@ -48,7 +48,44 @@ pub enum LoomPlan {
     ShuttleOnly(&'static str),
 }
 
+/// What an engine runs: the setup and the per-thread steps, parsed (a catalog scenario's, or a
+/// generated one's).
+#[derive(Clone, Debug)]
+pub struct Plan {
+    /// A name for reports.
+    pub name: String,
+    /// Setup steps (thread 0).
+    pub setup: Vec<Step>,
+    /// One op list per thread.
+    pub threads: Vec<Vec<Step>>,
+}
+
+impl std::fmt::Display for Plan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "setup:")?;
+        for s in &self.setup {
+            writeln!(f, "    {s}")?;
+        }
+        for (i, t) in self.threads.iter().enumerate() {
+            writeln!(f, "thread {}:", i + 1)?;
+            for s in t {
+                writeln!(f, "    {s}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Scenario {
+    /// The plan the engines run.
+    pub fn plan(&self) -> Plan {
+        Plan {
+            name: self.name.to_string(),
+            setup: self.setup_steps(),
+            threads: self.thread_steps(),
+        }
+    }
+
     /// The parsed setup script.
     pub fn setup_steps(&self) -> Vec<Step> {
         self.setup

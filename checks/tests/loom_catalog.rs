@@ -27,7 +27,7 @@ fn check(name: &str) {
     let mut errors = Vec::new();
     for design in Design::ALL {
         let cfg = config(&sc, design, faults, true);
-        let o = loom_iterative(&sc, &cfg, max);
+        let o = loom_iterative(&sc.plan(), &cfg, max);
         let expected = matches!((sc.expect)(design), cgchecks::scenario::Expect::Finding(_));
         report::record(
             "loom",

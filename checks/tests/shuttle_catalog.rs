@@ -22,8 +22,8 @@ fn check(name: &str) {
         let cfg = config(&sc, design, faults, true);
         let expected = matches!((sc.expect)(design), Expect::Finding(_));
         for (engine, o) in [
-            ("pct", shuttle_pct(&sc, &cfg, ITERATIONS, 3, SEED)),
-            ("random", shuttle_random(&sc, &cfg, ITERATIONS, SEED)),
+            ("pct", shuttle_pct(&sc.plan(), &cfg, ITERATIONS, 3, SEED)),
+            ("random", shuttle_random(&sc.plan(), &cfg, ITERATIONS, SEED)),
         ] {
             let label = format!("shuttle-{engine}");
             report::record(

@@ -14,7 +14,7 @@ fn check(name: &str) {
     let faults = Faults::from_env().unwrap();
     let mut errors = Vec::new();
     for design in Design::ALL {
-        let o = stress(&sc, &config(&sc, design, faults, true), 20);
+        let o = stress(&sc.plan(), &config(&sc, design, faults, true), 20);
         assert!((1..=20).contains(&o.executions));
         report::record(
             "std",

@@ -16,7 +16,7 @@ fn hunt(sc: &Scenario, cfg: &Config) -> (&'static str, Outcome) {
     {
         let plan = match sc.loom {
             cgchecks::scenario::LoomPlan::ShuttleOnly(_) => None,
-            _ => Some(engine::loom_iterative(sc, cfg, Some(3))),
+            _ => Some(engine::loom_iterative(&sc.plan(), cfg, Some(3))),
         };
         if let Some(o) = plan {
             return ("loom", o);
@@ -25,13 +25,13 @@ fn hunt(sc: &Scenario, cfg: &Config) -> (&'static str, Outcome) {
     }
     #[cfg(feature = "shuttle")]
     {
-        let o = engine::shuttle_pct(sc, cfg, 2000, 3, 0x5eed);
+        let o = engine::shuttle_pct(&sc.plan(), cfg, 2000, 3, 0x5eed);
         if o.violation.is_some() {
             return ("shuttle-pct", o);
         }
         (
             "shuttle-random",
-            engine::shuttle_random(sc, cfg, 2000, 0x5eed),
+            engine::shuttle_random(&sc.plan(), cfg, 2000, 0x5eed),
         )
     }
     #[cfg(not(any(loom, feature = "loom", feature = "shuttle")))]
@@ -48,7 +48,7 @@ fn hunt(sc: &Scenario, cfg: &Config) -> (&'static str, Outcome) {
                 },
             );
         }
-        ("std", engine::stress(sc, cfg, 200))
+        ("std", engine::stress(&sc.plan(), cfg, 200))
     }
 }
 
@@ -167,7 +167,7 @@ fn every_scenario_can_fail() {
 fn loom_reports_the_unlocked_unload_as_a_data_race() {
     let sc = by_name("unload-vs-exit").unwrap();
     let with_lockdep = engine::loom_iterative(
-        &sc,
+        &sc.plan(),
         &config(
             &sc,
             Design::Fixed,
@@ -186,7 +186,7 @@ fn loom_reports_the_unlocked_unload_as_a_data_race() {
         Faults::one(Fault::UnloadNoCssSetLock),
         false,
     );
-    let o = engine::loom_iterative(&sc, &cfg, Some(2));
+    let o = engine::loom_iterative(&sc.plan(), &cfg, Some(2));
     report::record(
         "loom-nolockdep",
         sc.name,
@@ -207,7 +207,7 @@ fn loom_reports_the_unlocked_unload_as_a_data_race() {
 fn loom_reports_the_inverted_remount_as_a_deadlock() {
     let sc = by_name("remount-vs-mkdir").unwrap();
     let o = engine::loom_iterative(
-        &sc,
+        &sc.plan(),
         &config(
             &sc,
             Design::Fixed,

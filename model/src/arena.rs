@@ -158,11 +158,16 @@ fn uaf<T: Object>(slot: &Slot<T>, h: Handle<T>, cx: &Cx, when: &str) -> ! {
         let m = slot.meta();
         (m.label.clone(), m.freed_at.clone().unwrap_or_default())
     };
+    let name = if label.is_empty() {
+        h.to_string()
+    } else {
+        format!("{h} ({label})")
+    };
     cx.sink.fail(Violation::new(
         ViolationKind::UseAfterFree,
         "use-after-free",
         format!(
-            "{h} ({label}) freed by {freed}; touched {when} by {}",
+            "{name} freed by {freed}; touched {when} by {}",
             cx.whereabouts()
         ),
     ))

@@ -154,10 +154,7 @@ impl Kernel {
         self.rcu.call_rcu(
             cx,
             "free_css_set_rcu",
-            Box::new(move |k: &Kernel, cx: &Cx| {
-                let _f = cx.enter("free_css_set_rcu");
-                k.csets.kfree(cg, cx);
-            }),
+            Box::new(move |k: &Kernel, cx: &Cx| k.csets.kfree(cg, cx)),
         );
     }
 
