@@ -203,6 +203,8 @@ fn shuttle_run<S: shuttle::scheduler::Scheduler + 'static>(
 ) {
     let mut c = shuttle::Config::default();
     c.failure_persistence = shuttle::FailurePersistence::None;
+    // The model's atomics are documented as checked for ordering by loom, not shuttle.
+    c.silence_warnings = true;
     shuttle::Runner::new(sched, c).run(move || body());
 }
 

@@ -77,6 +77,22 @@ impl Kernel {
         self.css_set_table[b].with_mut(&self.css_set_lock, cx, |v| v.insert(0, cg));
     }
 
+    /// `link->cgrp` of a link on some list (css_set_lock held).
+    pub fn link_cgrp(&self, link: LinkH, cx: &Cx) -> CgroupH {
+        match self.link(link, cx).cgrp.get(&self.css_set_lock, cx) {
+            Some(c) => c,
+            None => self.bug(cx, "NULL-dereference", format!("{link} has no cgroup")),
+        }
+    }
+
+    /// `link->cg` of a link on some list (css_set_lock held).
+    pub fn link_cg(&self, link: LinkH, cx: &Cx) -> CssSetH {
+        match self.link(link, cx).cg.get(&self.css_set_lock, cx) {
+            Some(c) => c,
+            None => self.bug(cx, "NULL-dereference", format!("{link} has no css_set")),
+        }
+    }
+
     /// `get_css_set(cg)`: `atomic_inc(&cg->refcount)`; the caller holds a reference or css_set_lock.
     pub fn get_css_set(&self, cg: CssSetH, cx: &Cx) {
         let _f = cx.enter("get_css_set");
@@ -133,11 +149,7 @@ impl Kernel {
             .cg_links
             .with_mut(&self.css_set_lock, cx, std::mem::take);
         for link in links {
-            let cgrp = self
-                .link(link, cx)
-                .cgrp
-                .get(&self.css_set_lock, cx)
-                .expect("linked");
+            let cgrp = self.link_cgrp(link, cx);
             self.cgrp(cgrp, cx)
                 .css_sets
                 .with_mut(&self.css_set_lock, cx, |l| {
@@ -212,16 +224,8 @@ impl Kernel {
         }
         let new_root = self.cgrp(new_cgrp, cx).root;
         for (a, b) in l1.into_iter().zip(l2) {
-            let cg1 = self
-                .link(a, cx)
-                .cgrp
-                .get(&self.css_set_lock, cx)
-                .expect("linked");
-            let cg2 = self
-                .link(b, cx)
-                .cgrp
-                .get(&self.css_set_lock, cx)
-                .expect("linked");
+            let cg1 = self.link_cgrp(a, cx);
+            let cg2 = self.link_cgrp(b, cx);
             let r1 = self.cgrp(cg1, cx).root;
             if r1 != self.cgrp(cg2, cx).root {
                 self.bug(
@@ -315,11 +319,7 @@ impl Kernel {
         let new_root = self.cgrp(cgrp, cx).root;
         let old_links = self.cset(oldcg, cx).cg_links.get(&self.css_set_lock, cx);
         for link in old_links {
-            let mut c = self
-                .link(link, cx)
-                .cgrp
-                .get(&self.css_set_lock, cx)
-                .expect("linked");
+            let mut c = self.link_cgrp(link, cx);
             if no_dummy && c == self.dummytop {
                 continue;
             }

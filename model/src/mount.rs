@@ -568,11 +568,7 @@ impl Kernel {
             .css_sets
             .with_mut(&self.css_set_lock, cx, std::mem::take);
         for link in links {
-            let cg = self
-                .link(link, cx)
-                .cg
-                .get(&self.css_set_lock, cx)
-                .expect("linked");
+            let cg = self.link_cg(link, cx);
             self.cset(cg, cx)
                 .cg_links
                 .with_mut(&self.css_set_lock, cx, |l| l.retain(|&x| x != link));

@@ -202,11 +202,7 @@ impl Kernel {
             .css_sets
             .get(&self.css_set_lock, cx);
         for link in links {
-            let cg = self
-                .link(link, cx)
-                .cg
-                .get(&self.css_set_lock, cx)
-                .expect("linked");
+            let cg = self.link_cg(link, cx);
             self.hlist_del_css_set(cg, cx);
             if rcu_deref::<Css>(&self.cset(cg, cx).subsys[id]).is_none() {
                 self.bug(
