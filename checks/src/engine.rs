@@ -16,10 +16,13 @@ pub struct Outcome {
     pub executions: u64,
     /// Wall time, seconds.
     pub seconds: f64,
-    /// The loom preemption bound of the run that decided the verdict (None: unbounded).
+    /// The bound of the run that decided the verdict: loom's preemption bound (None: unbounded),
+    /// or shuttle PCT's bug depth.
     pub bound: Option<usize>,
     /// The first violation found, if any.
     pub violation: Option<Violation>,
+    /// The steps of the execution that found it (empty when none did).
+    pub events: Vec<cgmodel::trace::Event>,
 }
 
 /// One execution of `plan` with configuration `cfg`: boot, run the setup on thread 0, run each
@@ -44,6 +47,7 @@ pub fn execution(plan: &Plan, cfg: &Config, sink: Arc<Sink>) {
         .map(|(i, steps)| {
             let k = k.clone();
             sync::spawn(move || {
+                let _exit = ReplayExit(k.sink.turnstile.clone(), i + 1);
                 let cx = k.cx(i + 1, "thread");
                 for s in &steps {
                     let _ = k.exec(s, &cx);
@@ -52,16 +56,28 @@ pub fn execution(plan: &Plan, cfg: &Config, sink: Arc<Sink>) {
         })
         .collect();
     for h in handles {
-        if h.join().is_err() {
-            // The thread's violation is already in the sink; re-raise for the engine.
-            let v = sink
-                .first()
-                .expect("a model thread panicked without a report");
-            panic!("{v}");
+        if let Err(p) = h.join() {
+            // The thread's violation is already in the sink; re-raise it for the engine. A replay
+            // that stopped (diverged, or ran to the end of a deadlock) has none.
+            match sink.first() {
+                Some(v) => panic!("{v}"),
+                None => std::panic::resume_unwind(p),
+            }
         }
     }
     if let Err(v) = invariants::check(&k) {
         sink.fail(v);
+    }
+}
+
+/// Tells a replay's turnstile that a thread finished, even when it unwinds.
+struct ReplayExit(Option<Arc<cgmodel::trace::Turnstile>>, usize);
+
+impl Drop for ReplayExit {
+    fn drop(&mut self) {
+        if let Some(t) = &self.0 {
+            t.exit(self.1);
+        }
     }
 }
 
@@ -96,11 +112,17 @@ fn drive(run: impl FnOnce(Arc<dyn Fn() + Send + Sync>), plan: &Plan, cfg: &Confi
         let recorded = last.lock().unwrap().first();
         recorded.unwrap_or_else(|| Violation::from_panic(&panic_message(p.as_ref())))
     });
+    let events = if violation.is_some() {
+        last.lock().unwrap().trace.events()
+    } else {
+        Vec::new()
+    };
     Outcome {
         executions,
         seconds,
         bound: None,
         violation,
+        events,
     }
 }
 
@@ -145,6 +167,7 @@ pub fn loom_iterative(plan: &Plan, cfg: &Config, max: Option<usize>) -> Outcome 
         seconds: 0.0,
         bound: Some(0),
         violation: None,
+        events: Vec::new(),
     };
     let last_bounded = max.unwrap_or(2);
     let mut bounds: Vec<Option<usize>> = (0..=last_bounded).map(Some).collect();
@@ -158,6 +181,7 @@ pub fn loom_iterative(plan: &Plan, cfg: &Config, max: Option<usize>) -> Outcome 
         total.bound = b;
         if o.violation.is_some() {
             total.violation = o.violation;
+            total.events = o.events;
             break;
         }
     }

@@ -7,6 +7,7 @@
 pub mod engine;
 pub mod report;
 pub mod scenario;
+pub mod tracefile;
 pub mod zoo;
 
 use cgmodel::Design;
@@ -41,6 +42,7 @@ macro_rules! catalog_tests {
     ($check:path) => {
         $crate::catalog_tests!(@gen $check;
             netcls_init_vs_classify => "netcls-init-vs-classify",
+            load_error_then_load => "load-error-then-load",
             load_vs_load => "load-vs-load",
             load_vs_unload => "load-vs-unload",
             load_vs_mount_all => "load-vs-mount-all",

@@ -192,6 +192,21 @@ pub fn catalog() -> Vec<Scenario> {
             loom: FULL,
         },
         Scenario {
+            name: "load-error-then-load",
+            about: "finding K1: cgroup_load_subsys's use_id error path (blkio's idr allocation fails) leaves the freed blkio_subsys on rootnode.subsys_list, and the next load's list_add writes into it",
+            setup: &[],
+            threads: &[&["insmod blkio !nomem@3", "insmod net_cls"], &["fork T0 T1"]],
+            expect: |d| {
+                if d.fixes().contains(&Fix::LoadErrorUnlinks) {
+                    Expect::Pass
+                } else {
+                    Expect::Finding(&["use-after-free"])
+                }
+            },
+            config: same,
+            loom: FULL,
+        },
+        Scenario {
             name: "load-vs-load",
             about: "two modules take modular slots and rehash every css_set at once",
             setup: TWO_CGROUPS,

@@ -41,7 +41,9 @@ pub enum Killer {
 pub fn killer(scenario: &str) -> Option<Killer> {
     use Fault::*;
     let f = match scenario {
-        "netcls-init-vs-classify" => return Some(Killer::Design(Design::V2634)),
+        "netcls-init-vs-classify" | "load-error-then-load" => {
+            return Some(Killer::Design(Design::V2634))
+        }
         "attach-vs-exit" => AttachNoPin,
         "attach-vs-exit-of-target" | "load-vs-attach-vs-exit" => PutUnlockedFinalDec,
         "attach-vs-fork" => ForkRefAfterUnlock,

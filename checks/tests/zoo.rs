@@ -45,6 +45,7 @@ fn hunt(sc: &Scenario, cfg: &Config) -> (&'static str, Outcome) {
                     seconds: 0.0,
                     bound: None,
                     violation: None,
+                    events: Vec::new(),
                 },
             );
         }
@@ -59,6 +60,7 @@ fn engine_skip() -> Outcome {
         seconds: 0.0,
         bound: None,
         violation: None,
+        events: Vec::new(),
     }
 }
 

@@ -19,6 +19,7 @@ use std::sync::{Arc, Mutex as StdMutex};
 use crate::cx::Cx;
 use crate::report::{Violation, ViolationKind};
 use crate::sync;
+use crate::trace::{self, What};
 
 /// A typed index into an [`Arena`]. `Copy`, comparable, and printable as `css_set #3`.
 pub struct Handle<T> {
@@ -147,7 +148,8 @@ impl<T: Object> Drop for Ref<'_, T> {
     fn drop(&mut self) {
         // Real threads race with this check by nature, so it only runs under a model checker,
         // where no other thread runs between the access and the drop.
-        if sync::MODEL_CHECKED && !std::thread::panicking() && !self.slot.meta().live {
+        let checked = sync::MODEL_CHECKED || crate::trace::replaying();
+        if checked && !std::thread::panicking() && !self.slot.meta().live {
             uaf(&self.slot, self.h, self.cx, "during the access");
         }
     }
@@ -182,6 +184,21 @@ impl<T: Object> Arena<T> {
     /// Allocates `obj` (the caller already decided the allocation succeeds, see
     /// [`Cx::kmalloc_ok`]) and returns its handle.
     pub fn alloc(&self, obj: T) -> Handle<T> {
+        trace::before(&What::Obj {
+            op: "kmalloc",
+            kind: T::KIND,
+            idx: 0,
+        });
+        let h = self.alloc_now(obj);
+        trace::after(What::Obj {
+            op: "kmalloc",
+            kind: T::KIND,
+            idx: h.idx,
+        });
+        h
+    }
+
+    fn alloc_now(&self, obj: T) -> Handle<T> {
         let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
         let idx = slots.len() as u32;
         slots.push(Arc::new(Slot {
@@ -216,17 +233,34 @@ impl<T: Object> Arena<T> {
 
     /// Dereferences `h`: a use-after-free report if it was freed.
     pub fn get<'a>(&self, h: Handle<T>, cx: &'a Cx) -> Ref<'a, T> {
-        let slot = self.slot(h);
-        if !slot.meta().live {
-            uaf(&slot, h, cx, "at the lookup");
-        }
-        slot.shadow.with(|_| ());
+        let what = What::Obj {
+            op: "deref",
+            kind: T::KIND,
+            idx: h.idx,
+        };
+        let slot = trace::step(what, || {
+            let slot = self.slot(h);
+            if !slot.meta().live {
+                uaf(&slot, h, cx, "at the lookup");
+            }
+            slot.shadow.with(|_| ());
+            slot
+        });
         sync::pointer_use_point();
         Ref { slot, h, cx }
     }
 
     /// `kfree`: poisons the slot. A double free is a BUG report.
     pub fn kfree(&self, h: Handle<T>, cx: &Cx) {
+        let what = What::Obj {
+            op: "kfree",
+            kind: T::KIND,
+            idx: h.idx,
+        };
+        trace::step(what, || self.kfree_now(h, cx))
+    }
+
+    fn kfree_now(&self, h: Handle<T>, cx: &Cx) {
         let slot = self.slot(h);
         if !slot.meta().live {
             let freed = slot.meta().freed_at.clone().unwrap_or_default();

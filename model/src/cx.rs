@@ -22,7 +22,7 @@ pub struct Cx {
     pub sink: Arc<Sink>,
     /// Whether lockdep assertions are enforced (always under the std backend).
     pub lockdep: bool,
-    frames: RefCell<Vec<&'static str>>,
+    frames: std::rc::Rc<RefCell<Vec<&'static str>>>,
     pub(crate) rcu_nesting: Cell<u32>,
     pub(crate) rcu_pending: RefCell<Vec<(&'static str, RcuCallback)>>,
     allocs: Cell<u32>,
@@ -54,13 +54,24 @@ impl Cx {
             role: RefCell::new(role.into()),
             sink,
             lockdep: lockdep || !crate::sync::MODEL_CHECKED,
-            frames: RefCell::new(Vec::new()),
+            frames: std::rc::Rc::new(RefCell::new(Vec::new())),
             rcu_nesting: Cell::new(0),
             rcu_pending: RefCell::new(Vec::new()),
             allocs: Cell::new(0),
             fail_alloc: Cell::new(None),
             current: Cell::new(None),
         }
+    }
+
+    /// Makes this thread record its steps into the sink's trace (and follow its turnstile when
+    /// replaying). Called on the thread that will use this context.
+    pub fn install_trace(&self) {
+        crate::trace::install(
+            self.tid,
+            self.sink.trace.clone(),
+            self.sink.turnstile.clone(),
+            self.frames.clone(),
+        );
     }
 
     /// Enters kernel function `name` (for reports); the frame pops when the guard drops.

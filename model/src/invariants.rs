@@ -111,6 +111,10 @@ pub const INVARIANTS: &[Invariant] = &[
 
 /// Checks every invariant and returns the violations (empty when all hold).
 pub fn check_all(k: &Kernel) -> Vec<Violation> {
+    crate::trace::quiet(|| check_all_now(k))
+}
+
+fn check_all_now(k: &Kernel) -> Vec<Violation> {
     INVARIANTS
         .iter()
         .filter_map(|i| {
@@ -123,6 +127,10 @@ pub fn check_all(k: &Kernel) -> Vec<Violation> {
 
 /// Checks every invariant; the first that breaks.
 pub fn check(k: &Kernel) -> Result<(), Violation> {
+    crate::trace::quiet(|| check_now(k))
+}
+
+fn check_now(k: &Kernel) -> Result<(), Violation> {
     for i in INVARIANTS {
         (i.check)(k).map_err(|d| Violation::new(ViolationKind::Invariant, i.name, d))?;
     }

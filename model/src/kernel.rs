@@ -454,7 +454,9 @@ impl Kernel {
             tid < self.cfg.max_threads,
             "thread {tid} beyond max_threads"
         );
-        Cx::new(tid, role, self.sink.clone(), self.cfg.lockdep)
+        let cx = Cx::new(tid, role, self.sink.clone(), self.cfg.lockdep);
+        cx.install_trace();
+        cx
     }
 
     /// `cgroup_init_early` + `cgroup_init`, single-threaded at boot: built-in subsystems get their

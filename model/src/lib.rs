@@ -43,6 +43,7 @@ pub mod report;
 pub mod subsys;
 pub mod sync;
 pub mod task;
+pub mod trace;
 
 pub use config::{Config, Design, Fix, HashKind};
 pub use cx::Cx;

@@ -12,6 +12,7 @@ use std::sync::Mutex as StdMutex;
 use crate::cx::Cx;
 use crate::report::{Violation, ViolationKind};
 use crate::sync;
+use crate::trace::{self, What};
 
 /// Something lockdep can ask "is it held by this thread?".
 pub trait Lockdep {
@@ -37,7 +38,7 @@ fn oob<T>(m: &StdMutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 /// A sleeping or spinning kernel lock (`mutex`, `spinlock_t`): exclusive.
 pub struct KMutex {
-    name: String,
+    name: std::sync::Arc<str>,
     inner: sync::Mutex<()>,
     owner: StdMutex<Option<usize>>,
 }
@@ -56,7 +57,11 @@ pub struct KMutexGuard<'a> {
 
 impl Drop for KMutexGuard<'_> {
     fn drop(&mut self) {
-        *oob(&self.m.owner) = None;
+        let what = What::Lock {
+            lock: self.m.name.clone(),
+            op: "unlock",
+        };
+        trace::step(what, || *oob(&self.m.owner) = None);
     }
 }
 
@@ -64,7 +69,7 @@ impl KMutex {
     /// A new unlocked lock named `name`.
     pub fn new(name: impl Into<String>) -> Self {
         Self {
-            name: name.into(),
+            name: name.into().into(),
             inner: sync::Mutex::new(()),
             owner: StdMutex::new(None),
         }
@@ -79,8 +84,15 @@ impl KMutex {
                 format!("{} taken twice at {}", self.name, cx.whereabouts()),
             ));
         }
-        let g = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        *oob(&self.owner) = Some(cx.tid);
+        let what = What::Lock {
+            lock: self.name.clone(),
+            op: "lock",
+        };
+        let g = trace::step(what, || {
+            let g = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+            *oob(&self.owner) = Some(cx.tid);
+            g
+        });
         KMutexGuard { m: self, _g: g }
     }
 
@@ -117,7 +129,7 @@ struct RwOwners {
 
 /// A reader-writer lock (`rwlock_t`, e.g. `css_set_lock`).
 pub struct KRwLock {
-    name: String,
+    name: std::sync::Arc<str>,
     inner: sync::RwLock<()>,
     owners: StdMutex<RwOwners>,
 }
@@ -143,16 +155,26 @@ pub struct KWriteGuard<'a> {
 
 impl Drop for KReadGuard<'_> {
     fn drop(&mut self) {
-        let mut o = oob(&self.l.owners);
-        if let Some(p) = o.readers.iter().position(|&t| t == self.tid) {
-            o.readers.swap_remove(p);
-        }
+        let what = What::Lock {
+            lock: self.l.name.clone(),
+            op: "read_unlock",
+        };
+        trace::step(what, || {
+            let mut o = oob(&self.l.owners);
+            if let Some(p) = o.readers.iter().position(|&t| t == self.tid) {
+                o.readers.swap_remove(p);
+            }
+        });
     }
 }
 
 impl Drop for KWriteGuard<'_> {
     fn drop(&mut self) {
-        oob(&self.l.owners).writer = None;
+        let what = What::Lock {
+            lock: self.l.name.clone(),
+            op: "write_unlock",
+        };
+        trace::step(what, || oob(&self.l.owners).writer = None);
     }
 }
 
@@ -160,7 +182,7 @@ impl KRwLock {
     /// A new unlocked rwlock named `name`.
     pub fn new(name: impl Into<String>) -> Self {
         Self {
-            name: name.into(),
+            name: name.into().into(),
             inner: sync::RwLock::new(()),
             owners: StdMutex::new(RwOwners::default()),
         }
@@ -181,8 +203,15 @@ impl KRwLock {
     /// `read_lock`.
     pub fn read(&self, cx: &Cx) -> KReadGuard<'_> {
         self.check_recursion(cx);
-        let g = self.inner.read().unwrap_or_else(|e| e.into_inner());
-        oob(&self.owners).readers.push(cx.tid);
+        let what = What::Lock {
+            lock: self.name.clone(),
+            op: "read_lock",
+        };
+        let g = trace::step(what, || {
+            let g = self.inner.read().unwrap_or_else(|e| e.into_inner());
+            oob(&self.owners).readers.push(cx.tid);
+            g
+        });
         KReadGuard {
             l: self,
             tid: cx.tid,
@@ -193,8 +222,15 @@ impl KRwLock {
     /// `write_lock`.
     pub fn write(&self, cx: &Cx) -> KWriteGuard<'_> {
         self.check_recursion(cx);
-        let g = self.inner.write().unwrap_or_else(|e| e.into_inner());
-        oob(&self.owners).writer = Some(cx.tid);
+        let what = What::Lock {
+            lock: self.name.clone(),
+            op: "write_lock",
+        };
+        let g = trace::step(what, || {
+            let g = self.inner.write().unwrap_or_else(|e| e.into_inner());
+            oob(&self.owners).writer = Some(cx.tid);
+            g
+        });
         KWriteGuard { l: self, _g: g }
     }
 }

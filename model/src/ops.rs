@@ -404,6 +404,18 @@ impl Kernel {
     /// no kernel lock may still be held, and its pending RCU callbacks run after a grace period.
     pub fn exec(&self, step: &Step, cx: &Cx) -> OpResult {
         cx.begin_op(step.to_string(), step.fail_alloc);
+        let text: std::sync::Arc<str> = step.to_string().into();
+        crate::trace::step(crate::trace::What::Op(text), || ());
+        let r = self.exec_op(step, cx);
+        let ret: std::sync::Arc<str> = match &r {
+            Ok(v) => v.to_string().into(),
+            Err(e) => e.to_string().into(),
+        };
+        crate::trace::step(crate::trace::What::Ret(ret), || ());
+        r
+    }
+
+    fn exec_op(&self, step: &Step, cx: &Cx) -> OpResult {
         let task = |n: &str| {
             self.pids
                 .lock()

@@ -119,15 +119,31 @@ impl Violation {
     }
 }
 
-/// Where violations go: an out-of-band, shared sink. The first one recorded is the verdict of the
-/// execution; the model then panics so every engine stops the execution there.
+/// Where violations go: an out-of-band, shared sink, with the execution's trace. The first
+/// violation recorded is the verdict of the execution; the model then panics so every engine stops
+/// the execution there.
 #[derive(Debug, Default)]
-pub struct Sink(std::sync::Mutex<Vec<Violation>>);
+pub struct Sink {
+    violations: std::sync::Mutex<Vec<Violation>>,
+    /// The steps of the execution (crate::trace).
+    pub trace: std::sync::Arc<crate::trace::Recorder>,
+    /// When replaying: the turnstile every thread of the execution follows.
+    pub turnstile: Option<std::sync::Arc<crate::trace::Turnstile>>,
+}
 
 impl Sink {
+    /// A sink whose execution replays `t`.
+    pub fn replaying(t: std::sync::Arc<crate::trace::Turnstile>) -> Self {
+        Sink {
+            turnstile: Some(t),
+            ..Sink::default()
+        }
+    }
+
     /// Records `v` and panics with its text (the panic is how loom and shuttle see a failure).
     pub fn fail(&self, v: Violation) -> ! {
         let msg = v.to_string();
+        crate::trace::violation(&msg);
         self.lock().push(v);
         panic!("{msg}");
     }
@@ -144,6 +160,6 @@ impl Sink {
         self.lock().clone()
     }
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Violation>> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner())
+        self.violations.lock().unwrap_or_else(|e| e.into_inner())
     }
 }

@@ -15,9 +15,15 @@ compile_error!("features `loom` and `shuttle` are mutually exclusive");
 #[cfg(any(loom, feature = "loom"))]
 mod imp {
     pub use loom::cell::UnsafeCell;
-    pub use loom::sync::atomic::{fence, AtomicI64, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+    pub use loom::sync::atomic::{fence, Ordering};
     pub use loom::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
     pub use loom::thread::{current, spawn, yield_now, JoinHandle};
+    pub use loom::thread_local;
+
+    /// The backend's atomics, wrapped by [`super`] to record each access.
+    pub mod raw {
+        pub use loom::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, AtomicUsize};
+    }
 
     /// Name of the backend, for reports.
     pub const BACKEND: &str = "loom";
@@ -38,11 +44,15 @@ mod imp {
 #[cfg(all(feature = "shuttle", not(any(loom, feature = "loom"))))]
 mod imp {
     pub use super::stdcell::UnsafeCell;
-    pub use shuttle::sync::atomic::{
-        fence, AtomicI64, AtomicU32, AtomicU64, AtomicUsize, Ordering,
-    };
+    pub use shuttle::sync::atomic::{fence, Ordering};
     pub use shuttle::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
     pub use shuttle::thread::{current, spawn, yield_now, JoinHandle};
+    pub use shuttle::thread_local;
+
+    /// The backend's atomics, wrapped by [`super`] to record each access.
+    pub mod raw {
+        pub use shuttle::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, AtomicUsize};
+    }
 
     /// Name of the backend, for reports.
     pub const BACKEND: &str = "shuttle";
@@ -66,9 +76,15 @@ mod imp {
 #[cfg(not(any(loom, feature = "loom", feature = "shuttle")))]
 mod imp {
     pub use super::stdcell::UnsafeCell;
-    pub use std::sync::atomic::{fence, AtomicI64, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+    pub use std::sync::atomic::{fence, Ordering};
     pub use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
     pub use std::thread::{current, spawn, yield_now, JoinHandle};
+    pub use std::thread_local;
+
+    /// The backend's atomics, wrapped by [`super`] to record each access.
+    pub mod raw {
+        pub use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, AtomicUsize};
+    }
 
     /// Name of the backend, for reports.
     pub const BACKEND: &str = "std";
@@ -83,7 +99,89 @@ mod imp {
     }
 }
 
-pub use imp::*;
+pub use imp::{
+    current, fence, pointer_use_point, run_once, spawn, thread_local, yield_now, Arc, JoinHandle,
+    Mutex, MutexGuard, Ordering, RwLock, RwLockReadGuard, RwLockWriteGuard, UnsafeCell, BACKEND,
+};
+
+macro_rules! traced_atomic {
+    ($name:ident, $t:ty) => {
+        /// The backend's atomic of the same name; every access is a step of the trace
+        /// ([`crate::trace`]): recorded with its values, and, when a trace is replayed, taken only
+        /// in the recorded order.
+        #[derive(Debug)]
+        pub struct $name(imp::raw::$name);
+
+        impl $name {
+            /// A new atomic.
+            pub fn new(v: $t) -> Self {
+                Self(imp::raw::$name::new(v))
+            }
+            /// `load`.
+            pub fn load(&self, o: Ordering) -> $t {
+                crate::trace::atomic("load");
+                let v = self.0.load(o);
+                crate::trace::atomic_done("load", v as i64, v as i64);
+                v
+            }
+            /// `store`.
+            pub fn store(&self, v: $t, o: Ordering) {
+                crate::trace::atomic("store");
+                self.0.store(v, o);
+                crate::trace::atomic_done("store", v as i64, v as i64);
+            }
+            /// `fetch_add`.
+            pub fn fetch_add(&self, v: $t, o: Ordering) -> $t {
+                crate::trace::atomic("fetch_add");
+                let old = self.0.fetch_add(v, o);
+                crate::trace::atomic_done("fetch_add", old as i64, old.wrapping_add(v) as i64);
+                old
+            }
+            /// `fetch_sub`.
+            pub fn fetch_sub(&self, v: $t, o: Ordering) -> $t {
+                crate::trace::atomic("fetch_sub");
+                let old = self.0.fetch_sub(v, o);
+                crate::trace::atomic_done("fetch_sub", old as i64, old.wrapping_sub(v) as i64);
+                old
+            }
+            /// `fetch_or`.
+            pub fn fetch_or(&self, v: $t, o: Ordering) -> $t {
+                crate::trace::atomic("fetch_or");
+                let old = self.0.fetch_or(v, o);
+                crate::trace::atomic_done("fetch_or", old as i64, (old | v) as i64);
+                old
+            }
+            /// `fetch_and`.
+            pub fn fetch_and(&self, v: $t, o: Ordering) -> $t {
+                crate::trace::atomic("fetch_and");
+                let old = self.0.fetch_and(v, o);
+                crate::trace::atomic_done("fetch_and", old as i64, (old & v) as i64);
+                old
+            }
+            /// `compare_exchange`.
+            pub fn compare_exchange(
+                &self,
+                current: $t,
+                new: $t,
+                s: Ordering,
+                f: Ordering,
+            ) -> Result<$t, $t> {
+                crate::trace::atomic("cmpxchg");
+                let r = self.0.compare_exchange(current, new, s, f);
+                match r {
+                    Ok(old) => crate::trace::atomic_done("cmpxchg", old as i64, new as i64),
+                    Err(old) => crate::trace::atomic_done("cmpxchg", old as i64, old as i64),
+                }
+                r
+            }
+        }
+    };
+}
+
+traced_atomic!(AtomicI64, i64);
+traced_atomic!(AtomicU32, u32);
+traced_atomic!(AtomicU64, u64);
+traced_atomic!(AtomicUsize, usize);
 
 /// Whether this build checks under a model checker (loom or shuttle) rather than real threads.
 pub const MODEL_CHECKED: bool = cfg!(any(loom, feature = "loom", feature = "shuttle"));

@@ -4,11 +4,12 @@
 //! (../shared/reference/kernel-2.6.34.md 3.6-3.9 and kernel/cgroup.c). After every step: the
 //! model's result equals the prediction (or is -ENOMEM on a step with an injected allocation
 //! failure, in which case nothing may have changed), `invariants::check` holds, and what user
-//! space can observe (task cgroups, module refcounts, mounted subsystems) matches.
+//! space can observe (task cgroups, module refcounts, mounted subsystems) matches, as do the css
+//! references tasks hold through `css-get` (which css each pins, in the order taken).
 //!
 //! The proptest part runs only under the std backend (loom/shuttle primitives can only be built
-//! inside their model runner); `fixed_sequence` replays a hand-written sequence under every
-//! backend through `cgmodel::sync::run_once`.
+//! inside their model runner); `fixed_sequence` and `pin_sequence` replay hand-written sequences
+//! under every backend through `cgmodel::sync::run_once`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -69,6 +70,20 @@ struct TaskSt {
     cg: BTreeMap<u32, String>,
 }
 
+/// A css reference taken by `css-get` on a task's behalf (`task_subsys_state` + `css_tryget`).
+/// It outlives the task's exit and does not follow the task when it moves.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Pin {
+    task: String,
+    /// The built-in subsystem's bit ([`CPUSET`] or [`CPU`]).
+    ss: u8,
+    /// The pinned css's cgroup as (hierarchy id, path) when it is a child cgroup's css, which is
+    /// reference counted and keeps `rmdir` of that cgroup busy. None for a root css (dummytop's
+    /// while the subsystem is unbound, else the hierarchy top's: the same object, moved by
+    /// rebind): `CSS_ROOT`, not counted, and it never goes away.
+    cgroup: Option<(u32, String)>,
+}
+
 /// Parsed mount options (`struct cgroup_sb_opts`).
 #[derive(Clone, Debug, Default)]
 struct Opts {
@@ -93,6 +108,8 @@ struct Oracle {
     mounts: BTreeMap<String, u32>,
     tasks: BTreeMap<String, TaskSt>,
     filters: BTreeSet<String>,
+    /// css references held through `css-get`, oldest first.
+    pins: Vec<Pin>,
 }
 
 impl fmt::Debug for Oracle {
@@ -120,11 +137,21 @@ impl Oracle {
             mounts: BTreeMap::new(),
             tasks,
             filters: BTreeSet::new(),
+            pins: Vec::new(),
         }
     }
 
     fn module_index(m: &str) -> usize {
         MODULES.iter().position(|&x| x == m).expect("known module")
+    }
+
+    /// The bit of a built-in subsystem.
+    fn builtin_bit(ss: &str) -> u8 {
+        match ss {
+            "cpuset" => CPUSET,
+            "cpu" => CPU,
+            _ => unreachable!("`{ss}` is not a built-in subsystem"),
+        }
     }
 
     /// Subsystems present in `subsys[]`.
@@ -201,6 +228,10 @@ impl Oracle {
                 "reference: a task sits in a dir of a dead hierarchy"
             );
         }
+        assert!(
+            !self.pins_dir(id, None),
+            "reference: a css of a dead hierarchy is pinned"
+        );
     }
 
     /// `parse_cgroupfs_options`.
@@ -253,6 +284,16 @@ impl Oracle {
 
     fn dir_exists(h: &Hier, path: &str) -> bool {
         path.is_empty() || h.dirs.contains_key(path)
+    }
+
+    /// Whether some pin holds a css of child cgroup `path` of hierarchy `id` (of any child
+    /// cgroup of it if `path` is None).
+    fn pins_dir(&self, id: u32, path: Option<&str>) -> bool {
+        self.pins.iter().any(|p| {
+            p.cgroup
+                .as_ref()
+                .is_some_and(|(i, d)| *i == id && path.is_none_or(|path| d == path))
+        })
     }
 
     /// Runs `op`. On error nothing has been changed (every check precedes every mutation).
@@ -335,6 +376,11 @@ impl Oracle {
                 if !h.dirs.is_empty() {
                     return Err(Errno::EBUSY);
                 }
+                // Only root csses move: pins on them stay valid and uncounted.
+                assert!(
+                    !self.pins_dir(id, None),
+                    "reference: a pinned child css in a hierarchy without children"
+                );
                 self.hier_mut(id).ss = o.bits;
             }
             Op::Umount { mnt } => {
@@ -375,6 +421,11 @@ impl Oracle {
                     .values()
                     .any(|t| !t.exited && t.cg.get(&id) == Some(path))
                 {
+                    return Err(Errno::EBUSY);
+                }
+                // cgroup_clear_css_refs fails on a referenced css (the kernel waits for the
+                // css_put; the model returns -EBUSY).
+                if self.pins_dir(id, Some(path)) {
                     return Err(Errno::EBUSY);
                 }
                 self.hier_mut(id).dirs.remove(path);
@@ -452,9 +503,37 @@ impl Oracle {
                     *self.hier_mut(id).dirs.get_mut(path).expect("checked") = *value;
                 }
             }
-            // Ops the generator does not produce (css-get/css-put pin csses: not modelled here).
-            #[allow(unreachable_patterns)]
-            other => unreachable!("the reference does not model `{other}`"),
+            Op::CssGet { task, ss } => {
+                // An exited task is PF_EXITING: -ESRCH like any exiting task. T0 may pin.
+                let t = self.live_task(task)?;
+                let ss = Self::builtin_bit(ss);
+                // The css of the task's cgroup in the hierarchy the subsystem is bound to; a top
+                // cgroup's (or, unbound, dummytop's) css is a root css.
+                let cgroup = self
+                    .hiers
+                    .iter()
+                    .find(|h| h.ss & ss != 0)
+                    .map(|h| (h.id, self.task_path(t, h.id)))
+                    .filter(|(_, p)| !p.is_empty());
+                self.pins.push(Pin {
+                    task: task.clone(),
+                    ss,
+                    cgroup,
+                });
+            }
+            Op::CssPut { task, ss } => {
+                // Works after exit: the pid table keeps exited tasks.
+                if !self.tasks.contains_key(task) {
+                    return Err(Errno::ESRCH);
+                }
+                let ss = Self::builtin_bit(ss);
+                let i = self
+                    .pins
+                    .iter()
+                    .position(|p| p.task == *task && p.ss == ss)
+                    .ok_or(Errno::ENOENT)?;
+                self.pins.remove(i);
+            }
         }
         Ok(Ret::Done)
     }
@@ -470,6 +549,60 @@ impl Oracle {
     fn expect_mount_subsystems(&self, mnt: &str) -> Option<Vec<String>> {
         self.mounts.get(mnt).map(|&id| names(self.hier(id).ss))
     }
+
+    /// What [`observe_pins`] should return.
+    fn expect_pins(&self) -> Vec<String> {
+        self.pins
+            .iter()
+            .map(|p| {
+                let ss = SUBSYS.iter().find(|(b, _)| *b == p.ss).expect("bit").1;
+                show_pin(&p.task, ss, p.cgroup.as_ref().map(|(_, d)| d.as_str()))
+            })
+            .collect()
+    }
+}
+
+/// A pin as text: `T1 cpu on a/b`, or `T1 cpu on a root css`.
+fn show_pin(task: &str, ss: &str, dir: Option<&str>) -> String {
+    match dir {
+        Some(d) => format!("{task} {ss} on {d}"),
+        None => format!("{task} {ss} on a root css"),
+    }
+}
+
+/// The model's `css-get` pins, oldest first, in [`show_pin`] form (a pinned css that was freed,
+/// or whose cgroup was, is an error).
+fn observe_pins(k: &Kernel) -> Result<Vec<String>, String> {
+    use cgmodel::arena::Handle;
+    use cgmodel::kernel::{Cgroup, CSS_ROOT};
+    use cgmodel::sync::Ordering;
+
+    let pins = k.css_pins.lock().unwrap().clone();
+    let pids = k.pids.lock().unwrap().clone();
+    pins.into_iter()
+        .map(|(t, css)| {
+            let task = pids
+                .iter()
+                .find(|(_, &h)| h == t)
+                .map_or_else(|| format!("{t}"), |(n, _)| n.clone());
+            if !k.csses.is_live(css) {
+                return Err(format!("{task} pins {css}, which is freed"));
+            }
+            let c = k.csses.peek(css);
+            if c.flags.load(Ordering::SeqCst) & CSS_ROOT != 0 {
+                return Ok(show_pin(&task, c.ss_name, None));
+            }
+            match Handle::<Cgroup>::from_raw(c.cgroup.load(Ordering::SeqCst)) {
+                Some(g) if k.cgroups.is_live(g) => {
+                    Ok(show_pin(&task, c.ss_name, Some(&k.observe_path(g))))
+                }
+                _ => Err(format!(
+                    "{task} pins {}, whose cgroup is gone",
+                    k.csses.label(css)
+                )),
+            }
+        })
+        .collect()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -565,6 +698,12 @@ impl Harness {
                     "subsystems mounted at {m}: model {got:?}, reference {want:?}"
                 ));
             }
+        }
+        let (got, want) = (observe_pins(k)?, o.expect_pins());
+        if got != want {
+            return Err(format!(
+                "css-get pins (oldest first): model {got:?}, reference {want:?}"
+            ));
         }
         Ok(())
     }
@@ -667,6 +806,58 @@ fn fixed_sequence() {
     });
 }
 
+/// css references taken with `css-get`: counted on a child cgroup's css (rmdir -EBUSY until the
+/// put, whether or not tasks remain), uncounted on a root css (dummytop's, which rebind then
+/// moves to a hierarchy top and back), kept across moves and exit, dropped oldest first.
+const PINS: &[(&str, &str)] = &[
+    ("fork T0 T1", "0"),
+    ("css-get T1 cpu", "0"),
+    ("mount m0 cpu", "0"),
+    ("mkdir m0/a", "0"),
+    ("mkdir m0/b", "0"),
+    ("attach T1 m0/a", "0"),
+    ("css-get T1 cpu", "0"),
+    ("css-get T1 cpuset", "0"),
+    ("attach T1 m0/b", "0"),
+    ("rmdir m0/a", "-EBUSY"),
+    ("attach T1 m0/a", "0"),
+    ("rmdir m0/a", "-EBUSY"),
+    ("attach T1 m0", "0"),
+    ("rmdir m0/b", "0"),
+    // the oldest cpu pin is the root css one
+    ("css-put T1 cpu", "0"),
+    ("rmdir m0/a", "-EBUSY"),
+    ("exit T1", "0"),
+    ("css-get T1 cpu", "-ESRCH"),
+    ("css-get T2 cpu", "-ESRCH"),
+    ("css-put T2 cpu", "-ESRCH"),
+    ("css-put T1 cpu", "0"),
+    ("css-put T1 cpu", "-ENOENT"),
+    ("rmdir m0/a", "0"),
+    ("css-get T0 cpu", "0"),
+    ("remount m0 cpuset", "0"),
+    ("css-put T1 cpuset", "0"),
+    ("css-put T0 cpu", "0"),
+    ("css-get T0 cpuset", "0"),
+    ("umount m0", "0"),
+    ("css-put T0 cpuset", "0"),
+    ("css-put T0 cpuset", "-ENOENT"),
+];
+
+#[test]
+fn pin_sequence() {
+    cgmodel::sync::run_once(|| {
+        let steps: Vec<Step> = PINS
+            .iter()
+            .map(|(s, _)| s.parse().expect("valid step"))
+            .collect();
+        let got = check_sequence(&steps);
+        for ((s, want), got) in PINS.iter().zip(got) {
+            assert_eq!(show(&got), *want, "step `{s}`");
+        }
+    });
+}
+
 // ---------------------------------------------------------------------------------------------
 // The proptest state machine (std backend only).
 // ---------------------------------------------------------------------------------------------
@@ -688,6 +879,8 @@ mod prop {
     const DIRS: [&str; 3] = ["a", "b", "a/b"];
     const PATHS: [&str; 4] = ["", "a", "b", "a/b"];
     const FILTERS: [&str; 2] = ["F0", "F1"];
+    /// The built-in subsystems `css-get`/`css-put` name.
+    const BUILTIN: [&str; 2] = ["cpuset", "cpu"];
     /// Mount options; the first (empty: "all") is not used for remount.
     const MOUNT_OPTS: [&str; 18] = [
         "",
@@ -760,6 +953,115 @@ mod prop {
         }
     }
 
+    /// `css-get`/`css-put` on every task and built-in subsystem, and steps towards the cases
+    /// that matter for a counted reference (on a child cgroup's css). Those need a task below a
+    /// hierarchy with cpuset or cpu, which random sequences rarely reach, so when the state
+    /// allows: move a task there, pin its css, move the pinning tasks out, and try to remove the
+    /// pinned cgroup (-EBUSY). The plain kinds get modest weights; the steering kinds appear only
+    /// in the states they apply to.
+    fn pin_kinds(st: &Oracle) -> Vec<(u32, Vec<Op>)> {
+        let per_task = |f: fn(String, String) -> Op| -> Vec<Op> {
+            TASKS
+                .iter()
+                .flat_map(|&t| BUILTIN.iter().map(move |&ss| f(s(t), s(ss))))
+                .collect()
+        };
+        let gets = per_task(|task, ss| Op::CssGet { task, ss });
+        let puts = per_task(|task, ss| Op::CssPut { task, ss });
+        let counted_gets: Vec<Op> = gets
+            .iter()
+            .filter(|op| {
+                let mut next = st.clone();
+                next.exec(op).is_ok() && next.pins.last().is_some_and(|p| p.cgroup.is_some())
+            })
+            .cloned()
+            .collect();
+        // The hierarchy mounted at `mnt`, if cpuset or cpu is bound to it.
+        let pinnable = |mnt: &str| {
+            st.mounts
+                .get(mnt)
+                .copied()
+                .filter(|&id| st.hier(id).ss & (CPUSET | CPU) != 0)
+        };
+        let mut moves_in = Vec::new();
+        let mut moves_out = Vec::new();
+        let mut rmdirs = Vec::new();
+        for (task, st_t) in &st.tasks {
+            if st_t.exited || task == "T0" {
+                continue;
+            }
+            for mnt in MNTS {
+                let Some(id) = pinnable(mnt) else { continue };
+                match st_t.cg.get(&id) {
+                    Some(path) if st.pins_dir(id, Some(path)) => moves_out.push(Op::Attach {
+                        task: task.clone(),
+                        mnt: s(mnt),
+                        path: String::new(),
+                    }),
+                    Some(_) => {}
+                    None => moves_in.extend(st.hier(id).dirs.keys().map(|path| Op::Attach {
+                        task: task.clone(),
+                        mnt: s(mnt),
+                        path: path.clone(),
+                    })),
+                }
+            }
+        }
+        for mnt in MNTS {
+            if let Some(&id) = st.mounts.get(mnt) {
+                rmdirs.extend(
+                    st.hier(id)
+                        .dirs
+                        .keys()
+                        .filter(|&path| {
+                            // Only its pin keeps it: no task in it, no child below it.
+                            let prefix = format!("{path}/");
+                            st.pins_dir(id, Some(path))
+                                && !st.hier(id).dirs.keys().any(|d| d.starts_with(&prefix))
+                                && !st
+                                    .tasks
+                                    .values()
+                                    .any(|t| !t.exited && t.cg.get(&id) == Some(path))
+                        })
+                        .map(|path| Op::Rmdir {
+                            mnt: s(mnt),
+                            path: path.clone(),
+                        }),
+                );
+            }
+        }
+        let counted_puts: Vec<Op> = puts
+            .iter()
+            .filter(|op| {
+                let Op::CssPut { task, ss } = op else {
+                    unreachable!()
+                };
+                let ss = Oracle::builtin_bit(ss);
+                st.pins
+                    .iter()
+                    .find(|p| p.task == *task && p.ss == ss)
+                    .is_some_and(|p| p.cgroup.is_some())
+            })
+            .cloned()
+            .collect();
+        let steer = if counted_gets.is_empty() {
+            moves_in
+        } else {
+            counted_gets
+        };
+        [
+            (3, gets),
+            (if st.pins.is_empty() { 1 } else { 3 }, puts),
+            (12, steer),
+            (10, moves_out),
+            (10, rmdirs),
+            (3, counted_puts),
+        ]
+        .into_iter()
+        .filter(|(_, ops)| !ops.is_empty())
+        .collect()
+    }
+
     /// Ops biased by the reference state towards ones that get past their error checks.
     fn op_strategy(st: &Oracle) -> BoxedStrategy<Op> {
         let paths = || {
@@ -771,7 +1073,7 @@ mod prop {
                 .flat_map(|&m| DIRS.iter().map(move |&p| (s(m), s(p))))
         };
         let tasks = || TASKS.iter().map(|&t| s(t));
-        let kinds: Vec<(u32, Vec<Op>)> = vec![
+        let mut kinds: Vec<(u32, Vec<Op>)> = vec![
             // net_cls must be loaded before a mount binds it for the classid paths to be reached
             (
                 if st.loaded[0] { 2 } else { 8 },
@@ -874,6 +1176,7 @@ mod prop {
                     .collect(),
             ),
         ];
+        kinds.extend(pin_kinds(st));
         Union::new_weighted(
             kinds
                 .into_iter()

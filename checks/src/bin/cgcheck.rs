@@ -56,12 +56,29 @@ enum Cmd {
         /// Turn lockdep off (loom only), so loom's causality check reports unlocked accesses.
         #[arg(long)]
         no_lockdep: bool,
+        /// Where to write the trace of a violation (default: target/cgcheck/traces/).
+        #[arg(long)]
+        trace: Option<std::path::PathBuf>,
+    },
+    /// Replay a trace file on real threads: exit 0 if the same violation is reproduced, 1 if
+    /// not, 2 if the file is malformed.
+    Replay {
+        /// The trace file.
+        file: std::path::PathBuf,
+    },
+    /// Render a trace file as a Mermaid sequence diagram.
+    Render {
+        /// The trace file.
+        file: std::path::PathBuf,
     },
     /// Run the fault zoo: for every fault, hunt it with its catcher scenarios.
     Zoo {
         /// Only these faults (comma-separated).
         #[arg(long)]
         faults: Option<String>,
+        /// Directory for the trace of each detected fault (default: target/cgcheck/traces).
+        #[arg(long)]
+        traces: Option<std::path::PathBuf>,
     },
 }
 
@@ -103,13 +120,83 @@ fn run_engine(sc: &Scenario, cfg: &cgmodel::Config, o: &RunOpts) -> Outcome {
         if o.random {
             engine::shuttle_random(&plan, cfg, o.iterations, o.seed)
         } else {
-            engine::shuttle_pct(&plan, cfg, o.iterations, 3, o.seed)
+            // Fewest priority changes first: PCT at bug depth 1, 2, 3.
+            let mut last = None;
+            for depth in 1..=3 {
+                let mut r = engine::shuttle_pct(&plan, cfg, o.iterations, depth, o.seed);
+                r.bound = Some(depth);
+                let found = r.violation.is_some();
+                last = Some(r);
+                if found {
+                    break;
+                }
+            }
+            last.expect("three depths tried")
         }
     }
     #[cfg(not(any(loom, feature = "loom", feature = "shuttle")))]
     {
         let _ = (o.bound, o.seed, o.random);
         engine::stress(&plan, cfg, o.iterations as u64)
+    }
+}
+
+/// How an outcome was found, for the trace header.
+fn engine_desc(o: &Outcome, opts: &RunOpts) -> String {
+    match engine_name() {
+        "loom" => match o.bound {
+            Some(b) => format!("loom, preemption bound {b} (fewest preemptions first)"),
+            None => "loom, exhaustive".to_string(),
+        },
+        "shuttle" => format!(
+            "shuttle {}, seed {:#x}, failing schedule {} of {}",
+            if opts.random {
+                "random".to_string()
+            } else {
+                format!("pct depth {}", o.bound.unwrap_or(3))
+            },
+            opts.seed,
+            o.executions,
+            opts.iterations
+        ),
+        _ => format!("std (real threads), failing run {}", o.executions),
+    }
+}
+
+fn default_trace_dir() -> std::path::PathBuf {
+    cgchecks::report::dir()
+        .with_file_name("cgcheck")
+        .join("traces")
+}
+
+/// Writes the trace of `o` (which found a violation) to `path`.
+fn write_trace(
+    path: &std::path::Path,
+    sc: &Scenario,
+    cfg: &cgmodel::Config,
+    o: &Outcome,
+    opts: &RunOpts,
+) -> Result<(), String> {
+    let v = o.violation.as_ref().expect("a violation to trace");
+    let text = cgchecks::tracefile::write(
+        sc.name,
+        cfg,
+        &engine_desc(o, opts),
+        &sc.plan(),
+        &format!("{}: {}", v.name, v.detail),
+        &o.events,
+    );
+    if let Some(d) = path.parent() {
+        std::fs::create_dir_all(d).map_err(|e| format!("{}: {e}", d.display()))?;
+    }
+    std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn trace_name(sc: &str, design: Design, faults: Faults) -> String {
+    if faults.is_empty() {
+        format!("{sc}--{design}.trace")
+    } else {
+        format!("{sc}--{}.trace", faults.to_string().replace(',', "+"))
     }
 }
 
@@ -181,6 +268,7 @@ fn main() -> ExitCode {
             iterations,
             schedule,
             no_lockdep,
+            trace,
         } => {
             let sc = match by_name(&scenario) {
                 Ok(s) => s,
@@ -211,16 +299,23 @@ fn main() -> ExitCode {
                 return fail("--iterations must be at least 1");
             }
             let cfg = engine::config(&sc, design, faults, !no_lockdep);
-            let o = run_engine(
-                &sc,
-                &cfg,
-                &RunOpts {
-                    bound,
-                    seed,
-                    iterations,
-                    random,
-                },
-            );
+            let opts = RunOpts {
+                bound,
+                seed,
+                iterations,
+                random,
+            };
+            let o = run_engine(&sc, &cfg, &opts);
+            let mut trace_path = None;
+            if o.violation.is_some() {
+                let p = trace.unwrap_or_else(|| {
+                    default_trace_dir().join(trace_name(sc.name, design, faults))
+                });
+                if let Err(e) = write_trace(&p, &sc, &cfg, &o, &opts) {
+                    return fail(e);
+                }
+                trace_path = Some(p);
+            }
             let expected = match (sc.expect)(design) {
                 Expect::Pass => "pass",
                 Expect::Finding(_) => "finding",
@@ -237,6 +332,7 @@ fn main() -> ExitCode {
                 v["faults"] = json!(faults.to_string());
                 v["engine"] = json!(engine_name());
                 v["verdict"] = json!(verdict);
+                v["trace"] = json!(trace_path.as_ref().map(|p| p.display().to_string()));
                 out!("{v:#}");
             } else {
                 out!(
@@ -254,6 +350,9 @@ fn main() -> ExitCode {
                     None => out!("verdict: pass"),
                     Some(v) => out!("verdict: {verdict}\n{v}"),
                 }
+                if let Some(p) = &trace_path {
+                    out!("trace: {}", p.display());
+                }
             }
             if o.violation.is_some() {
                 ExitCode::from(1)
@@ -261,7 +360,32 @@ fn main() -> ExitCode {
                 ExitCode::SUCCESS
             }
         }
-        Cmd::Zoo { faults } => {
+        Cmd::Replay { file } => {
+            let text = match std::fs::read_to_string(&file) {
+                Ok(t) => t,
+                Err(e) => return fail(format!("{}: {e}", file.display())),
+            };
+            let tf = match cgchecks::tracefile::parse(&text) {
+                Ok(t) => t,
+                Err(e) => return fail(format!("{}: {e}", file.display())),
+            };
+            replay_cmd(&tf, cli.json)
+        }
+        Cmd::Render { file } => {
+            let text = match std::fs::read_to_string(&file) {
+                Ok(t) => t,
+                Err(e) => return fail(format!("{}: {e}", file.display())),
+            };
+            match cgchecks::tracefile::parse(&text) {
+                Ok(tf) => {
+                    out!("{}", cgchecks::tracefile::mermaid(&tf));
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(format!("{}: {e}", file.display())),
+            }
+        }
+        Cmd::Zoo { faults, traces } => {
+            let trace_dir = traces.unwrap_or_else(default_trace_dir);
             let chosen: Vec<Fault> = match faults {
                 None => Fault::ALL.to_vec(),
                 Some(s) => match Faults::parse(&s) {
@@ -282,16 +406,13 @@ fn main() -> ExitCode {
                         continue; // would hang on real threads
                     }
                     let cfg = engine::config(&sc, Design::Fixed, Faults::one(f), true);
-                    let o = run_engine(
-                        &sc,
-                        &cfg,
-                        &RunOpts {
-                            bound: Some(Some(3)),
-                            seed: 0x5eed,
-                            iterations: 2000,
-                            random: false,
-                        },
-                    );
+                    let opts = RunOpts {
+                        bound: Some(Some(3)),
+                        seed: 0x5eed,
+                        iterations: 2000,
+                        random: false,
+                    };
+                    let o = run_engine(&sc, &cfg, &opts);
                     total += o.seconds;
                     if let Some(v) = &o.violation {
                         row["detected"] = json!(true);
@@ -303,6 +424,11 @@ fn main() -> ExitCode {
                         });
                         row["executions"] = json!(o.executions);
                         row["violation"] = json!(format!("{}: {}", v.name, v.detail));
+                        let p = trace_dir.join(trace_name(name, Design::Fixed, Faults::one(f)));
+                        if let Err(e) = write_trace(&p, &sc, &cfg, &o, &opts) {
+                            return fail(e);
+                        }
+                        row["trace"] = json!(p.display().to_string());
                         break;
                     }
                 }
@@ -367,4 +493,37 @@ fn main() -> ExitCode {
             }
         }
     }
+}
+
+#[cfg(not(any(loom, feature = "loom", feature = "shuttle")))]
+fn replay_cmd(tf: &cgchecks::tracefile::TraceFile, json_out: bool) -> ExitCode {
+    let r = cgchecks::tracefile::replay(tf);
+    if json_out {
+        out!(
+            "{:#}",
+            json!({"scenario": tf.scenario, "reproduced": r.reproduced, "reason": r.reason, "steps": r.timeline.len()})
+        );
+    } else {
+        out!(
+            "{}: {} ({} steps)",
+            tf.scenario,
+            if r.reproduced {
+                "reproduced"
+            } else {
+                "not reproduced"
+            },
+            r.timeline.len()
+        );
+        out!("{}", r.reason);
+    }
+    if r.reproduced {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+#[cfg(any(loom, feature = "loom", feature = "shuttle"))]
+fn replay_cmd(_: &cgchecks::tracefile::TraceFile, _: bool) -> ExitCode {
+    fail("replay runs on real threads: use the default build (cargo run --release -p cgroup-checks --bin cgcheck -- replay FILE)")
 }

@@ -1,0 +1,455 @@
+//! Trace files: a counterexample a reviewer can read without running anything, and that
+//! `cgcheck replay` re-executes deterministically.
+//!
+//! ```text
+//! cgroup-model trace v1
+//! scenario: attach-vs-exit
+//! design: fixed
+//! faults: attach-no-pin
+//! engine: loom, preemption bound 1
+//! config: builtin=2 modular_slots=2 buckets=4 hash=sum max_threads=6 lockdep=on task_links=on
+//! violation: use-after-free: css_set #1 freed by T2 (exit T1) ...
+//! setup: fork T0 T1
+//! thread 1: attach T1 m0/a
+//! thread 2: exit T1
+//! timeline: 412 steps
+//!      1  T0 cgroup_init                  lock cgroup_mutex
+//!    ...
+//!    412  T1 find_existing_css_set        VIOLATION use-after-free: ...
+//! end
+//! ```
+//!
+//! The timeline is the schedule: the thread column says which thread takes each step. Replay runs
+//! the plan on real threads and lets each thread take a step only when it is its turn
+//! ([`cgmodel::trace::Turnstile`]); the trace is reproduced when the replay takes exactly the same
+//! steps (byte for byte) and ends in the same violation.
+
+use std::fmt::Write as _;
+
+use cgmodel::trace::Event;
+use cgmodel::{Config, Design, Faults, HashKind, Step};
+
+use crate::scenario::Plan;
+
+/// A parsed trace file.
+#[derive(Clone, Debug)]
+pub struct TraceFile {
+    /// Scenario name (`generated` for proptest-made ones).
+    pub scenario: String,
+    /// Design.
+    pub design: Design,
+    /// Injected faults.
+    pub faults: Faults,
+    /// How it was found (free text).
+    pub engine: String,
+    /// The configuration the execution ran with.
+    pub config: Config,
+    /// The violation: `name: detail`.
+    pub violation: String,
+    /// The plan.
+    pub plan: Plan,
+    /// The timeline lines (rendered events, without their numbers).
+    pub timeline: Vec<String>,
+}
+
+/// A malformed trace file: the line (1-based) and what is wrong with it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParseError {
+    /// Line number.
+    pub line: usize,
+    /// What is wrong.
+    pub reason: String,
+}
+
+impl std::fmt::Display for ParseError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "line {}: {}", self.line, self.reason)
+    }
+}
+
+fn config_line(c: &Config) -> String {
+    format!(
+        "builtin={} modular_slots={} buckets={} hash={} max_threads={} lockdep={} task_links={}",
+        c.builtin,
+        c.modular_slots,
+        c.buckets,
+        if c.hash == HashKind::Sum {
+            "sum"
+        } else {
+            "collide"
+        },
+        c.max_threads,
+        if c.lockdep { "on" } else { "off" },
+        if c.task_links { "on" } else { "off" }
+    )
+}
+
+fn parse_config(s: &str, design: Design, faults: Faults) -> Result<Config, String> {
+    let mut c = Config {
+        design,
+        faults,
+        ..Config::default()
+    };
+    for kv in s.split_whitespace() {
+        let (k, v) = kv
+            .split_once('=')
+            .ok_or_else(|| format!("`{kv}` is not key=value"))?;
+        let num = || {
+            v.parse::<usize>()
+                .map_err(|_| format!("`{k}` needs a number, got `{v}`"))
+        };
+        let onoff = || match v {
+            "on" => Ok(true),
+            "off" => Ok(false),
+            _ => Err(format!("`{k}` is on or off, got `{v}`")),
+        };
+        match k {
+            "builtin" => c.builtin = num()?,
+            "modular_slots" => c.modular_slots = num()?,
+            "buckets" => c.buckets = num()?,
+            "max_threads" => c.max_threads = num()?,
+            "hash" => {
+                c.hash = match v {
+                    "sum" => HashKind::Sum,
+                    "collide" => HashKind::Collide,
+                    _ => return Err(format!("unknown hash `{v}`")),
+                }
+            }
+            "lockdep" => c.lockdep = onoff()?,
+            "task_links" => c.task_links = onoff()?,
+            _ => return Err(format!("unknown config key `{k}`")),
+        }
+    }
+    if !(1..=2).contains(&c.builtin)
+        || !(1..=2).contains(&c.modular_slots)
+        || c.buckets == 0
+        || c.max_threads == 0
+    {
+        return Err(
+            "config out of range (builtin 1-2, modular_slots 1-2, buckets and max_threads >= 1)"
+                .into(),
+        );
+    }
+    Ok(c)
+}
+
+/// Writes a trace file.
+pub fn write(
+    scenario: &str,
+    cfg: &Config,
+    engine: &str,
+    plan: &Plan,
+    violation: &str,
+    events: &[Event],
+) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "cgroup-model trace v1");
+    let _ = writeln!(s, "scenario: {scenario}");
+    let _ = writeln!(s, "design: {}", cfg.design);
+    let _ = writeln!(s, "faults: {}", cfg.faults);
+    let _ = writeln!(s, "engine: {engine}");
+    let _ = writeln!(s, "config: {}", config_line(cfg));
+    let _ = writeln!(s, "violation: {}", violation.replace('\n', " "));
+    for st in &plan.setup {
+        let _ = writeln!(s, "setup: {st}");
+    }
+    for (i, t) in plan.threads.iter().enumerate() {
+        for st in t {
+            let _ = writeln!(s, "thread {}: {st}", i + 1);
+        }
+    }
+    let _ = writeln!(s, "timeline: {} steps", events.len());
+    for (i, e) in events.iter().enumerate() {
+        let _ = writeln!(s, "{:>6}  {}", i + 1, e.render().replace('\n', " "));
+    }
+    let _ = writeln!(s, "end");
+    s
+}
+
+/// Parses a trace file.
+pub fn parse(text: &str) -> Result<TraceFile, ParseError> {
+    let err = |line: usize, reason: String| ParseError { line, reason };
+    let lines: Vec<&str> = text.lines().collect();
+    if lines.first().map(|l| l.trim()) != Some("cgroup-model trace v1") {
+        return Err(err(
+            1,
+            "not a cgroup-model trace (the first line must be `cgroup-model trace v1`)".into(),
+        ));
+    }
+    let mut fields: Vec<(&str, &str)> = Vec::new();
+    let mut setup = Vec::new();
+    let mut threads: Vec<Vec<Step>> = Vec::new();
+    let mut i = 1;
+    let mut declared = None;
+    while i < lines.len() {
+        let l = lines[i];
+        let n = i + 1;
+        let (k, v) = l
+            .split_once(": ")
+            .ok_or_else(|| err(n, format!("expected `key: value`, got `{l}`")))?;
+        if k == "timeline" {
+            let count = v
+                .strip_suffix(" steps")
+                .and_then(|c| c.parse::<usize>().ok())
+                .ok_or_else(|| err(n, format!("expected `timeline: N steps`, got `{l}`")))?;
+            declared = Some((n, count));
+            i += 1;
+            break;
+        }
+        let parse_step = |v: &str| v.parse::<Step>().map_err(|e| err(n, e));
+        if k == "setup" {
+            setup.push(parse_step(v)?);
+        } else if let Some(t) = k.strip_prefix("thread ") {
+            let t: usize = t
+                .parse()
+                .map_err(|_| err(n, format!("bad thread number `{t}`")))?;
+            if t == 0 || t > threads.len() + 1 {
+                return Err(err(
+                    n,
+                    format!("thread {t} out of order (threads are numbered from 1, in order)"),
+                ));
+            }
+            if t == threads.len() + 1 {
+                threads.push(Vec::new());
+            }
+            threads[t - 1].push(parse_step(v)?);
+        } else {
+            fields.push((k, v));
+        }
+        i += 1;
+    }
+    let (tl_line, count) = declared.ok_or_else(|| {
+        err(
+            lines.len(),
+            "no `timeline:` section (truncated file?)".into(),
+        )
+    })?;
+    let field = |name: &str| -> Result<&str, ParseError> {
+        fields
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| *v)
+            .ok_or_else(|| err(tl_line, format!("missing header field `{name}`")))
+    };
+    let design: Design = field("design")?.parse().map_err(|e| err(tl_line, e))?;
+    let faults =
+        Faults::parse(field("faults")?.trim_start_matches("none")).map_err(|e| err(tl_line, e))?;
+    let config = parse_config(field("config")?, design, faults).map_err(|e| err(tl_line, e))?;
+    if threads.is_empty() {
+        return Err(err(tl_line, "no `thread N:` steps".into()));
+    }
+    let mut timeline = Vec::with_capacity(count);
+    for k in 0..count {
+        let n = i + k + 1;
+        let l = lines.get(i + k).ok_or_else(|| {
+            err(
+                n,
+                format!("timeline ends after {k} of {count} steps (truncated file?)"),
+            )
+        })?;
+        let (num, rest) = l
+            .trim_start()
+            .split_once("  ")
+            .ok_or_else(|| err(n, format!("expected `N  T<thread> ...`, got `{l}`")))?;
+        if num.parse::<usize>().ok() != Some(k + 1) {
+            return Err(err(
+                n,
+                format!("step number `{num}` out of order (expected {})", k + 1),
+            ));
+        }
+        step_key(rest).map_err(|e| err(n, e))?;
+        timeline.push(rest.to_string());
+    }
+    match lines.get(i + count) {
+        Some(l) if l.trim() == "end" => {}
+        Some(l) => {
+            return Err(err(
+                i + count + 1,
+                format!("expected `end` after {count} steps, got `{l}`"),
+            ))
+        }
+        None => return Err(err(lines.len(), "missing `end` (truncated file?)".into())),
+    }
+    if lines.len() > i + count + 1 && lines[i + count + 1..].iter().any(|l| !l.trim().is_empty()) {
+        return Err(err(i + count + 2, "text after `end`".into()));
+    }
+    // loom's own reports (a deadlock, a data race) stop the execution outside the model, so those
+    // timelines end at the last step taken instead.
+    let violation = field("violation")?;
+    let loom_report = violation.starts_with("deadlock") || violation.starts_with("data-race");
+    if !timeline.last().is_some_and(|l| l.contains(" VIOLATION")) && !loom_report {
+        return Err(err(
+            i + count,
+            "the timeline does not end at the violation".into(),
+        ));
+    }
+    Ok(TraceFile {
+        scenario: field("scenario")?.to_string(),
+        design,
+        faults,
+        engine: field("engine")?.to_string(),
+        config,
+        violation: field("violation")?.to_string(),
+        plan: Plan {
+            name: field("scenario")?.to_string(),
+            setup,
+            threads,
+        },
+        timeline,
+    })
+}
+
+/// The thread and the replay key of a timeline line (`T1 func  what [values]`).
+pub fn step_key(line: &str) -> Result<(usize, String), String> {
+    let (t, rest) = line
+        .split_once(' ')
+        .ok_or("expected `T<thread> <function> <step>`")?;
+    let tid: usize = t
+        .strip_prefix('T')
+        .and_then(|x| x.parse().ok())
+        .ok_or_else(|| format!("expected a thread like `T1`, got `{t}`"))?;
+    let rest = rest.trim_start();
+    let (func, what) = rest
+        .split_once(' ')
+        .ok_or("expected a function and a step")?;
+    let what = what.trim_start();
+    let words: Vec<&str> = what.split(' ').collect();
+    let key_what = match words.first().copied() {
+        Some("atomic") if words.len() >= 2 => format!("atomic {}", words[1]),
+        Some("kmalloc") if words.len() >= 2 => format!("kmalloc {}", words[1]),
+        Some("VIOLATION") => "VIOLATION".to_string(),
+        Some(_) => what.to_string(),
+        None => return Err("empty step".into()),
+    };
+    Ok((tid, format!("T{tid} {func:<28} {key_what}")))
+}
+
+/// The result of a replay.
+#[derive(Clone, Debug)]
+pub struct Replay {
+    /// The same steps, and the same violation.
+    pub reproduced: bool,
+    /// Why not (or what was reproduced).
+    pub reason: String,
+    /// The replay's timeline.
+    pub timeline: Vec<String>,
+}
+
+/// Replays a trace on real threads (the std backend only: loom and shuttle builds schedule
+/// threads themselves).
+#[cfg(not(any(loom, feature = "loom", feature = "shuttle")))]
+pub fn replay(tf: &TraceFile) -> Replay {
+    use cgmodel::trace::Turnstile;
+    use cgmodel::Sink;
+    use std::sync::Arc;
+
+    let expected: Vec<(usize, String)> = tf
+        .timeline
+        .iter()
+        .map(|l| step_key(l).expect("parsed"))
+        .collect();
+    let turnstile = Arc::new(Turnstile::new(expected));
+    let sink = Arc::new(Sink::replaying(turnstile.clone()));
+    let (plan, cfg, s2) = (tf.plan.clone(), tf.config.clone(), sink.clone());
+    let runner = std::thread::spawn(move || {
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            crate::engine::execution(&plan, &cfg, s2)
+        }));
+    });
+    let _ = runner.join();
+    let timeline: Vec<String> = sink
+        .trace
+        .events()
+        .iter()
+        .map(|e| e.render().replace('\n', " "))
+        .collect();
+    let got = sink.first().map(|v| format!("{}: {}", v.name, v.detail));
+    // loom's own reports (a deadlock, a data race) have no counterpart on real threads: there the
+    // trace is reproduced when the replay took every recorded step and nothing else broke.
+    let deadlock = tf.violation.starts_with("deadlock") || tf.violation.starts_with("data-race");
+    let (reproduced, reason) = if let Some(e) = turnstile.error() {
+        (false, e)
+    } else if let Some(i) =
+        (0..timeline.len().max(tf.timeline.len())).find(|&i| timeline.get(i) != tf.timeline.get(i))
+    {
+        (
+            false,
+            format!(
+                "step {} differs: the trace has `{}`, the replay took `{}`",
+                i + 1,
+                tf.timeline.get(i).map_or("(end)", String::as_str),
+                timeline.get(i).map_or("(end)", String::as_str)
+            ),
+        )
+    } else if deadlock {
+        if got.is_none() && turnstile.finished() {
+            (
+                true,
+                format!(
+                    "every recorded step taken, up to loom's report: {}",
+                    tf.violation
+                ),
+            )
+        } else {
+            (
+                false,
+                format!(
+                    "expected the deadlock, got {}",
+                    got.unwrap_or_else(|| "no violation".into())
+                ),
+            )
+        }
+    } else {
+        match got {
+            Some(g) if g == tf.violation => (true, g),
+            Some(g) => (false, format!("a different violation: {g}")),
+            None => (false, "no violation".to_string()),
+        }
+    };
+    Replay {
+        reproduced,
+        reason,
+        timeline,
+    }
+}
+
+/// Renders a trace as a Mermaid sequence diagram: threads are participants; system calls, lock
+/// steps, frees and the violation are shown (atomics and lookups are left to the text timeline).
+pub fn mermaid(tf: &TraceFile) -> String {
+    let mut s = String::from("sequenceDiagram\n");
+    let mut roles = vec!["setup".to_string()];
+    roles.extend(
+        tf.plan
+            .threads
+            .iter()
+            .map(|t| t.first().map_or(String::new(), |s| s.to_string())),
+    );
+    for (i, r) in roles.iter().enumerate() {
+        let _ = writeln!(
+            s,
+            "    participant T{i} as T{i} ({})",
+            r.replace([':', ';'], " ")
+        );
+    }
+    for (n, l) in tf.timeline.iter().enumerate() {
+        let Ok((tid, _)) = step_key(l) else { continue };
+        let body = l.split_once(' ').map_or("", |x| x.1).trim_start();
+        let (func, what) = body.split_once(' ').unwrap_or((body, ""));
+        let what = what.trim_start();
+        let show = what.starts_with("syscall")
+            || what.starts_with("returns")
+            || what.contains("lock ")
+            || what.starts_with("kfree")
+            || what.starts_with("VIOLATION");
+        if !show {
+            continue;
+        }
+        let text = format!("{} {func}: {what}", n + 1).replace([';', '#'], " ");
+        if what.starts_with("VIOLATION") {
+            let _ = writeln!(s, "    Note over T{tid}: {text}");
+        } else {
+            let _ = writeln!(s, "    Note right of T{tid}: {text}");
+        }
+    }
+    s
+}

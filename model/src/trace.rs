@@ -1,0 +1,407 @@
+//! Traces: every step a model thread takes, in kernel vocabulary, recorded per execution, and the
+//! turnstile that replays a recorded trace on real threads.
+//!
+//! A *step* is an access to shared state: a lock taken or released, an atomic read or written, an
+//! object looked up, allocated or freed, a system call entered or left. Each is recorded as an
+//! [`Event`]: the thread, the innermost kernel function, what happened and, for atomics, the values
+//! before and after. Recording happens right *after* the access, which in loom and shuttle is also
+//! right after the checker's scheduling point, so the recorded order is the order of the accesses.
+//!
+//! Replay runs the same plan on the std backend with a [`Turnstile`]: before each access a thread
+//! waits until the trace says it is its turn, so real threads follow the recorded interleaving
+//! exactly. The schedule is therefore expressed in the trace's own steps (the thread column of the
+//! timeline), not in any checker's encoding: code changes that do not touch the steps of a trace
+//! leave it replayable, and ones that do are reported as a divergence at a line.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+
+/// What a step did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum What {
+    /// A system call starts (the step text).
+    Op(Arc<str>),
+    /// It returns (the result).
+    Ret(Arc<str>),
+    /// An atomic access.
+    Atomic {
+        /// `load`, `store`, `fetch_add`...
+        op: &'static str,
+        /// The value before.
+        before: i64,
+        /// The value after.
+        after: i64,
+    },
+    /// A lock step.
+    Lock {
+        /// The lock's kernel name.
+        lock: Arc<str>,
+        /// `lock`, `unlock`, `read_lock`, `read_unlock`, `write_lock`, `write_unlock`.
+        op: &'static str,
+    },
+    /// An object step.
+    Obj {
+        /// `deref`, `kmalloc`, `kfree`.
+        op: &'static str,
+        /// The object's kind (`css_set`).
+        kind: &'static str,
+        /// Its index.
+        idx: u32,
+    },
+    /// The violation that ends the trace.
+    Violation(String),
+}
+
+/// One recorded step.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Event {
+    /// Model thread.
+    pub tid: usize,
+    /// Innermost kernel function.
+    pub func: &'static str,
+    /// What happened.
+    pub what: What,
+}
+
+impl Event {
+    /// The step without its values: what replay matches before letting the access happen.
+    pub fn key(&self) -> String {
+        let w = match &self.what {
+            What::Op(s) => format!("syscall {s}"),
+            What::Ret(s) => format!("returns {s}"),
+            What::Atomic { op, .. } => format!("atomic {op}"),
+            What::Lock { lock, op } => format!("{op} {lock}"),
+            // The index a kmalloc returns is known only after it: not part of the key.
+            What::Obj {
+                op: "kmalloc",
+                kind,
+                ..
+            } => format!("kmalloc {kind}"),
+            What::Obj { op, kind, idx } => format!("{op} {kind} #{idx}"),
+            What::Violation(_) => "VIOLATION".to_string(),
+        };
+        format!("T{} {:<28} {w}", self.tid, self.func)
+    }
+
+    /// The timeline line (without its number).
+    pub fn render(&self) -> String {
+        match &self.what {
+            What::Obj {
+                op: "kmalloc", idx, ..
+            } => format!("{} #{idx}", self.key()),
+            What::Atomic { before, after, .. } if before != after => {
+                format!("{} {before} -> {after}", self.key())
+            }
+            What::Atomic { before, .. } => format!("{} = {before}", self.key()),
+            What::Violation(v) => format!("{} {v}", self.key()),
+            _ => self.key(),
+        }
+    }
+}
+
+/// The events of one execution.
+#[derive(Debug, Default)]
+pub struct Recorder {
+    events: Mutex<Vec<Event>>,
+}
+
+impl Recorder {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Event>> {
+        self.events.lock().unwrap_or_else(|e| e.into_inner())
+    }
+    fn push(&self, e: Event) {
+        self.lock().push(e);
+    }
+    /// Every event so far.
+    pub fn events(&self) -> Vec<Event> {
+        self.lock().clone()
+    }
+}
+
+/// Replays a schedule: the expected step keys, in order.
+#[derive(Debug)]
+pub struct Turnstile {
+    expected: Vec<(usize, String)>,
+    state: Mutex<TurnState>,
+    cv: Condvar,
+}
+
+#[derive(Debug, Default)]
+struct TurnState {
+    pos: usize,
+    error: Option<String>,
+    stop: bool,
+    exited: Vec<usize>,
+}
+
+/// How long a thread waits for its turn before the replay is declared stuck.
+const TURN_TIMEOUT: Duration = Duration::from_secs(5);
+
+impl Turnstile {
+    /// A turnstile for `expected` (thread, key) steps.
+    pub fn new(expected: Vec<(usize, String)>) -> Self {
+        Self {
+            expected,
+            state: Mutex::new(TurnState::default()),
+            cv: Condvar::new(),
+        }
+    }
+
+    fn st(&self) -> std::sync::MutexGuard<'_, TurnState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Steps consumed so far.
+    pub fn position(&self) -> usize {
+        self.st().pos
+    }
+
+    /// The first divergence, if any.
+    pub fn error(&self) -> Option<String> {
+        self.st().error.clone()
+    }
+
+    /// Whether every recorded step was taken.
+    pub fn finished(&self) -> bool {
+        self.st().pos >= self.expected.len()
+    }
+
+    /// Releases every waiting thread (they panic out of their gate).
+    pub fn stop(&self) {
+        self.st().stop = true;
+        self.cv.notify_all();
+    }
+
+    /// Waits until step `key` of thread `tid` is the next one. The thread then holds the turn
+    /// until [`Turnstile::done`], so the access itself happens in the recorded order. A thread
+    /// whose next recorded step is the violation passes without taking the turn.
+    fn gate(&self, tid: usize, key: &str) {
+        if std::thread::panicking() {
+            return;
+        }
+        let mut st = self.st();
+        loop {
+            if st.stop || st.error.is_some() {
+                drop(st);
+                std::panic::panic_any(ReplayStop);
+            }
+            if st.pos >= self.expected.len() {
+                // Past the end of the trace (a deadlock's threads end here): wait for the stop.
+                let (g, _) = self
+                    .cv
+                    .wait_timeout(st, Duration::from_millis(300))
+                    .unwrap_or_else(|e| e.into_inner());
+                st = g;
+                st.stop = true;
+                self.cv.notify_all();
+                continue;
+            }
+            let (etid, ekey) = &self.expected[st.pos];
+            if *etid == tid {
+                if ekey.ends_with("VIOLATION") {
+                    return;
+                }
+                if ekey != key {
+                    st.error = Some(format!(
+                        "diverged at step {}: the trace has `{}`, the replay took `{}`",
+                        st.pos + 1,
+                        ekey.trim_end(),
+                        key.trim_end()
+                    ));
+                    self.cv.notify_all();
+                    continue;
+                }
+                return;
+            }
+            if st.exited.contains(etid) && st.error.is_none() {
+                st.error = Some(format!(
+                    "stuck at step {}: T{etid} finished without taking `{}`",
+                    st.pos + 1,
+                    ekey.trim_end()
+                ));
+                self.cv.notify_all();
+                continue;
+            }
+            let (g, to) = self
+                .cv
+                .wait_timeout(st, TURN_TIMEOUT)
+                .unwrap_or_else(|e| e.into_inner());
+            st = g;
+            if to.timed_out() && st.error.is_none() && !st.stop && st.pos < self.expected.len() {
+                st.error = Some(format!(
+                    "stuck at step {}: T{} never took `{}`",
+                    st.pos + 1,
+                    self.expected[st.pos].0,
+                    self.expected[st.pos].1.trim_end()
+                ));
+                self.cv.notify_all();
+            }
+        }
+    }
+
+    /// The step whose turn this thread holds is done: the next one may go.
+    fn done(&self) {
+        let mut st = self.st();
+        st.pos += 1;
+        self.cv.notify_all();
+    }
+
+    /// Model thread `tid` has finished (normally or not): a step still expected from it will
+    /// never come.
+    pub fn exit(&self, tid: usize) {
+        let mut st = self.st();
+        st.exited.push(tid);
+        self.cv.notify_all();
+    }
+
+    /// The violation of the replay matches the recorded one: consume its marker.
+    pub fn violation(&self, tid: usize) {
+        let mut st = self.st();
+        if let Some((etid, ekey)) = self.expected.get(st.pos) {
+            if *etid == tid && ekey.ends_with("VIOLATION") {
+                st.pos += 1;
+            }
+        }
+        self.cv.notify_all();
+    }
+}
+
+/// The panic payload that ends a replay thread when the replay stops or diverges.
+#[derive(Debug)]
+pub struct ReplayStop;
+
+struct ThreadCtx {
+    tid: usize,
+    recorder: Arc<Recorder>,
+    turnstile: Option<Arc<Turnstile>>,
+    frames: Rc<RefCell<Vec<&'static str>>>,
+    quiet: Cell<u32>,
+}
+
+crate::sync::thread_local! {
+    // Not `const`: loom's and shuttle's thread_local! take only the plain form.
+    #[allow(clippy::missing_const_for_thread_local)]
+    static CTX: RefCell<Option<ThreadCtx>> = RefCell::new(None);
+}
+
+/// Runs `f` on this thread's context, if it has one and can be reached: never while unwinding
+/// (guards dropping after a violation, or a checker tearing an execution down).
+fn with_ctx<R: Default>(f: impl FnOnce(&ThreadCtx) -> R) -> R {
+    if std::thread::panicking() {
+        return R::default();
+    }
+    CTX.try_with(|c| c.borrow().as_ref().map(f).unwrap_or_default())
+        .unwrap_or_default()
+}
+
+/// Makes the calling thread record into `recorder` as model thread `tid` (and, when replaying,
+/// wait for its turns at `turnstile`). `frames` is the thread's kernel-function stack.
+pub fn install(
+    tid: usize,
+    recorder: Arc<Recorder>,
+    turnstile: Option<Arc<Turnstile>>,
+    frames: Rc<RefCell<Vec<&'static str>>>,
+) {
+    CTX.with(|c| {
+        *c.borrow_mut() = Some(ThreadCtx {
+            tid,
+            recorder,
+            turnstile,
+            frames,
+            quiet: Cell::new(0),
+        })
+    });
+}
+
+/// Runs `f` without recording or gating (out-of-band reads: invariant checks, observers).
+pub fn quiet<R>(f: impl FnOnce() -> R) -> R {
+    with_ctx(|ctx| ctx.quiet.set(ctx.quiet.get() + 1));
+    let r = f();
+    with_ctx(|ctx| ctx.quiet.set(ctx.quiet.get().saturating_sub(1)));
+    r
+}
+
+/// Whether this thread is replaying a trace.
+pub fn replaying() -> bool {
+    with_ctx(|x| x.turnstile.is_some())
+}
+
+/// Before an access: when replaying, wait for this step's turn.
+pub fn before(what: &What) {
+    with_ctx(|ctx| {
+        if ctx.quiet.get() > 0 {
+            return;
+        }
+        if let Some(t) = &ctx.turnstile {
+            let func = ctx.frames.borrow().last().copied().unwrap_or("-");
+            let e = Event {
+                tid: ctx.tid,
+                func,
+                what: what.clone(),
+            };
+            let key = e.key();
+            t.gate(ctx.tid, &key);
+        }
+    })
+}
+
+/// After an access: record it.
+pub fn after(what: What) {
+    with_ctx(|ctx| {
+        // Steps of a thread unwinding from its violation (guards dropping) are not part of the
+        // interleaving that led to it: the trace ends at the violation.
+        if ctx.quiet.get() > 0 || std::thread::panicking() {
+            return;
+        }
+        let func = ctx.frames.borrow().last().copied().unwrap_or("-");
+        ctx.recorder.push(Event {
+            tid: ctx.tid,
+            func,
+            what,
+        });
+        if let Some(t) = &ctx.turnstile {
+            if !std::thread::panicking() {
+                t.done();
+            }
+        }
+    })
+}
+
+/// A step: gate, then `f` (the access), then record.
+pub fn step<R>(what: What, f: impl FnOnce() -> R) -> R {
+    before(&what);
+    let r = f();
+    after(what);
+    r
+}
+
+/// Before an atomic access (used by the wrappers in [`crate::sync`]).
+pub fn atomic(op: &'static str) {
+    before(&What::Atomic {
+        op,
+        before: 0,
+        after: 0,
+    });
+}
+
+/// After an atomic access: record it with its values.
+pub fn atomic_done(op: &'static str, before: i64, after: i64) {
+    self::after(What::Atomic { op, before, after });
+}
+
+/// Records the violation that ends this thread's execution.
+pub fn violation(text: &str) {
+    with_ctx(|ctx| {
+        let func = ctx.frames.borrow().last().copied().unwrap_or("-");
+        ctx.recorder.push(Event {
+            tid: ctx.tid,
+            func,
+            what: What::Violation(text.to_string()),
+        });
+        if let Some(t) = &ctx.turnstile {
+            t.violation(ctx.tid);
+        }
+    })
+}
