@@ -413,43 +413,55 @@ pub fn replay(tf: &TraceFile) -> Replay {
     }
 }
 
-/// Renders a trace as a Mermaid sequence diagram: threads are participants; system calls, lock
-/// steps, frees and the violation are shown (atomics and lookups are left to the text timeline).
+/// The steps a reader follows: from the first step of a thread other than the setup's on, every
+/// system call, lock step, allocation, free, atomic write and the violation (plain loads and
+/// lookups are left out; the full timeline has them). Each with its step number.
+pub fn condensed(tf: &TraceFile) -> Vec<(usize, String)> {
+    let start = tf
+        .timeline
+        .iter()
+        .position(|l| !l.starts_with("T0 "))
+        .unwrap_or(0);
+    tf.timeline
+        .iter()
+        .enumerate()
+        .skip(start)
+        .filter(|(_, l)| {
+            let what = l.splitn(3, ' ').nth(2).unwrap_or("").trim_start();
+            !(what.starts_with("atomic load")
+                || what.starts_with("deref")
+                || what.contains("atomic cmpxchg") && !what.contains("->"))
+        })
+        .map(|(i, l)| (i + 1, l.clone()))
+        .collect()
+}
+
+/// Renders a trace as a Mermaid sequence diagram of its [`condensed`] steps: one participant per
+/// thread, each step a note on its thread.
 pub fn mermaid(tf: &TraceFile) -> String {
     let mut s = String::from("sequenceDiagram\n");
     let mut roles = vec!["setup".to_string()];
-    roles.extend(
-        tf.plan
-            .threads
-            .iter()
-            .map(|t| t.first().map_or(String::new(), |s| s.to_string())),
-    );
+    roles.extend(tf.plan.threads.iter().map(|t| {
+        t.iter()
+            .map(|s| s.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }));
     for (i, r) in roles.iter().enumerate() {
         let _ = writeln!(
             s,
-            "    participant T{i} as T{i} ({})",
-            r.replace([':', ';'], " ")
+            "    participant T{i} as T{i}: {}",
+            r.replace([':', ';', '#'], " ")
         );
     }
-    for (n, l) in tf.timeline.iter().enumerate() {
-        let Ok((tid, _)) = step_key(l) else { continue };
-        let body = l.split_once(' ').map_or("", |x| x.1).trim_start();
-        let (func, what) = body.split_once(' ').unwrap_or((body, ""));
-        let what = what.trim_start();
-        let show = what.starts_with("syscall")
-            || what.starts_with("returns")
-            || what.contains("lock ")
-            || what.starts_with("kfree")
-            || what.starts_with("VIOLATION");
-        if !show {
+    for (n, l) in condensed(tf) {
+        let Ok((tid, _)) = step_key(l.as_str()) else {
             continue;
-        }
-        let text = format!("{} {func}: {what}", n + 1).replace([';', '#'], " ");
-        if what.starts_with("VIOLATION") {
-            let _ = writeln!(s, "    Note over T{tid}: {text}");
-        } else {
-            let _ = writeln!(s, "    Note right of T{tid}: {text}");
-        }
+        };
+        let body = l.split_once(' ').map_or("", |x| x.1).trim_start();
+        let text = format!("{n}: {body}").replace([';', '#'], " ");
+        let text: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        let _ = writeln!(s, "    Note over T{tid}: {text}");
     }
     s
 }

@@ -66,10 +66,13 @@ enum Cmd {
         /// The trace file.
         file: std::path::PathBuf,
     },
-    /// Render a trace file as a Mermaid sequence diagram.
+    /// Render a trace file as a Mermaid sequence diagram (or, with --text, the condensed timeline).
     Render {
         /// The trace file.
         file: std::path::PathBuf,
+        /// Print the condensed text timeline instead of Mermaid.
+        #[arg(long)]
+        text: bool,
     },
     /// Run the fault zoo: for every fault, hunt it with its catcher scenarios.
     Zoo {
@@ -371,12 +374,21 @@ fn main() -> ExitCode {
             };
             replay_cmd(&tf, cli.json)
         }
-        Cmd::Render { file } => {
+        Cmd::Render {
+            file,
+            text: as_text,
+        } => {
             let text = match std::fs::read_to_string(&file) {
                 Ok(t) => t,
                 Err(e) => return fail(format!("{}: {e}", file.display())),
             };
             match cgchecks::tracefile::parse(&text) {
+                Ok(tf) if as_text => {
+                    for (n, l) in cgchecks::tracefile::condensed(&tf) {
+                        out!("{n:>6}  {l}");
+                    }
+                    ExitCode::SUCCESS
+                }
                 Ok(tf) => {
                     out!("{}", cgchecks::tracefile::mermaid(&tf));
                     ExitCode::SUCCESS

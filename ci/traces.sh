@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Regenerates traces/ (one trace per zoo fault and per baseline finding) with shuttle PCT, fewest
+# priority changes first, then docs/traces.md from them. Traces come from shuttle, not loom: loom
+# also explores weak-memory outcomes (a load returning an older value), which real threads cannot
+# be made to take, so a loom trace does not always replay; shuttle's executions are sequentially
+# consistent and replay step for step.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --release -q -p cgroup-checks --bin cgcheck --features shuttle
+rm -f traces/*.trace
+./target/release/cgcheck zoo --traces traces >/dev/null
+./target/release/cgcheck run netcls-init-vs-classify --trace traces/netcls-init-vs-classify--v2.6.34.trace >/dev/null || true
+./target/release/cgcheck run load-error-then-load --trace traces/load-error-then-load--v2.6.34.trace >/dev/null || true
+cargo build --release -q -p cgroup-checks --bin cgcheck
+for f in traces/*.trace; do ./target/release/cgcheck replay "$f" >/dev/null; done
+{
+    cat docs/traces-intro.md
+    for f in traces/*.trace; do
+        name=$(basename "$f" .trace)
+        echo
+        echo "## $name"
+        echo
+        grep -E '^(design|faults|engine|violation): ' "$f" | sed 's/^/- /'
+        echo "- plan:"
+        grep -E '^(setup|thread [0-9]+): ' "$f" | sed 's/^/    - /'
+        echo "- full timeline: [\`traces/$name.trace\`](../traces/$name.trace) ($(grep -m1 '^timeline:' "$f" | cut -d' ' -f2) steps)"
+        echo
+        echo '```text'
+        ./target/release/cgcheck render --text "$f"
+        echo '```'
+        echo
+        echo '```mermaid'
+        ./target/release/cgcheck render "$f"
+        echo '```'
+    done
+} > docs/traces.md
+echo "wrote traces/ ($(ls traces/*.trace | wc -l) traces) and docs/traces.md"
