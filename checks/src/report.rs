@@ -57,3 +57,37 @@ pub fn record(
         o.executions, o.seconds
     );
 }
+
+/// Writes the counterexample of `o` (if it has one) to `target/race-report/traces/` and returns its
+/// path, so that a failing suite names a trace that `cgcheck replay` can re-execute.
+pub fn save_trace(
+    engine: &str,
+    sc: &crate::scenario::Scenario,
+    cfg: &cgmodel::Config,
+    o: &Outcome,
+) -> Option<PathBuf> {
+    let v = o.violation.as_ref()?;
+    let desc = match o.bound {
+        Some(b) => format!("{engine}, bound {b}"),
+        None => engine.to_string(),
+    };
+    let text = crate::tracefile::write(
+        sc.name,
+        cfg,
+        &desc,
+        &sc.plan(),
+        &format!("{}: {}", v.name, v.detail),
+        &o.events,
+    );
+    let d = dir().join("traces");
+    std::fs::create_dir_all(&d).ok()?;
+    let p = d.join(
+        format!(
+            "{engine}--{}--{}--{}.trace",
+            sc.name, cfg.design, cfg.faults
+        )
+        .replace(',', "+"),
+    );
+    std::fs::write(&p, text).ok()?;
+    Some(p)
+}

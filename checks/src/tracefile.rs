@@ -299,6 +299,22 @@ pub fn parse(text: &str) -> Result<TraceFile, ParseError> {
     })
 }
 
+/// The operations of an atomic step (`<field> <op> <values>`).
+const ATOMIC_OPS: [&str; 7] = [
+    "load",
+    "store",
+    "fetch_add",
+    "fetch_sub",
+    "fetch_or",
+    "fetch_and",
+    "cmpxchg",
+];
+
+/// The atomic operation of a step's text, if it is an atomic access.
+fn atomic_op(what: &str) -> Option<&str> {
+    what.split(' ').nth(1).filter(|op| ATOMIC_OPS.contains(op))
+}
+
 /// The thread and the replay key of a timeline line (`T1 func  what [values]`).
 pub fn step_key(line: &str) -> Result<(usize, String), String> {
     let (t, rest) = line
@@ -315,7 +331,9 @@ pub fn step_key(line: &str) -> Result<(usize, String), String> {
     let what = what.trim_start();
     let words: Vec<&str> = what.split(' ').collect();
     let key_what = match words.first().copied() {
-        Some("atomic") if words.len() >= 2 => format!("atomic {}", words[1]),
+        Some(_) if words.len() >= 2 && ATOMIC_OPS.contains(&words[1]) => {
+            format!("{} {}", words[0], words[1])
+        }
         Some("kmalloc") if words.len() >= 2 => format!("kmalloc {}", words[1]),
         Some("VIOLATION") => "VIOLATION".to_string(),
         Some(_) => what.to_string(),
@@ -422,18 +440,49 @@ pub fn condensed(tf: &TraceFile) -> Vec<(usize, String)> {
         .iter()
         .position(|l| !l.starts_with("T0 "))
         .unwrap_or(0);
-    tf.timeline
-        .iter()
-        .enumerate()
-        .skip(start)
-        .filter(|(_, l)| {
-            let what = l.splitn(3, ' ').nth(2).unwrap_or("").trim_start();
-            !(what.starts_with("atomic load")
-                || what.starts_with("deref")
-                || what.contains("atomic cmpxchg") && !what.contains("->"))
-        })
-        .map(|(i, l)| (i + 1, l.clone()))
-        .collect()
+    let what = |l: &str| {
+        l.splitn(3, ' ')
+            .nth(2)
+            .unwrap_or("")
+            .trim_start()
+            .to_string()
+    };
+    let writes = |l: &str| {
+        let w = what(l);
+        match atomic_op(&w) {
+            Some("store") => true,
+            Some(_) => w.contains("->"),
+            None => false,
+        }
+    };
+    let mut out = Vec::new();
+    for (i, l) in tf.timeline.iter().enumerate().skip(start) {
+        let w = what(l);
+        // Loads of pointer fields stay: they show which object a thread is about to use.
+        let pointer_load = atomic_op(&w) == Some("load")
+            && w.split(' ').next().is_some_and(|f| {
+                [
+                    "task.cgroups",
+                    "css_set.subsys[]",
+                    "cgroup.subsys[]",
+                    "subsys[]",
+                ]
+                .contains(&f)
+            });
+        let lookup =
+            w.starts_with("deref") || (atomic_op(&w).is_some() && !writes(l) && !pointer_load);
+        // A lookup stays when the same thread's next step writes an atomic: it names the object
+        // the write is to (`deref css_set #1`, then `css_set.refcount fetch_sub 1 -> 0`).
+        let names_next = w.starts_with("deref")
+            && tf
+                .timeline
+                .get(i + 1)
+                .is_some_and(|n| n.split(' ').next() == l.split(' ').next() && writes(n));
+        if !lookup || names_next {
+            out.push((i + 1, l.clone()));
+        }
+    }
+    out
 }
 
 /// Renders a trace as a Mermaid sequence diagram of its [`condensed`] steps: one participant per

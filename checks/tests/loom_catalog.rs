@@ -39,7 +39,11 @@ fn check(name: &str) {
         );
         if faults.is_empty() {
             if let Err(e) = judge(&sc, design, &o, true) {
-                errors.push(e);
+                let trace = report::save_trace("loom", &sc, &cfg, &o);
+                errors.push(format!(
+                    "{e} (trace: {})",
+                    trace.map_or("-".into(), |p| p.display().to_string())
+                ));
             }
         } else if o.violation.is_none() {
             errors.push(format!(

@@ -39,7 +39,11 @@ fn check(name: &str) {
             }
             // Random sampling may miss a finding; PCT from this seed must not.
             if let Err(e) = judge(&sc, design, &o, engine == "pct") {
-                errors.push(format!("{label}: {e}"));
+                let trace = report::save_trace(&label, &sc, &cfg, &o);
+                errors.push(format!(
+                    "{label}: {e} (trace: {})",
+                    trace.map_or("-".into(), |p| p.display().to_string())
+                ));
             }
         }
     }

@@ -55,8 +55,8 @@ pub fn rcu_assign<T>(a: &AtomicUsize, h: Option<Handle<T>>) {
     a.store(Handle::to_raw(h), Ordering::Release)
 }
 
-fn ptr_array(n: usize) -> Vec<AtomicUsize> {
-    (0..n).map(|_| AtomicUsize::new(0)).collect()
+fn ptr_array(n: usize, name: &'static str) -> Vec<AtomicUsize> {
+    (0..n).map(|_| AtomicUsize::named(0, name)).collect()
 }
 
 /// `struct css_set`.
@@ -362,14 +362,14 @@ impl Kernel {
         let rootnode = roots.alloc(Root {
             dummy: true,
             top: OnceLock::new(),
-            subsys_bits: LWord::new(0),
+            subsys_bits: LWord::new(0, "root.subsys_bits"),
             actual_subsys_bits: LCell::new(0),
             subsys_list: LCell::new(Vec::new()),
             number_of_cgroups: LCell::new(1),
             on_roots: LCell::new(false),
             name: String::new(),
             noprefix: false,
-            s_active: AtomicI64::new(1),
+            s_active: AtomicI64::named(1, "sb.s_active"),
             hierarchy_id: 0,
         });
         roots.set_label(rootnode, "rootnode");
@@ -379,8 +379,8 @@ impl Kernel {
         let _ = roots.peek(rootnode).top.set(dummytop);
         let csets = Arena::default();
         let init_css_set = csets.alloc(CssSet {
-            refcount: AtomicI64::new(1),
-            subsys: ptr_array(count),
+            refcount: AtomicI64::named(1, "css_set.refcount"),
+            subsys: ptr_array(count, "css_set.subsys[]:css"),
             cg_links: LCell::new(Vec::new()),
             tasks: LCell::new(Vec::new()),
         });
@@ -390,11 +390,11 @@ impl Kernel {
             .map(|&(name, ss_name, _)| Module {
                 name,
                 ss_name,
-                state: AtomicU32::new(modstate::UNLOADED),
-                refcnt: AtomicI64::new(0),
-                ss: AtomicUsize::new(0),
+                state: AtomicU32::named(modstate::UNLOADED, "module.state"),
+                refcnt: AtomicI64::named(0, "module.refcnt"),
+                ss: AtomicUsize::named(0, "module.ss:cgroup_subsys"),
                 tcf_registered: LCell::new(false),
-                published_id: AtomicI64::new(-1),
+                published_id: AtomicI64::named(-1, "net_cls_subsys_id"),
             })
             .collect();
         let k = Kernel {
@@ -419,12 +419,12 @@ impl Kernel {
             subsystems: Arena::default(),
             tasks: Arena::default(),
             filters: Arena::default(),
-            subsys: ptr_array(count),
+            subsys: ptr_array(count, "subsys[]:cgroup_subsys"),
             rootnode,
             dummytop,
             init_css_set,
             css_set_table: (0..cfg.buckets).map(|_| LCell::new(Vec::new())).collect(),
-            css_set_count: LWord::new(1),
+            css_set_count: LWord::new(1, "css_set_count"),
             roots_list: LCell::new(Vec::new()),
             root_count: LCell::new(1),
             supers: LCell::new(Vec::new()),
@@ -472,9 +472,9 @@ impl Kernel {
                 name,
                 module: None,
                 use_id: false,
-                subsys_id: AtomicUsize::new(i),
+                subsys_id: AtomicUsize::named(i, "ss.subsys_id"),
                 root: LCell::new(self.rootnode),
-                active: AtomicU32::new(1),
+                active: AtomicU32::named(1, "ss.active"),
                 hierarchy_mutex: KMutex::new(format!("{name}.hierarchy_mutex")),
             });
             self.subsystems.set_label(ss, format!("{name} (built-in)"));
@@ -582,10 +582,10 @@ impl Kernel {
     pub fn alloc_css(&self, ss_name: &'static str, _cx: &Cx) -> CssH {
         self.csses.alloc(Css {
             ss_name,
-            cgroup: AtomicUsize::new(0),
-            refcnt: AtomicI64::new(1),
-            flags: AtomicU32::new(0),
-            classid: AtomicU32::new(0),
+            cgroup: AtomicUsize::named(0, "css.cgroup:cgroup"),
+            refcnt: AtomicI64::named(1, "css.refcnt"),
+            flags: AtomicU32::named(0, "css.flags"),
+            classid: AtomicU32::named(0, "cls.classid"),
         })
     }
 
@@ -634,13 +634,13 @@ impl Cgroup {
             root,
             parent,
             name,
-            flags: AtomicU32::new(0),
-            count: AtomicI64::new(0),
-            subsys: ptr_array(count),
+            flags: AtomicU32::named(0, "cgroup.flags"),
+            count: AtomicI64::named(0, "cgroup.count"),
+            subsys: ptr_array(count, "cgroup.subsys[]:css"),
             children: LCell::new(Vec::new()),
             css_sets: LCell::new(Vec::new()),
             dchildren: LCell::new(Vec::new()),
-            d_count: AtomicI64::new(d_count),
+            d_count: AtomicI64::named(d_count, "dentry.d_count"),
             i_mutex: KMutex::new(lock),
         }
     }
@@ -651,10 +651,10 @@ impl Task {
     pub fn new(name: &str, cg: CssSetH) -> Self {
         Task {
             name: name.to_string(),
-            cgroups: AtomicUsize::new(Handle::to_raw(Some(cg))),
+            cgroups: AtomicUsize::named(Handle::to_raw(Some(cg)), "task.cgroups:css_set"),
             alloc_lock: KMutex::new(format!("task_lock({name})")),
-            flags: AtomicU32::new(0),
-            cg_list: AtomicUsize::new(0),
+            flags: AtomicU32::named(0, "task.flags"),
+            cg_list: AtomicUsize::named(0, "task.cg_list:css_set"),
         }
     }
 }
@@ -662,8 +662,8 @@ impl Task {
 /// Allocates a fresh, empty css_set (the kmalloc in `find_css_set`).
 pub(crate) fn new_css_set(count: usize) -> CssSet {
     CssSet {
-        refcount: AtomicI64::new(1),
-        subsys: ptr_array(count),
+        refcount: AtomicI64::named(1, "css_set.refcount"),
+        subsys: ptr_array(count, "css_set.subsys[]:css"),
         cg_links: LCell::new(Vec::new()),
         tasks: LCell::new(Vec::new()),
     }

@@ -329,9 +329,9 @@ impl<T: Clone> LCell<T> {
 pub struct LWord(crate::sync::AtomicI64);
 
 impl LWord {
-    /// A new word.
-    pub fn new(v: i64) -> Self {
-        Self(crate::sync::AtomicI64::new(v))
+    /// A new word, named for traces.
+    pub fn new(v: i64, name: &'static str) -> Self {
+        Self(crate::sync::AtomicI64::named(v, name))
     }
     /// Read with `lock` held.
     pub fn get(&self, lock: &dyn Lockdep, cx: &Cx) -> i64 {

@@ -79,9 +79,9 @@ impl Kernel {
             name: ss_name,
             module: Some(mi),
             use_id,
-            subsys_id: AtomicUsize::new(0),
+            subsys_id: AtomicUsize::named(0, "ss.subsys_id"),
             root: LCell::new(self.rootnode),
-            active: AtomicU32::new(0),
+            active: AtomicU32::named(0, "ss.active"),
             hierarchy_mutex: KMutex::new(format!("{ss_name}.hierarchy_mutex")),
         });
         self.subsystems

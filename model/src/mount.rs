@@ -347,14 +347,14 @@ impl Kernel {
         let root = self.roots.alloc(Root {
             dummy: false,
             top: OnceLock::new(),
-            subsys_bits: LWord::new(o.subsys_bits as i64),
+            subsys_bits: LWord::new(o.subsys_bits as i64, "root.subsys_bits"),
             actual_subsys_bits: LCell::new(0),
             subsys_list: LCell::new(Vec::new()),
             number_of_cgroups: LCell::new(1),
             on_roots: LCell::new(false),
             name: o.name.clone().unwrap_or_default(),
             noprefix: o.noprefix,
-            s_active: AtomicI64::new(0),
+            s_active: AtomicI64::named(0, "sb.s_active"),
             hierarchy_id: id,
         });
         self.roots.set_label(root, format!("hierarchy {id}"));

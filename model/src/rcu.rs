@@ -28,6 +28,7 @@ pub struct RcuReadGuard<'a> {
 
 impl Drop for RcuReadGuard<'_> {
     fn drop(&mut self) {
+        let _f = self.cx.enter("rcu_read_unlock");
         let n = self.cx.rcu_nesting.get() - 1;
         self.cx.rcu_nesting.set(n);
         if n == 0 {
@@ -42,12 +43,15 @@ impl Rcu {
     /// RCU for up to `threads` model threads.
     pub fn new(threads: usize) -> Self {
         Self {
-            readers: (0..threads).map(|_| AtomicU64::new(0)).collect(),
+            readers: (0..threads)
+                .map(|_| AtomicU64::named(0, "rcu.reader"))
+                .collect(),
         }
     }
 
     /// `rcu_read_lock`.
     pub fn read_lock<'a>(&'a self, cx: &'a Cx) -> RcuReadGuard<'a> {
+        let _f = cx.enter("rcu_read_lock");
         let n = cx.rcu_nesting.get();
         if n == 0 {
             let w = &self.readers[cx.tid];

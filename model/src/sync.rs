@@ -110,52 +110,67 @@ macro_rules! traced_atomic {
         /// ([`crate::trace`]): recorded with its values, and, when a trace is replayed, taken only
         /// in the recorded order.
         #[derive(Debug)]
-        pub struct $name(imp::raw::$name);
+        pub struct $name(imp::raw::$name, &'static str);
 
         impl $name {
             /// A new atomic.
             pub fn new(v: $t) -> Self {
-                Self(imp::raw::$name::new(v))
+                Self(imp::raw::$name::new(v), "")
+            }
+            /// A new atomic named for traces: `css_set.refcount`, or `task.cgroups:css_set` for a
+            /// pointer field (its values are then shown as the objects they name).
+            pub fn named(v: $t, name: &'static str) -> Self {
+                Self(imp::raw::$name::new(v), name)
             }
             /// `load`.
             pub fn load(&self, o: Ordering) -> $t {
-                crate::trace::atomic("load");
+                crate::trace::atomic("load", self.1);
                 let v = self.0.load(o);
-                crate::trace::atomic_done("load", v as i64, v as i64);
+                crate::trace::atomic_done("load", self.1, v as i64, v as i64);
                 v
             }
             /// `store`.
             pub fn store(&self, v: $t, o: Ordering) {
-                crate::trace::atomic("store");
+                crate::trace::atomic("store", self.1);
                 self.0.store(v, o);
-                crate::trace::atomic_done("store", v as i64, v as i64);
+                crate::trace::atomic_done("store", self.1, v as i64, v as i64);
             }
             /// `fetch_add`.
             pub fn fetch_add(&self, v: $t, o: Ordering) -> $t {
-                crate::trace::atomic("fetch_add");
+                crate::trace::atomic("fetch_add", self.1);
                 let old = self.0.fetch_add(v, o);
-                crate::trace::atomic_done("fetch_add", old as i64, old.wrapping_add(v) as i64);
+                crate::trace::atomic_done(
+                    "fetch_add",
+                    self.1,
+                    old as i64,
+                    old.wrapping_add(v) as i64,
+                );
                 old
             }
             /// `fetch_sub`.
             pub fn fetch_sub(&self, v: $t, o: Ordering) -> $t {
-                crate::trace::atomic("fetch_sub");
+                crate::trace::atomic("fetch_sub", self.1);
                 let old = self.0.fetch_sub(v, o);
-                crate::trace::atomic_done("fetch_sub", old as i64, old.wrapping_sub(v) as i64);
+                crate::trace::atomic_done(
+                    "fetch_sub",
+                    self.1,
+                    old as i64,
+                    old.wrapping_sub(v) as i64,
+                );
                 old
             }
             /// `fetch_or`.
             pub fn fetch_or(&self, v: $t, o: Ordering) -> $t {
-                crate::trace::atomic("fetch_or");
+                crate::trace::atomic("fetch_or", self.1);
                 let old = self.0.fetch_or(v, o);
-                crate::trace::atomic_done("fetch_or", old as i64, (old | v) as i64);
+                crate::trace::atomic_done("fetch_or", self.1, old as i64, (old | v) as i64);
                 old
             }
             /// `fetch_and`.
             pub fn fetch_and(&self, v: $t, o: Ordering) -> $t {
-                crate::trace::atomic("fetch_and");
+                crate::trace::atomic("fetch_and", self.1);
                 let old = self.0.fetch_and(v, o);
-                crate::trace::atomic_done("fetch_and", old as i64, (old & v) as i64);
+                crate::trace::atomic_done("fetch_and", self.1, old as i64, (old & v) as i64);
                 old
             }
             /// `compare_exchange`.
@@ -166,11 +181,13 @@ macro_rules! traced_atomic {
                 s: Ordering,
                 f: Ordering,
             ) -> Result<$t, $t> {
-                crate::trace::atomic("cmpxchg");
+                crate::trace::atomic("cmpxchg", self.1);
                 let r = self.0.compare_exchange(current, new, s, f);
                 match r {
-                    Ok(old) => crate::trace::atomic_done("cmpxchg", old as i64, new as i64),
-                    Err(old) => crate::trace::atomic_done("cmpxchg", old as i64, old as i64),
+                    Ok(old) => crate::trace::atomic_done("cmpxchg", self.1, old as i64, new as i64),
+                    Err(old) => {
+                        crate::trace::atomic_done("cmpxchg", self.1, old as i64, old as i64)
+                    }
                 }
                 r
             }

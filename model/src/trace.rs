@@ -29,6 +29,8 @@ pub enum What {
     Atomic {
         /// `load`, `store`, `fetch_add`...
         op: &'static str,
+        /// The field (`css_set.refcount`; `task.cgroups:css_set` for a pointer), or empty.
+        field: &'static str,
         /// The value before.
         before: i64,
         /// The value after.
@@ -71,7 +73,10 @@ impl Event {
         let w = match &self.what {
             What::Op(s) => format!("syscall {s}"),
             What::Ret(s) => format!("returns {s}"),
-            What::Atomic { op, .. } => format!("atomic {op}"),
+            What::Atomic { op, field, .. } if field.is_empty() => format!("atomic {op}"),
+            What::Atomic { op, field, .. } => {
+                format!("{} {op}", field.split(':').next().unwrap_or(field))
+            }
             What::Lock { lock, op } => format!("{op} {lock}"),
             // The index a kmalloc returns is known only after it: not part of the key.
             What::Obj {
@@ -91,10 +96,23 @@ impl Event {
             What::Obj {
                 op: "kmalloc", idx, ..
             } => format!("{} #{idx}", self.key()),
-            What::Atomic { before, after, .. } if before != after => {
-                format!("{} {before} -> {after}", self.key())
+            What::Atomic {
+                before,
+                after,
+                field,
+                ..
+            } => {
+                let show = |v: i64| match field.split_once(':') {
+                    Some((_, kind)) if v == 0 => format!("NULL ({kind})"),
+                    Some((_, kind)) => format!("{kind} #{}", v - 1),
+                    None => v.to_string(),
+                };
+                if before != after {
+                    format!("{} {} -> {}", self.key(), show(*before), show(*after))
+                } else {
+                    format!("{} = {}", self.key(), show(*before))
+                }
             }
-            What::Atomic { before, .. } => format!("{} = {before}", self.key()),
             What::Violation(v) => format!("{} {v}", self.key()),
             _ => self.key(),
         }
@@ -378,17 +396,23 @@ pub fn step<R>(what: What, f: impl FnOnce() -> R) -> R {
 }
 
 /// Before an atomic access (used by the wrappers in [`crate::sync`]).
-pub fn atomic(op: &'static str) {
+pub fn atomic(op: &'static str, field: &'static str) {
     before(&What::Atomic {
         op,
+        field,
         before: 0,
         after: 0,
     });
 }
 
 /// After an atomic access: record it with its values.
-pub fn atomic_done(op: &'static str, before: i64, after: i64) {
-    self::after(What::Atomic { op, before, after });
+pub fn atomic_done(op: &'static str, field: &'static str, before: i64, after: i64) {
+    self::after(What::Atomic {
+        op,
+        field,
+        before,
+        after,
+    });
 }
 
 /// Records the violation that ends this thread's execution.
