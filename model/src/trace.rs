@@ -73,7 +73,7 @@ impl Event {
         let w = match &self.what {
             What::Op(s) => format!("syscall {s}"),
             What::Ret(s) => format!("returns {s}"),
-            What::Atomic { op, field, .. } if field.is_empty() => format!("atomic {op}"),
+            What::Atomic { op, field: "", .. } => format!("atomic {op}"),
             What::Atomic { op, field, .. } => {
                 format!("{} {op}", field.split(':').next().unwrap_or(field))
             }
