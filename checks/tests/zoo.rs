@@ -163,43 +163,33 @@ fn every_scenario_can_fail() {
     );
 }
 
+/// loom on `scenario` with `fault` injected into the fixed design, lockdep on or off.
+#[cfg(any(loom, feature = "loom"))]
+fn loom_with(scenario: &str, fault: Fault, lockdep: bool) -> Outcome {
+    let sc = by_name(scenario).unwrap();
+    let cfg = config(&sc, Design::Fixed, Faults::one(fault), lockdep);
+    let o = engine::loom_iterative(&sc.plan(), &cfg, Some(2));
+    report::record("loom-checks", sc.name, "fixed", fault.name(), &o, "caught");
+    o
+}
+
 /// loom's own causality check, not lockdep, finds the unlocked unload when lockdep is off.
 #[cfg(any(loom, feature = "loom"))]
 #[test]
 fn loom_reports_the_unlocked_unload_as_a_data_race() {
-    let sc = by_name("unload-vs-exit").unwrap();
-    let with_lockdep = engine::loom_iterative(
-        &sc.plan(),
-        &config(
-            &sc,
-            Design::Fixed,
-            Faults::one(Fault::UnloadNoCssSetLock),
-            true,
-        ),
-        Some(2),
+    use cgmodel::ViolationKind::{DataRace, LockNotHeld};
+    let kind = |o: Outcome| o.violation.map(|v| v.kind);
+    assert_eq!(
+        kind(loom_with("unload-vs-exit", Fault::UnloadNoCssSetLock, true)),
+        Some(LockNotHeld)
     );
     assert_eq!(
-        with_lockdep.violation.map(|v| v.kind),
-        Some(cgmodel::ViolationKind::LockNotHeld)
-    );
-    let cfg = config(
-        &sc,
-        Design::Fixed,
-        Faults::one(Fault::UnloadNoCssSetLock),
-        false,
-    );
-    let o = engine::loom_iterative(&sc.plan(), &cfg, Some(2));
-    report::record(
-        "loom-nolockdep",
-        sc.name,
-        "fixed",
-        "unload-no-css_set_lock",
-        &o,
-        "caught",
-    );
-    assert_eq!(
-        o.violation.map(|v| v.kind),
-        Some(cgmodel::ViolationKind::DataRace)
+        kind(loom_with(
+            "unload-vs-exit",
+            Fault::UnloadNoCssSetLock,
+            false
+        )),
+        Some(DataRace)
     );
 }
 
@@ -207,17 +197,7 @@ fn loom_reports_the_unlocked_unload_as_a_data_race() {
 #[cfg(any(loom, feature = "loom"))]
 #[test]
 fn loom_reports_the_inverted_remount_as_a_deadlock() {
-    let sc = by_name("remount-vs-mkdir").unwrap();
-    let o = engine::loom_iterative(
-        &sc.plan(),
-        &config(
-            &sc,
-            Design::Fixed,
-            Faults::one(Fault::RemountLockInversion),
-            true,
-        ),
-        Some(2),
-    );
+    let o = loom_with("remount-vs-mkdir", Fault::RemountLockInversion, true);
     assert_eq!(
         o.violation.map(|v| v.kind),
         Some(cgmodel::ViolationKind::Deadlock)
