@@ -8,6 +8,7 @@ pub mod engine;
 pub mod report;
 pub mod scenario;
 pub mod tracefile;
+pub mod verify;
 pub mod zoo;
 
 use cgmodel::Design;

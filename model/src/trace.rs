@@ -304,6 +304,15 @@ crate::sync::thread_local! {
     static CTX: RefCell<Option<ThreadCtx>> = RefCell::new(None);
 }
 
+/// Whether steps are recorded at all (on by default; `cgcheck bench` turns it off to measure what
+/// recording costs). Replay always records.
+static RECORDING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+
+/// Turns recording on or off for every thread (out of band: a std atomic, not a model step).
+pub fn set_recording(on: bool) {
+    RECORDING.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// Runs `f` on this thread's context, if it has one and can be reached: never while unwinding
 /// (guards dropping after a violation, or a checker tearing an execution down).
 fn with_ctx<R: Default>(f: impl FnOnce(&ThreadCtx) -> R) -> R {
@@ -371,6 +380,9 @@ pub fn after(what: What) {
         // Steps of a thread unwinding from its violation (guards dropping) are not part of the
         // interleaving that led to it: the trace ends at the violation.
         if ctx.quiet.get() > 0 || std::thread::panicking() {
+            return;
+        }
+        if ctx.turnstile.is_none() && !RECORDING.load(std::sync::atomic::Ordering::Relaxed) {
             return;
         }
         let func = ctx.frames.borrow().last().copied().unwrap_or("-");

@@ -7,8 +7,10 @@
 use std::process::ExitCode;
 
 use cgchecks::engine::{self, Outcome};
-use cgchecks::scenario::{by_name, catalog, Expect, Scenario};
-use cgchecks::zoo;
+use cgchecks::scenario::{by_name, catalog, Expect};
+use cgchecks::verify::{
+    self, default_trace_dir, engine_name, run_engine, trace_name, write_trace, RunOpts,
+};
 use cgmodel::{Design, Fault, Faults};
 use clap::{Parser, Subcommand};
 use serde_json::{json, Value};
@@ -74,6 +76,27 @@ enum Cmd {
         #[arg(long)]
         text: bool,
     },
+    /// Verify everything: every scenario on every engine (loom and shuttle builds are made and
+    /// run as needed), the fault zoo on each, and every trace in traces/ replayed; writes
+    /// target/cgcheck/results.json and target/cgcheck/report.md.
+    Verify {
+        /// Also copy the report to docs/results.md.
+        #[arg(long)]
+        docs: bool,
+        /// The engines, comma-separated (default: loom,shuttle,std).
+        #[arg(long, default_value = "loom,shuttle,std")]
+        engines: String,
+    },
+    /// One engine's part of `verify` (the catalog and the zoo with this build's engine), as JSON.
+    #[command(hide = true)]
+    VerifyPart {
+        /// Where to write the JSON.
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
+    /// Measure this build's engine: throughput on three representative scenarios, what the
+    /// instrumentation costs against the same runs without it, growth with threads and ops.
+    Bench,
     /// Run the fault zoo: for every fault, hunt it with its catcher scenarios.
     Zoo {
         /// Only these faults (comma-separated).
@@ -83,124 +106,6 @@ enum Cmd {
         #[arg(long)]
         traces: Option<std::path::PathBuf>,
     },
-}
-
-/// This build's engine.
-fn engine_name() -> &'static str {
-    if cfg!(any(loom, feature = "loom")) {
-        "loom"
-    } else if cfg!(feature = "shuttle") {
-        "shuttle"
-    } else {
-        "std"
-    }
-}
-
-struct RunOpts {
-    bound: Option<Option<usize>>,
-    seed: u64,
-    iterations: usize,
-    random: bool,
-}
-
-/// Runs `sc` under this build's engine.
-fn run_engine(sc: &Scenario, cfg: &cgmodel::Config, o: &RunOpts) -> Outcome {
-    let plan = sc.plan();
-    #[cfg(any(loom, feature = "loom"))]
-    {
-        let _ = (o.seed, o.iterations, o.random);
-        use cgchecks::scenario::LoomPlan;
-        let max = o.bound.unwrap_or(match sc.loom {
-            LoomPlan::Exhaustive => None,
-            LoomPlan::Bounded(b, _) => Some(b),
-            LoomPlan::ShuttleOnly(_) => Some(2),
-        });
-        engine::loom_iterative(&plan, cfg, max)
-    }
-    #[cfg(feature = "shuttle")]
-    {
-        let _ = o.bound;
-        if o.random {
-            engine::shuttle_random(&plan, cfg, o.iterations, o.seed)
-        } else {
-            // Fewest priority changes first: PCT at bug depth 1, 2, 3.
-            let mut last = None;
-            for depth in 1..=3 {
-                let mut r = engine::shuttle_pct(&plan, cfg, o.iterations, depth, o.seed);
-                r.bound = Some(depth);
-                let found = r.violation.is_some();
-                last = Some(r);
-                if found {
-                    break;
-                }
-            }
-            last.expect("three depths tried")
-        }
-    }
-    #[cfg(not(any(loom, feature = "loom", feature = "shuttle")))]
-    {
-        let _ = (o.bound, o.seed, o.random);
-        engine::stress(&plan, cfg, o.iterations as u64)
-    }
-}
-
-/// How an outcome was found, for the trace header.
-fn engine_desc(o: &Outcome, opts: &RunOpts) -> String {
-    match engine_name() {
-        "loom" => match o.bound {
-            Some(b) => format!("loom, preemption bound {b} (fewest preemptions first)"),
-            None => "loom, exhaustive".to_string(),
-        },
-        "shuttle" => format!(
-            "shuttle {}, seed {:#x}, failing schedule {} of {}",
-            if opts.random {
-                "random".to_string()
-            } else {
-                format!("pct depth {}", o.bound.unwrap_or(3))
-            },
-            opts.seed,
-            o.executions,
-            opts.iterations
-        ),
-        _ => format!("std (real threads), failing run {}", o.executions),
-    }
-}
-
-fn default_trace_dir() -> std::path::PathBuf {
-    cgchecks::report::dir()
-        .with_file_name("cgcheck")
-        .join("traces")
-}
-
-/// Writes the trace of `o` (which found a violation) to `path`.
-fn write_trace(
-    path: &std::path::Path,
-    sc: &Scenario,
-    cfg: &cgmodel::Config,
-    o: &Outcome,
-    opts: &RunOpts,
-) -> Result<(), String> {
-    let v = o.violation.as_ref().expect("a violation to trace");
-    let text = cgchecks::tracefile::write(
-        sc.name,
-        cfg,
-        &engine_desc(o, opts),
-        &sc.plan(),
-        &format!("{}: {}", v.name, v.detail),
-        &o.events,
-    );
-    if let Some(d) = path.parent() {
-        std::fs::create_dir_all(d).map_err(|e| format!("{}: {e}", d.display()))?;
-    }
-    std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
-}
-
-fn trace_name(sc: &str, design: Design, faults: Faults) -> String {
-    if faults.is_empty() {
-        format!("{sc}--{design}.trace")
-    } else {
-        format!("{sc}--{}.trace", faults.to_string().replace(',', "+"))
-    }
 }
 
 fn outcome_json(o: &Outcome) -> Value {
@@ -396,6 +301,74 @@ fn main() -> ExitCode {
                 Err(e) => fail(format!("{}: {e}", file.display())),
             }
         }
+        Cmd::VerifyPart { out } => match verify_part() {
+            Ok(v) => match std::fs::write(&out, format!("{v:#}")) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => fail(format!("{}: {e}", out.display())),
+            },
+            Err(e) => fail(e),
+        },
+        Cmd::Verify { docs, engines } => verify_cmd(docs, &engines, cli.json),
+        Cmd::Bench => {
+            let v = verify::bench(!cli.json);
+            if cli.json {
+                out!("{v:#}");
+            } else {
+                out!("engine: {}", v["engine"].as_str().unwrap_or(""));
+                out!(
+                    "\n{:<26} {:>6} {:>11} {:>9} {:>12}",
+                    "scenario",
+                    "bound",
+                    "executions",
+                    "seconds",
+                    "exec/s"
+                );
+                for r in v["throughput"].as_array().into_iter().flatten() {
+                    out!(
+                        "{:<26} {:>6} {:>11} {:>9.2} {:>12.0}",
+                        r["scenario"].as_str().unwrap_or(""),
+                        r["bound"].as_u64().map_or("-".into(), |b| b.to_string()),
+                        r["executions"].as_u64().unwrap_or(0),
+                        r["seconds"].as_f64().unwrap_or(0.0),
+                        r["executions_per_second"].as_f64().unwrap_or(0.0)
+                    );
+                }
+                out!(
+                    "\n{:<26} {:>14} {:>10} {:>7}  bare =",
+                    "instrumentation",
+                    "instrumented/s",
+                    "bare/s",
+                    "ratio"
+                );
+                for r in v["instrumentation"].as_array().into_iter().flatten() {
+                    out!(
+                        "{:<26} {:>14.0} {:>10.0} {:>7.2}  {}",
+                        r["scenario"].as_str().unwrap_or(""),
+                        r["instrumented_per_second"].as_f64().unwrap_or(0.0),
+                        r["bare_per_second"].as_f64().unwrap_or(0.0),
+                        r["ratio"].as_f64().unwrap_or(0.0),
+                        r["bare"].as_str().unwrap_or("")
+                    );
+                }
+                out!(
+                    "\n{:>7} {:>14} {:>11} {:>9}",
+                    "threads",
+                    "ops/thread",
+                    "executions",
+                    "seconds"
+                );
+                for r in v["growth"].as_array().into_iter().flatten() {
+                    out!(
+                        "{:>7} {:>14} {:>11} {:>9.2}",
+                        r["threads"].as_u64().unwrap_or(0),
+                        r["ops_per_thread"].as_u64().unwrap_or(0),
+                        r["executions"].as_u64().unwrap_or(0),
+                        r["seconds"].as_f64().unwrap_or(0.0)
+                    );
+                }
+            }
+            ExitCode::SUCCESS
+        }
         Cmd::Zoo { faults, traces } => {
             let trace_dir = traces.unwrap_or_else(default_trace_dir);
             let chosen: Vec<Fault> = match faults {
@@ -405,51 +378,11 @@ fn main() -> ExitCode {
                     Err(e) => return fail(e),
                 },
             };
-            let mut rows = Vec::new();
-            let mut missed = 0;
-            for f in chosen {
-                let mut row = json!({"name": f.name(), "detected": false, "scenario": null, "engine": engine_name(),
-                    "seconds": 0.0, "preemptions": null, "executions": 0, "trace": null, "violation": null});
-                let mut total = 0.0;
-                for name in zoo::catchers(f) {
-                    let sc = by_name(name).expect("catchers name catalog scenarios");
-                    if cfg!(not(any(loom, feature = "loom", feature = "shuttle"))) && f.deadlocks()
-                    {
-                        continue; // would hang on real threads
-                    }
-                    let cfg = engine::config(&sc, Design::Fixed, Faults::one(f), true);
-                    let opts = RunOpts {
-                        bound: Some(Some(3)),
-                        seed: 0x5eed,
-                        iterations: 2000,
-                        random: false,
-                    };
-                    let o = run_engine(&sc, &cfg, &opts);
-                    total += o.seconds;
-                    if let Some(v) = &o.violation {
-                        row["detected"] = json!(true);
-                        row["scenario"] = json!(name);
-                        row["preemptions"] = json!(if cfg!(any(loom, feature = "loom")) {
-                            o.bound
-                        } else {
-                            None
-                        });
-                        row["executions"] = json!(o.executions);
-                        row["violation"] = json!(format!("{}: {}", v.name, v.detail));
-                        let p = trace_dir.join(trace_name(name, Design::Fixed, Faults::one(f)));
-                        if let Err(e) = write_trace(&p, &sc, &cfg, &o, &opts) {
-                            return fail(e);
-                        }
-                        row["trace"] = json!(p.display().to_string());
-                        break;
-                    }
-                }
-                row["seconds"] = json!(total);
-                if row["detected"] != json!(true) {
-                    missed += 1;
-                }
-                rows.push(row);
-            }
+            let rows = match verify::zoo_rows(&chosen, &trace_dir, !cli.json) {
+                Ok(r) => r,
+                Err(e) => return fail(e),
+            };
+            let missed = rows.iter().filter(|r| r["detected"] != json!(true)).count();
             let mut secs: Vec<(f64, &str)> = rows
                 .iter()
                 .filter(|r| r["detected"] == json!(true))
@@ -538,4 +471,285 @@ fn replay_cmd(tf: &cgchecks::tracefile::TraceFile, json_out: bool) -> ExitCode {
 #[cfg(any(loom, feature = "loom", feature = "shuttle"))]
 fn replay_cmd(_: &cgchecks::tracefile::TraceFile, _: bool) -> ExitCode {
     fail("replay runs on real threads: use the default build (cargo run --release -p cgroup-checks --bin cgcheck -- replay FILE)")
+}
+
+/// This build's part of `verify`: the catalog and the zoo, traces under target/cgcheck/traces/ENGINE.
+fn verify_part() -> Result<Value, String> {
+    let dir = default_trace_dir().join(engine_name());
+    let scenarios = verify::catalog_rows(&dir, true)?;
+    let faults = verify::zoo_rows(&Fault::ALL, &dir, true)?;
+    Ok(json!({"engine": engine_name(), "scenarios": scenarios, "faults": faults}))
+}
+
+#[cfg(any(loom, feature = "loom", feature = "shuttle"))]
+fn verify_cmd(_: bool, _: &str, _: bool) -> ExitCode {
+    fail("verify builds and runs every engine itself: run it from the default build (cargo run --release -p cgroup-checks --bin cgcheck -- verify)")
+}
+
+/// Builds the loom or shuttle flavour of cgcheck (in its own target directory) and runs its
+/// part of `verify`.
+#[cfg(not(any(loom, feature = "loom", feature = "shuttle")))]
+fn engine_part(engine: &str, out_dir: &std::path::Path) -> Result<Value, String> {
+    use std::process::Command;
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let target = out_dir.join(format!("build-{engine}"));
+    eprintln!("cgcheck verify: building the {engine} engine");
+    let st = Command::new(&cargo)
+        .args([
+            "build",
+            "--release",
+            "--quiet",
+            "-p",
+            "cgroup-checks",
+            "--bin",
+            "cgcheck",
+            "--features",
+            engine,
+        ])
+        .arg("--target-dir")
+        .arg(&target)
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .status()
+        .map_err(|e| format!("running {cargo}: {e}"))?;
+    if !st.success() {
+        return Err(format!("building the {engine} engine failed"));
+    }
+    let json = out_dir.join(format!("part-{engine}.json"));
+    eprintln!("cgcheck verify: running the {engine} engine");
+    let st = Command::new(target.join("release").join("cgcheck"))
+        .arg("verify-part")
+        .arg("--out")
+        .arg(&json)
+        .status()
+        .map_err(|e| format!("running the {engine} engine: {e}"))?;
+    if !st.success() {
+        return Err(format!("the {engine} engine's run failed"));
+    }
+    let text = std::fs::read_to_string(&json).map_err(|e| format!("{}: {e}", json.display()))?;
+    serde_json::from_str(&text).map_err(|e| format!("{}: {e}", json.display()))
+}
+
+#[cfg(not(any(loom, feature = "loom", feature = "shuttle")))]
+fn verify_cmd(docs: bool, engines: &str, json_out: bool) -> ExitCode {
+    let out_dir = default_trace_dir()
+        .parent()
+        .map(|p| p.to_path_buf())
+        .unwrap_or_default();
+    let out_dir = std::fs::create_dir_all(&out_dir)
+        .and_then(|_| std::fs::canonicalize(&out_dir))
+        .unwrap_or(out_dir);
+    if let Err(e) = std::fs::create_dir_all(&out_dir) {
+        return fail(format!("{}: {e}", out_dir.display()));
+    }
+    let mut parts = Vec::new();
+    for e in engines.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        let part = match e {
+            "loom" | "shuttle" => engine_part(e, &out_dir),
+            "std" => verify_part(),
+            other => return fail(format!("unknown engine `{other}` (loom, shuttle, std)")),
+        };
+        match part {
+            Ok(p) => parts.push(p),
+            Err(err) => return fail(err),
+        }
+    }
+    // Every committed trace, replayed on real threads.
+    let traces_dir = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../traces"));
+    let mut files: Vec<_> = std::fs::read_dir(traces_dir)
+        .map(|d| {
+            d.filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "trace"))
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    let pb = verify::progress(files.len(), "replay", true);
+    let mut replays = Vec::new();
+    for f in &files {
+        pb.set_message(
+            f.file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_default(),
+        );
+        let row = match std::fs::read_to_string(f)
+            .map_err(|e| e.to_string())
+            .and_then(|t| cgchecks::tracefile::parse(&t).map_err(|e| e.to_string()))
+        {
+            Ok(tf) => {
+                let r = cgchecks::tracefile::replay(&tf);
+                json!({"file": format!("traces/{}", f.file_name().unwrap_or_default().to_string_lossy()), "reproduced": r.reproduced, "reason": r.reason, "steps": r.timeline.len()})
+            }
+            Err(e) => json!({"file": f.display().to_string(), "reproduced": false, "reason": e}),
+        };
+        replays.push(row);
+        pb.inc(1);
+    }
+    pb.finish_and_clear();
+    // Merge: every scenario row; per fault, the first engine that caught it (loom first: it gives
+    // the fewest preemptions), with every engine's row kept under fault_runs.
+    let scenarios: Vec<Value> = parts
+        .iter()
+        .flat_map(|p| p["scenarios"].as_array().cloned().unwrap_or_default())
+        .collect();
+    let runs: Vec<Value> = parts
+        .iter()
+        .flat_map(|p| p["faults"].as_array().cloned().unwrap_or_default())
+        .collect();
+    let faults: Vec<Value> = Fault::ALL
+        .iter()
+        .map(|f| {
+            let mine: Vec<&Value> = runs.iter().filter(|r| r["name"] == f.name()).collect();
+            mine.iter()
+                .find(|r| r["detected"] == json!(true))
+                .or(mine.first())
+                .map(|r| (*r).clone())
+                .unwrap_or_else(|| json!({"name": f.name(), "detected": false}))
+        })
+        .collect();
+    let failed: Vec<&Value> = scenarios
+        .iter()
+        .filter(|r| r["verdict"] == "fail")
+        .collect();
+    let missed: Vec<&Value> = faults
+        .iter()
+        .filter(|r| r["detected"] != json!(true))
+        .collect();
+    let unreproduced: Vec<&Value> = replays
+        .iter()
+        .filter(|r| r["reproduced"] != json!(true))
+        .collect();
+    let ok = failed.is_empty() && missed.is_empty() && unreproduced.is_empty();
+    let results = json!({
+        "ok": ok, "engines": engines, "scenarios": scenarios, "faults": faults,
+        "fault_runs": runs, "replays": replays,
+    });
+    let results_path = out_dir.join("results.json");
+    let report = verify_report(&results);
+    for (p, text) in [
+        (results_path.clone(), format!("{results:#}")),
+        (out_dir.join("report.md"), report.clone()),
+    ] {
+        if let Err(e) = std::fs::write(&p, text) {
+            return fail(format!("{}: {e}", p.display()));
+        }
+    }
+    if docs {
+        let p = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/results.md"));
+        if let Err(e) = std::fs::write(p, &report) {
+            return fail(format!("{}: {e}", p.display()));
+        }
+    }
+    if json_out {
+        out!("{results:#}");
+    } else {
+        out!("{}", verify_summary(&results));
+        out!(
+            "wrote {} and {}",
+            results_path.display(),
+            out_dir.join("report.md").display()
+        );
+    }
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+/// The short summary `verify` prints.
+#[cfg(not(any(loom, feature = "loom", feature = "shuttle")))]
+fn verify_summary(r: &Value) -> String {
+    let arr = |k: &str| r[k].as_array().cloned().unwrap_or_default();
+    let sc = arr("scenarios");
+    let count = |v: &str| sc.iter().filter(|x| x["verdict"] == v).count();
+    let mut s = String::from(
+        "engine           runs   pass  expected-fail  fail     executions    seconds\n",
+    );
+    let mut engines: Vec<String> = sc
+        .iter()
+        .filter_map(|x| x["engine"].as_str().map(String::from))
+        .collect();
+    engines.dedup();
+    engines.sort();
+    engines.dedup();
+    for e in &engines {
+        let rows: Vec<&Value> = sc.iter().filter(|x| x["engine"] == e.as_str()).collect();
+        let by = |v: &str| rows.iter().filter(|x| x["verdict"] == v).count();
+        let ex: u64 = rows.iter().filter_map(|x| x["executions"].as_u64()).sum();
+        let secs: f64 = rows.iter().filter_map(|x| x["seconds"].as_f64()).sum();
+        s += &format!(
+            "{e:<16} {:>5} {:>6} {:>14} {:>5} {ex:>14} {secs:>10.1}\n",
+            rows.len(),
+            by("pass"),
+            by("expected-fail"),
+            by("fail")
+        );
+    }
+    let faults = arr("faults");
+    let detected = faults
+        .iter()
+        .filter(|f| f["detected"] == json!(true))
+        .count();
+    let replays = arr("replays");
+    let reproduced = replays
+        .iter()
+        .filter(|f| f["reproduced"] == json!(true))
+        .count();
+    s += &format!(
+        "\nscenario runs: {} pass, {} expected-fail (documented findings), {} fail\nfaults detected: {detected} of {}\ntraces reproduced: {reproduced} of {}\nverdict: {}",
+        count("pass"),
+        count("expected-fail"),
+        count("fail"),
+        faults.len(),
+        replays.len(),
+        if r["ok"] == json!(true) { "OK" } else { "FAILED" }
+    );
+    s
+}
+
+/// The Markdown report `verify` writes (and `--docs` copies to docs/results.md).
+#[cfg(not(any(loom, feature = "loom", feature = "shuttle")))]
+fn verify_report(r: &Value) -> String {
+    let arr = |k: &str| r[k].as_array().cloned().unwrap_or_default();
+    let mut s = String::from("# Verification results\n\nRegenerate with `cargo run --release -p cgroup-checks --bin cgcheck -- verify --docs` (it builds and runs the loom and shuttle engines itself). Machine-readable: `target/cgcheck/results.json`.\n\n## Summary\n\n```text\n");
+    s += &verify_summary(r);
+    s += "\n```\n\n## Scenarios\n\n| scenario | design | engine | verdict | executions | seconds | bound |\n|---|---|---|---|---|---|---|\n";
+    for x in arr("scenarios") {
+        s += &format!(
+            "| `{}` | {} | {} | {} | {} | {:.2} | {} |\n",
+            x["name"].as_str().unwrap_or(""),
+            x["design"].as_str().unwrap_or(""),
+            x["engine"].as_str().unwrap_or(""),
+            x["verdict"].as_str().unwrap_or(""),
+            x["executions"],
+            x["seconds"].as_f64().unwrap_or(0.0),
+            x["bound"]
+                .as_u64()
+                .map_or("-".to_string(), |b| b.to_string())
+        );
+    }
+    s += "\n## Faults\n\n| fault | detected | scenario | engine | seconds | preemptions |\n|---|---|---|---|---|---|\n";
+    for x in arr("faults") {
+        s += &format!(
+            "| `{}` | {} | {} | {} | {:.3} | {} |\n",
+            x["name"].as_str().unwrap_or(""),
+            x["detected"],
+            x["scenario"].as_str().unwrap_or("-"),
+            x["engine"].as_str().unwrap_or("-"),
+            x["seconds"].as_f64().unwrap_or(0.0),
+            x["preemptions"]
+                .as_u64()
+                .map_or("-".to_string(), |b| b.to_string())
+        );
+    }
+    s += "\n## Trace replays\n\n| trace | reproduced | steps |\n|---|---|---|\n";
+    for x in arr("replays") {
+        s += &format!(
+            "| `{}` | {} | {} |\n",
+            x["file"].as_str().unwrap_or(""),
+            x["reproduced"],
+            x["steps"]
+        );
+    }
+    s
 }

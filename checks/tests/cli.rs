@@ -1,0 +1,99 @@
+//! The `cgcheck` front door as a user meets it: listing, clear errors with exit 2 for unknown names
+//! and bad flags, replay exit codes, rendering.
+
+#![cfg(not(any(loom, feature = "loom", feature = "shuttle")))]
+
+use std::process::Command;
+
+fn cgcheck(args: &[&str]) -> (i32, String, String) {
+    let o = Command::new(env!("CARGO_BIN_EXE_cgcheck"))
+        .args(args)
+        .output()
+        .expect("runs");
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+fn trace(name: &str) -> String {
+    format!("{}/../traces/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn list_names_everything_and_its_json_parses() {
+    let (code, out, _) = cgcheck(&["list"]);
+    assert_eq!(code, 0);
+    for name in ["attach-vs-exit", "v2.6.34", "attach-no-pin"] {
+        assert!(out.contains(name), "{name} missing from `cgcheck list`");
+    }
+    let (code, out, _) = cgcheck(&["list", "--json"]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("list --json is JSON");
+    assert_eq!(v["engine"], "std");
+    assert_eq!(
+        v["faults"].as_array().map(Vec::len),
+        Some(cgmodel::Fault::ALL.len())
+    );
+}
+
+#[test]
+fn unknown_names_and_bad_flags_exit_2_with_one_line() {
+    for args in [
+        &["run", "no-such-scenario"][..],
+        &["run", "attach-vs-exit", "--design", "nope"],
+        &["run", "attach-vs-exit", "--faults", "nope"],
+        &["run", "attach-vs-exit", "--bound", "x"],
+        &["zoo", "--faults", "nope"],
+        &["replay", "/no/such/file"],
+        &["verify", "--engines", "nope"],
+    ] {
+        let (code, _, err) = cgcheck(args);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert_eq!(
+            err.trim().lines().count(),
+            1,
+            "{args:?}: one line, got {err}"
+        );
+        assert!(err.starts_with("cgcheck: "), "{args:?}: {err}");
+    }
+    let (code, _, err) = cgcheck(&["run", "attach-vs-exit", "--frob"]);
+    assert_eq!(code, 2, "{err}");
+}
+
+#[test]
+fn replay_exit_codes() {
+    let (code, out, _) = cgcheck(&["replay", &trace("attach-vs-exit--attach-no-pin.trace")]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("reproduced"));
+    let dir = std::env::temp_dir().join(format!("cgcheck-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("garbage.trace");
+    std::fs::write(&bad, "not a trace\n").unwrap();
+    let (code, _, err) = cgcheck(&["replay", bad.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("line 1"), "{err}");
+    // The same trace without its fault: not reproduced.
+    let text = std::fs::read_to_string(trace("attach-vs-exit--attach-no-pin.trace")).unwrap();
+    let fixed = dir.join("fixed.trace");
+    std::fs::write(
+        &fixed,
+        text.replacen("faults: attach-no-pin", "faults: none", 1),
+    )
+    .unwrap();
+    let (code, out, _) = cgcheck(&["replay", fixed.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn render_makes_a_mermaid_diagram() {
+    let (code, out, _) = cgcheck(&[
+        "render",
+        &trace("mount-vs-umount--kill-sb-free-root-first.trace"),
+    ]);
+    assert_eq!(code, 0);
+    assert!(out.starts_with("sequenceDiagram"));
+    assert!(out.contains("VIOLATION"));
+}
