@@ -151,6 +151,17 @@ pub fn progress(n: usize, what: &str, show: bool) -> ProgressBar {
     pb
 }
 
+/// A spinner on stderr while one long run goes (hidden when stderr is not a terminal).
+pub fn spinner(msg: &str, show: bool) -> ProgressBar {
+    if !show {
+        return ProgressBar::hidden();
+    }
+    let pb = ProgressBar::new_spinner();
+    pb.set_message(msg.to_string());
+    pb.enable_steady_tick(std::time::Duration::from_millis(120));
+    pb
+}
+
 /// The fault zoo with this build's engine: for each fault, its catchers in turn until one finds
 /// it; the trace of each detection is written to `trace_dir`.
 pub fn zoo_rows(chosen: &[Fault], trace_dir: &Path, show: bool) -> Result<Vec<Value>, String> {

@@ -48,6 +48,8 @@ fn unknown_names_and_bad_flags_exit_2_with_one_line() {
         &["zoo", "--faults", "nope"],
         &["replay", "/no/such/file"],
         &["verify", "--engines", "nope"],
+        &["run", "attach-vs-exit", "--engine", "loom"],
+        &["run", "attach-vs-exit", "--engine", "warp"],
     ] {
         let (code, _, err) = cgcheck(args);
         assert_eq!(code, 2, "{args:?}: {err}");
@@ -96,4 +98,12 @@ fn render_makes_a_mermaid_diagram() {
     assert_eq!(code, 0);
     assert!(out.starts_with("sequenceDiagram"));
     assert!(out.contains("VIOLATION"));
+    let (code, out, _) = cgcheck(&[
+        "render",
+        "--json",
+        &trace("mount-vs-umount--kill-sb-free-root-first.trace"),
+    ]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("render --json is JSON");
+    assert!(v["condensed"].as_array().is_some_and(|a| !a.is_empty()));
 }

@@ -52,9 +52,10 @@ enum Cmd {
         /// shuttle and std: executions to run.
         #[arg(long, default_value_t = 1000)]
         iterations: usize,
-        /// shuttle: `pct` (default) or `random`.
-        #[arg(long, default_value = "pct")]
-        schedule: String,
+        /// The engine: this build's (`loom`; `shuttle-pct` or `shuttle-random`; `std`). Default:
+        /// loom, shuttle-pct or std, whichever this build has.
+        #[arg(long)]
+        engine: Option<String>,
         /// Turn lockdep off (loom only), so loom's causality check reports unlocked accesses.
         #[arg(long)]
         no_lockdep: bool,
@@ -174,7 +175,7 @@ fn main() -> ExitCode {
             bound,
             seed,
             iterations,
-            schedule,
+            engine: engine_flag,
             no_lockdep,
             trace,
         } => {
@@ -198,10 +199,26 @@ fn main() -> ExitCode {
                     Err(_) => return fail(format!("bad --bound `{b}`: a number or `none`")),
                 },
             };
-            let random = match schedule.as_str() {
-                "pct" => false,
-                "random" => true,
-                other => return fail(format!("unknown --schedule `{other}` (pct, random)")),
+            let built = engine_name();
+            let random = match (engine_flag.as_deref(), built) {
+                (None, _)
+                | (Some("loom"), "loom")
+                | (Some("std"), "std")
+                | (Some("shuttle-pct"), "shuttle") => false,
+                (Some("shuttle-random"), "shuttle") => true,
+                (Some(e @ ("loom" | "std" | "shuttle-pct" | "shuttle-random")), _) => {
+                    let feature = match e {
+                        "loom" => "--features loom",
+                        "std" => "no engine feature",
+                        _ => "--features shuttle",
+                    };
+                    return fail(format!("this cgcheck was built for {built}; build it with {feature} to use --engine {e}"));
+                }
+                (Some(other), _) => {
+                    return fail(format!(
+                        "unknown --engine `{other}` (loom, shuttle-pct, shuttle-random, std)"
+                    ))
+                }
             };
             if iterations == 0 {
                 return fail("--iterations must be at least 1");
@@ -213,7 +230,9 @@ fn main() -> ExitCode {
                 iterations,
                 random,
             };
+            let spinner = verify::spinner(&format!("{} on {design}", sc.name), !cli.json);
             let o = run_engine(&sc, &cfg, &opts);
+            spinner.finish_and_clear();
             let mut trace_path = None;
             if o.violation.is_some() {
                 let p = trace.unwrap_or_else(|| {
@@ -288,6 +307,18 @@ fn main() -> ExitCode {
                 Err(e) => return fail(format!("{}: {e}", file.display())),
             };
             match cgchecks::tracefile::parse(&text) {
+                Ok(tf) if cli.json => {
+                    let steps: Vec<Value> = cgchecks::tracefile::condensed(&tf)
+                        .into_iter()
+                        .map(|(n, l)| json!({"step": n, "line": l}))
+                        .collect();
+                    out!(
+                        "{:#}",
+                        json!({"scenario": tf.scenario, "violation": tf.violation,
+                        "mermaid": cgchecks::tracefile::mermaid(&tf), "condensed": steps})
+                    );
+                    ExitCode::SUCCESS
+                }
                 Ok(tf) if as_text => {
                     for (n, l) in cgchecks::tracefile::condensed(&tf) {
                         out!("{n:>6}  {l}");
