@@ -25,6 +25,19 @@ pub struct Outcome {
     pub events: Vec<cgmodel::trace::Event>,
 }
 
+impl Outcome {
+    /// Nothing run (a skipped check, or the start of a sum).
+    pub fn nothing() -> Outcome {
+        Outcome {
+            executions: 0,
+            seconds: 0.0,
+            bound: None,
+            violation: None,
+            events: Vec::new(),
+        }
+    }
+}
+
 /// One execution of `plan` with configuration `cfg`: boot, run the setup on thread 0, run each
 /// op list on its own thread, join, then check every invariant. Violations go to `sink` (the
 /// model panics on the first one, which is how the engines see a failure).
@@ -162,13 +175,7 @@ pub fn loom(plan: &Plan, cfg: &Config, preemption_bound: Option<usize>) -> Outco
 /// as possible. Executions and seconds add up over the bounds tried.
 #[cfg(any(loom, feature = "loom"))]
 pub fn loom_iterative(plan: &Plan, cfg: &Config, max: Option<usize>) -> Outcome {
-    let mut total = Outcome {
-        executions: 0,
-        seconds: 0.0,
-        bound: Some(0),
-        violation: None,
-        events: Vec::new(),
-    };
+    let mut total = Outcome::nothing();
     let last_bounded = max.unwrap_or(2);
     let mut bounds: Vec<Option<usize>> = (0..=last_bounded).map(Some).collect();
     if max.is_none() {

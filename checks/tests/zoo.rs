@@ -21,7 +21,7 @@ fn hunt(sc: &Scenario, cfg: &Config) -> (&'static str, Outcome) {
         if let Some(o) = plan {
             return ("loom", o);
         }
-        ("loom", engine_skip())
+        ("loom", Outcome::nothing())
     }
     #[cfg(feature = "shuttle")]
     {
@@ -38,29 +38,9 @@ fn hunt(sc: &Scenario, cfg: &Config) -> (&'static str, Outcome) {
     {
         if cfg.faults.iter().any(|f| f.deadlocks()) {
             // A deadlock on real threads is a hang, not a report: loom and shuttle run these.
-            return (
-                "std-skipped",
-                Outcome {
-                    executions: 0,
-                    seconds: 0.0,
-                    bound: None,
-                    violation: None,
-                    events: Vec::new(),
-                },
-            );
+            return ("std-skipped", Outcome::nothing());
         }
         ("std", engine::stress(&sc.plan(), cfg, 200))
-    }
-}
-
-#[cfg(any(loom, feature = "loom"))]
-fn engine_skip() -> Outcome {
-    Outcome {
-        executions: 0,
-        seconds: 0.0,
-        bound: None,
-        violation: None,
-        events: Vec::new(),
     }
 }
 
