@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Regenerates traces/ (one trace per zoo fault and per baseline finding) with shuttle PCT, fewest
+# Regenerates traces/ (one trace per zoo fault, per baseline finding and per scenario the
+# dummy-unlinked design without the special cases fails) with shuttle PCT, fewest
 # priority changes first, then docs/traces.md from them. Traces come from shuttle, not loom: loom
 # also explores weak-memory outcomes (a load returning an older value), which real threads cannot
 # be made to take, so a loom trace does not always replay; shuttle's executions are sequentially
@@ -11,6 +12,12 @@ rm -f traces/*.trace
 ./target/release/cgcheck zoo --traces traces >/dev/null
 ./target/release/cgcheck run netcls-init-vs-classify --trace traces/netcls-init-vs-classify--v2.6.34.trace >/dev/null || true
 ./target/release/cgcheck run load-error-then-load --trace traces/load-error-then-load--v2.6.34.trace >/dev/null || true
+# The cover letter's question: the dummy-unlinked design without the special cases.
+for sc in dummy-empty-load-unload-vs-attach dummy-last-unload-vs-attach dummy-empty-load-vs-mount \
+    dummy-relink-vs-exit load-vs-mount-all; do
+    ./target/release/cgcheck run "$sc" --design dummy-unlinked-no-special-cases \
+        --trace "traces/$sc--dummy-unlinked-no-special-cases.trace" >/dev/null || true
+done
 cargo build --release -q -p cgroup-checks --bin cgcheck
 for f in traces/*.trace; do ./target/release/cgcheck replay "$f" >/dev/null; done
 {

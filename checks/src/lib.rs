@@ -79,6 +79,11 @@ macro_rules! catalog_tests {
             unload_vs_fork_vs_exit => "unload-vs-fork-vs-exit",
             mount_vs_rmmod_vs_attach => "mount-vs-rmmod-vs-attach",
             load_vs_attach_vs_exit => "load-vs-attach-vs-exit",
+            dummy_empty_load_unload_vs_attach => "dummy-empty-load-unload-vs-attach",
+            dummy_last_unload_vs_attach => "dummy-last-unload-vs-attach",
+            dummy_empty_load_vs_mount => "dummy-empty-load-vs-mount",
+            dummy_relink_vs_exit => "dummy-relink-vs-exit",
+            umount_relink_vs_attach_vs_exit => "umount-relink-vs-attach-vs-exit",
             storm_modules => "storm-modules",
             storm_hierarchies => "storm-hierarchies",
         );

@@ -138,12 +138,49 @@ fn netcls_finding(d: Design) -> Expect {
     }
 }
 
+/// The dummy-unlinked design without the special cases fails (the violations accepted are
+/// listed); every other design passes.
+fn dummy_finding(d: Design, names: &'static [&'static str]) -> Expect {
+    let f = d.fixes();
+    if f.contains(&Fix::DummyUnlinked) && !f.contains(&Fix::DummySpecialCases) {
+        Expect::Finding(names)
+    } else {
+        Expect::Pass
+    }
+}
+
+/// Every way the dummy-unlinked design without the special cases was seen to break (for the
+/// storms, where any of them may come first).
+const DUMMY_BREAKS: &[&str] = &[
+    "links-per-hierarchy",
+    "dummy-link-walk",
+    "modular-slot-consistency",
+    "no-dangling-css",
+    "hierarchy-accounting",
+    "BUG_ON(list_empty(tmp_cg_links))",
+    "BUG_ON(!list_empty(&tmp_cg_links))",
+];
+
+/// Two tasks besides T0 in cgroups of a hierarchy holding both built-in subsystems, so that
+/// nothing is left on the dummy hierarchy (the dummy-unlinked designs unlink it), and an empty
+/// cgroup `c` (an attach there creates a css_set).
+const DUMMY_EMPTY: &[&str] = &[
+    "fork T0 T1",
+    "fork T0 T2",
+    "mount m0 cpuset,cpu",
+    "mkdir m0/a",
+    "mkdir m0/b",
+    "mkdir m0/c",
+    "attach T1 m0/b",
+    "attach T2 m0/a",
+];
+
 /// Exhaustive (no preemption bound).
 const FULL: LoomPlan = LoomPlan::Exhaustive;
 /// The triples: three threads of heavy ops.
 const TRIPLE: LoomPlan = LoomPlan::Bounded(
     3,
-    "three threads: exhaustive exploration measured at 113k-204k executions (27-37 s per design, release, 2 cores), over the suite's budget for four designs; bound 3 is ~7k executions (under 2 s)",
+    "three threads: exhaustive exploration measured at 113k-204k executions (27-37 s per design, release, 2 cores), over the suite's budget for six designs; bound 3 is 1k-15k executions (under 5 s)",
 );
 /// More threads than loom allows.
 const STORM: LoomPlan =
@@ -229,7 +266,7 @@ pub fn catalog() -> Vec<Scenario> {
             about: "mount -o all parses subsys[] while a module is published in it (K2: all pins every module)",
             setup: &["fork T0 T1"],
             threads: &[&["insmod net_cls"], &["mount m1 all", "umount m1"]],
-            expect: pass,
+            expect: |d| dummy_finding(d, &["links-per-hierarchy", "hierarchy-accounting"]),
             config: same,
             loom: FULL,
         },
@@ -522,6 +559,54 @@ pub fn catalog() -> Vec<Scenario> {
             loom: TRIPLE,
         },
         Scenario {
+            name: "dummy-empty-load-unload-vs-attach",
+            about: "the cover letter's first special case: net_cls is loaded while nothing is on the dummy hierarchy (every css_set must be linked back to dummytop) and unloaded again, while an attach creates a css_set",
+            setup: DUMMY_EMPTY,
+            threads: &[&["insmod net_cls", "rmmod net_cls"], &["attach T1 m0/c"]],
+            expect: |d| dummy_finding(d, &["links-per-hierarchy", "modular-slot-consistency", "no-dangling-css"]),
+            config: same,
+            loom: FULL,
+        },
+        Scenario {
+            name: "dummy-last-unload-vs-attach",
+            about: "the cover letter's second special case: the unloaded net_cls was the only subsystem on the dummy hierarchy (every css_set must be unlinked from dummytop), while an attach creates a css_set",
+            setup: &[
+                "insmod net_cls", "fork T0 T1", "fork T0 T2", "mount m0 cpuset,cpu", "mkdir m0/a", "mkdir m0/c",
+                "attach T1 m0/a",
+            ],
+            threads: &[&["rmmod net_cls"], &["attach T1 m0/c"]],
+            expect: |d| dummy_finding(d, &["links-per-hierarchy", "dummy-link-walk", "hierarchy-accounting"]),
+            config: same,
+            loom: FULL,
+        },
+        Scenario {
+            name: "dummy-empty-load-vs-mount",
+            about: "net_cls is loaded while nothing is on the dummy hierarchy, then mounted on its own, which empties it again (root_count--), while an attach allocates one link per hierarchy in find_css_set",
+            setup: DUMMY_EMPTY,
+            threads: &[&["insmod net_cls", "mount m1 net_cls"], &["attach T1 m0/c"]],
+            expect: |d| dummy_finding(d, &["BUG_ON(list_empty(tmp_cg_links))", "hierarchy-accounting"]),
+            config: same,
+            loom: FULL,
+        },
+        Scenario {
+            name: "dummy-relink-vs-exit",
+            about: "load links every css_set back to dummytop (the links allocated beforehand, counted by css_set_count), unload unlinks them, and kill_sb relinks them through rebind_subsystems, while an exit frees a css_set",
+            setup: &["fork T0 T1", "fork T0 T2", "mount m1 cpuset", "mkdir m1/a", "attach T1 m1/a", "mount m0 cpu"],
+            threads: &[&["insmod net_cls", "rmmod net_cls", "umount m0"], &["exit T1"]],
+            expect: |d| dummy_finding(d, &["links-per-hierarchy", "modular-slot-consistency", "no-dangling-css"]),
+            config: collide,
+            loom: FULL,
+        },
+        Scenario {
+            name: "umount-relink-vs-attach-vs-exit",
+            about: "triple: kill_sb gives cpu back to an empty dummy hierarchy (the dummy-unlinked designs relink every css_set in rebind_subsystems, with links counted beforehand) while an attach creates a css_set and an exit frees one",
+            setup: &["fork T0 T1", "fork T0 T2", "mount m1 cpuset", "mkdir m1/a", "attach T1 m1/a", "mount m0 cpu"],
+            threads: &[&["umount m0"], &["attach T2 m1/a"], &["exit T1"]],
+            expect: pass,
+            config: same,
+            loom: TRIPLE,
+        },
+        Scenario {
             name: "storm-modules",
             about: "six threads: modules come and go while hierarchies are mounted, tasks move, fork and exit, and packets are classified",
             setup: &[
@@ -536,7 +621,7 @@ pub fn catalog() -> Vec<Scenario> {
                 &["exit T2", "rmdir m0/b"],
                 &["classify T3", "tc-del F0", "rmmod net_cls"],
             ],
-            expect: pass,
+            expect: |d| dummy_finding(d, DUMMY_BREAKS),
             config: storm,
             loom: STORM,
         },
@@ -552,7 +637,7 @@ pub fn catalog() -> Vec<Scenario> {
                 &["umount m1", "rmmod net_cls"],
                 &["fork T2 T3", "css-get T3 cpuset", "css-put T3 cpuset", "exit T3"],
             ],
-            expect: pass,
+            expect: |d| dummy_finding(d, DUMMY_BREAKS),
             config: |c| storm(collide(c)),
             loom: STORM,
         },

@@ -44,6 +44,10 @@ pub fn killer(scenario: &str) -> Option<Killer> {
         "netcls-init-vs-classify" | "load-error-then-load" => {
             return Some(Killer::Design(Design::V2634))
         }
+        "dummy-empty-load-unload-vs-attach"
+        | "dummy-last-unload-vs-attach"
+        | "dummy-empty-load-vs-mount"
+        | "dummy-relink-vs-exit" => return Some(Killer::Design(Design::DummyUnlinkedNoSpecial)),
         "attach-vs-exit" => AttachNoPin,
         "attach-vs-exit-of-target" | "load-vs-attach-vs-exit" => PutUnlockedFinalDec,
         "attach-vs-fork" => ForkRefAfterUnlock,
@@ -67,9 +71,19 @@ pub fn killer(scenario: &str) -> Option<Killer> {
         | "unload-vs-fork-vs-exit"
         | "storm-modules"
         | "storm-hierarchies" => UnloadNoCssSetLock,
-        "load-vs-load" | "load-vs-attach" | "load-vs-fork" | "load-vs-exit" | "mount-vs-attach"
-        | "mount-vs-fork" | "mount-vs-exit" | "umount-vs-attach" | "umount-vs-exit"
-        | "umount-vs-fork" | "attach-vs-classify" | "fork-vs-exit" => NoDummyLink,
+        "load-vs-load"
+        | "load-vs-attach"
+        | "load-vs-fork"
+        | "load-vs-exit"
+        | "mount-vs-attach"
+        | "mount-vs-fork"
+        | "mount-vs-exit"
+        | "umount-vs-attach"
+        | "umount-vs-exit"
+        | "umount-vs-fork"
+        | "attach-vs-classify"
+        | "fork-vs-exit"
+        | "umount-relink-vs-attach-vs-exit" => NoDummyLink,
         _ => return None,
     };
     Some(Killer::Fault(f))

@@ -24,6 +24,17 @@ pub enum Fix {
     /// `cgroup_load_subsys`'s `use_id` error path also undoes `list_add(&ss->sibling, ...)` (as the
     /// 3.x code does by calling `cgroup_unload_subsys` on every error). Fixes finding K1.
     LoadErrorUnlinks,
+    /// The cover letter's open question: css_sets are linked to dummytop only while the dummy
+    /// hierarchy is active, that is while `rootnode.subsys_list` is non-empty, and `root_count`
+    /// counts the dummy hierarchy only then. `rebind_subsystems` unlinks every css_set from dummytop
+    /// when the last subsystem leaves rootnode and links every one back (at the tail of `cg_links`)
+    /// when one returns. The static `init_css_set_link` is never freed: it is unlinked and reused.
+    DummyUnlinked,
+    /// With [`Fix::DummyUnlinked`]: the two special cases the cover letter names.
+    /// `cgroup_load_subsys` links every css_set back to dummytop when its subsystem is the only
+    /// one on rootnode; `cgroup_unload_subsys` unlinks every css_set from dummytop when the removed
+    /// subsystem was the only one.
+    DummySpecialCases,
 }
 
 /// A design: the as-merged v2.6.34 code, or a named variant that applies fixes to it.
@@ -36,17 +47,26 @@ pub enum Design {
     NetClsLoadFirst,
     /// v2.6.34 with the load error path unlinking the subsystem.
     LoadErrUnlink,
-    /// v2.6.34 with every fix above.
+    /// v2.6.34 with both fixes above (every finding on the baseline fixed).
     Fixed,
+    /// v2.6.34 with css_sets unlinked from dummytop while no subsystem is on it, handled in
+    /// `rebind_subsystems` only: load and unload ignore the special cases (the cover letter's
+    /// question, answered in docs/design-review.md).
+    DummyUnlinkedNoSpecial,
+    /// v2.6.34 with css_sets unlinked from dummytop while no subsystem is on it, the special
+    /// cases of load and unload handled.
+    DummyUnlinked,
 }
 
 impl Design {
     /// Every design, baseline first.
-    pub const ALL: [Design; 4] = [
+    pub const ALL: [Design; 6] = [
         Design::V2634,
         Design::NetClsLoadFirst,
         Design::LoadErrUnlink,
         Design::Fixed,
+        Design::DummyUnlinkedNoSpecial,
+        Design::DummyUnlinked,
     ];
 
     /// The fixes this design applies.
@@ -56,6 +76,8 @@ impl Design {
             Design::NetClsLoadFirst => &[Fix::NetClsInitOrder],
             Design::LoadErrUnlink => &[Fix::LoadErrorUnlinks],
             Design::Fixed => &[Fix::NetClsInitOrder, Fix::LoadErrorUnlinks],
+            Design::DummyUnlinkedNoSpecial => &[Fix::DummyUnlinked],
+            Design::DummyUnlinked => &[Fix::DummyUnlinked, Fix::DummySpecialCases],
         }
     }
 
@@ -66,6 +88,8 @@ impl Design {
             Design::NetClsLoadFirst => "netcls-load-first",
             Design::LoadErrUnlink => "load-error-unlinks",
             Design::Fixed => "fixed",
+            Design::DummyUnlinkedNoSpecial => "dummy-unlinked-no-special-cases",
+            Design::DummyUnlinked => "dummy-unlinked",
         }
     }
 
@@ -77,7 +101,13 @@ impl Design {
                 "net_cls publishes its subsys id and registers its tc ops only after cgroup_load_subsys (v2.6.35)"
             }
             Design::LoadErrUnlink => "cgroup_load_subsys's use_id error path unlinks the subsystem from rootnode",
-            Design::Fixed => "every fix the model knows",
+            Design::Fixed => "both fixes above: every v2.6.34 finding fixed",
+            Design::DummyUnlinkedNoSpecial => {
+                "css_sets linked to dummytop only while a subsystem is on it, kept in rebind_subsystems only (load and unload ignore the special cases)"
+            }
+            Design::DummyUnlinked => {
+                "css_sets linked to dummytop only while a subsystem is on it; rebind, load and unload all keep it (the cover letter's special cases handled)"
+            }
         }
     }
 }

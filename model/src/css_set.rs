@@ -309,7 +309,7 @@ impl Kernel {
             return None;
         }
         let root_count = self.root_count.get(&self.cgroup_mutex, cx);
-        let no_dummy = self.fault(Fault::NoDummyLink);
+        let no_dummy = self.fault(Fault::NoDummyLink) && self.dummy_active(cx);
         let mut tmp = self.allocate_cg_links(root_count - no_dummy as usize, cx)?;
         let res = self.csets.alloc(new_css_set(self.count()));
         for (i, t) in template.iter().enumerate() {

@@ -8,6 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::arena::Handle;
+use crate::config::Fix;
 use crate::kernel::{
     modstate, CgroupH, Css, CssH, CssSet, CssSetH, Kernel, LinkH, RootH, Subsys, SubsysH, TaskH,
     CSS_REMOVED,
@@ -49,12 +50,12 @@ pub const INVARIANTS: &[Invariant] = &[
     },
     Invariant {
         name: "links-per-hierarchy",
-        about: "every hashed css_set has exactly one link per active hierarchy (dummy included), in one order, each also on its cgroup's css_sets list",
+        about: "every hashed css_set has exactly one link per active hierarchy (the dummy one included while it is active: always in v2.6.34), in one order, each also on its cgroup's css_sets list",
         check: links_per_hierarchy,
     },
     Invariant {
         name: "dummy-link-walk",
-        about: "the css_sets reached through dummytop's links are exactly the hashed ones (what unload walks = what load walks; K3)",
+        about: "the css_sets reached through dummytop's links are exactly the hashed ones (what unload walks = what load walks; K3), or none while the dummy hierarchy is inactive (dummy-unlinked designs)",
         check: dummy_link_walk,
     },
     Invariant {
@@ -94,7 +95,7 @@ pub const INVARIANTS: &[Invariant] = &[
     },
     Invariant {
         name: "hierarchy-accounting",
-        about: "root_count, roots, css_set_count, number_of_cgroups and s_active agree with the objects",
+        about: "root_count (roots + the dummy hierarchy while active), css_set_count, number_of_cgroups and s_active agree with the objects",
         check: hierarchy_accounting,
     },
     Invariant {
@@ -169,8 +170,18 @@ fn link_cgrp(k: &Kernel, l: LinkH) -> Option<CgroupH> {
     k.links.peek(l).cgrp.peek(|c| *c)
 }
 
+/// Whether css_sets should be linked to dummytop: always in v2.6.34; under the dummy-unlinked
+/// designs, while a subsystem is on rootnode.
+fn dummy_active(k: &Kernel) -> bool {
+    !k.has(Fix::DummyUnlinked) || !k.roots.peek(k.rootnode).subsys_list.peek(|l| l.is_empty())
+}
+
+/// The hierarchies every css_set must link to: the dummy one if active, then `roots`.
 fn active_roots(k: &Kernel) -> Vec<RootH> {
-    let mut v = vec![k.rootnode];
+    let mut v = Vec::new();
+    if dummy_active(k) {
+        v.push(k.rootnode);
+    }
     v.extend(k.roots_list.peek(|l| l.clone()));
     v
 }
@@ -348,7 +359,11 @@ fn links_per_hierarchy(k: &Kernel) -> Result<(), String> {
 }
 
 fn dummy_link_walk(k: &Kernel) -> Result<(), String> {
-    let via_hash: BTreeSet<CssSetH> = hashed(k).into_iter().map(|x| x.1).collect();
+    let via_hash: BTreeSet<CssSetH> = if dummy_active(k) {
+        hashed(k).into_iter().map(|x| x.1).collect()
+    } else {
+        BTreeSet::new() // dummy-unlinked designs: nothing on rootnode, nothing linked
+    };
     let mut via_dummy = BTreeSet::new();
     for l in k.cgroups.peek(k.dummytop).css_sets.peek(|v| v.clone()) {
         let cg = k.links.peek(l).cg.peek(|c| *c).expect("linked");
@@ -363,10 +378,14 @@ fn dummy_link_walk(k: &Kernel) -> Result<(), String> {
         ));
     }
     if let Some(cg) = via_dummy.difference(&via_hash).next() {
-        return Err(format!(
-            "{} is linked to dummytop but not hashed",
-            label_cg(k, *cg)
-        ));
+        return Err(if dummy_active(k) {
+            format!("{} is linked to dummytop but not hashed", label_cg(k, *cg))
+        } else {
+            format!(
+                "{} is linked to dummytop while no subsystem is on rootnode",
+                label_cg(k, *cg)
+            )
+        });
     }
     Ok(())
 }
@@ -656,9 +675,10 @@ fn module_refs(k: &Kernel) -> Result<(), String> {
 fn hierarchy_accounting(k: &Kernel) -> Result<(), String> {
     let roots = k.roots_list.peek(|l| l.clone());
     let rc = k.root_count.peek(|c| *c);
-    if rc != roots.len() + 1 {
+    let dummy = dummy_active(k) as usize;
+    if rc != roots.len() + dummy {
         return Err(format!(
-            "root_count {rc} but {} hierarchies on roots (+1 dummy)",
+            "root_count {rc} but {} hierarchies on roots (+{dummy} dummy)",
             roots.len()
         ));
     }
@@ -744,6 +764,7 @@ fn no_leak(k: &Kernel) -> Result<(), String> {
             links.extend(links_of(k, cg));
         }
     }
+    links.insert(k.init_css_set_link); // static
     if let Some(l) = k.links.live().into_iter().find(|l| !links.contains(l)) {
         return Err(format!(
             "{} is allocated but on no css_set",

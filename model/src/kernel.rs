@@ -317,6 +317,8 @@ pub struct Kernel {
     pub dummytop: CgroupH,
     /// `init_css_set`.
     pub init_css_set: CssSetH,
+    /// `init_css_set_link`: the static link of `init_css_set` to dummytop (never kfreed).
+    pub init_css_set_link: LinkH,
     /// `css_set_table` (css_set_lock).
     pub css_set_table: Vec<LCell<Vec<CssSetH>>>,
     /// `css_set_count` (css_set_lock; `cgroup_get_sb` reads it without the lock).
@@ -385,6 +387,12 @@ impl Kernel {
             tasks: LCell::new(Vec::new()),
         });
         csets.set_label(init_css_set, "init_css_set");
+        let links = Arena::default();
+        let init_css_set_link = links.alloc(Link {
+            cgrp: LCell::new(None),
+            cg: LCell::new(None),
+        });
+        links.set_label(init_css_set_link, "init_css_set_link");
         let modules = MODULES
             .iter()
             .map(|&(name, ss_name, _)| Module {
@@ -414,7 +422,7 @@ impl Kernel {
             csets,
             csses: Arena::default(),
             cgroups,
-            links: Arena::default(),
+            links,
             roots,
             subsystems: Arena::default(),
             tasks: Arena::default(),
@@ -423,6 +431,7 @@ impl Kernel {
             rootnode,
             dummytop,
             init_css_set,
+            init_css_set_link,
             css_set_table: (0..cfg.buckets).map(|_| LCell::new(Vec::new())).collect(),
             css_set_count: LWord::new(1, "css_set_count"),
             roots_list: LCell::new(Vec::new()),
@@ -488,12 +497,12 @@ impl Kernel {
             rcu_assign(&self.cset(self.init_css_set, &cx).subsys[i], Some(css));
         }
         // init_css_set_link: the static link of init_css_set to dummytop.
-        let link = self.links.alloc(Link {
-            cgrp: LCell::new(None),
-            cg: LCell::new(None),
-        });
-        self.links.set_label(link, "init_css_set_link");
-        self.link_css_set(link, self.init_css_set, self.dummytop, &cx);
+        self.link_css_set(
+            self.init_css_set_link,
+            self.init_css_set,
+            self.dummytop,
+            &cx,
+        );
         let b = self.css_set_bucket(self.init_css_set, &cx);
         self.css_set_table[b].with_mut(&self.css_set_lock, &cx, |v| v.insert(0, self.init_css_set));
         drop(w);

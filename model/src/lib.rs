@@ -29,6 +29,7 @@ pub mod config;
 pub mod css_set;
 pub mod cx;
 pub mod dir;
+pub mod dummy;
 pub mod faults;
 pub mod invariants;
 pub mod kernel;

@@ -5,6 +5,7 @@
 
 use std::sync::OnceLock;
 
+use crate::config::Fix;
 use crate::cx::Cx;
 use crate::faults::Fault;
 use crate::kernel::{rcu_assign, rcu_deref, Cgroup, CgroupH, Css, Kernel, Root, RootH};
@@ -153,7 +154,24 @@ impl Kernel {
     /// is free and that the hierarchy has no children (-EBUSY, touching no refcount), then binds
     /// added ones (keeping parse's module ref), unbinds removed ones (dropping the hierarchy's
     /// ref), drops the duplicate ref for ones already bound, and waits for RCU readers.
+    ///
+    /// Under [`Fix::DummyUnlinked`] (not in any kernel) it also unlinks every css_set from
+    /// dummytop when the last subsystem leaves rootnode, and links every one back when one
+    /// returns; the links for that are allocated before anything changes (-ENOMEM, touching no
+    /// refcount).
     pub fn rebind_subsystems(&self, root: RootH, final_bits: u64, cx: &Cx) -> Result<(), Errno> {
+        self.rebind_subsystems_gfp(root, final_bits, false, cx)
+    }
+
+    /// [`Kernel::rebind_subsystems`]; `nofail` is `cgroup_kill_sb`'s: its dummytop relink (under
+    /// [`Fix::DummyUnlinked`]) allocates with `__GFP_NOFAIL`, since kill_sb cannot fail.
+    fn rebind_subsystems_gfp(
+        &self,
+        root: RootH,
+        final_bits: u64,
+        nofail: bool,
+        cx: &Cx,
+    ) -> Result<(), Errno> {
         let _f = cx.enter("rebind_subsystems");
         if !self.cgroup_mutex.is_locked() {
             self.bug(
@@ -189,6 +207,23 @@ impl Kernel {
             return Err(Errno::EBUSY);
         }
         drop(r);
+        // dummy-unlinked: (linked before, linked after). Every added subsystem is on rootnode
+        // (checked above) and every removed one goes back to it.
+        let dummy = self.has(Fix::DummyUnlinked).then(|| {
+            let on = self
+                .root(self.rootnode, cx)
+                .subsys_list
+                .with(m, cx, |l| l.len() as i64);
+            let after = on - i64::from(added.count_ones()) + i64::from(removed.count_ones());
+            (on > 0, after > 0)
+        });
+        let relink = match dummy {
+            Some((false, true)) => match self.dummy_prealloc(nofail, cx) {
+                Some(tmp) => Some(tmp),
+                None => return Err(Errno::ENOMEM),
+            },
+            _ => None,
+        };
         for i in 0..self.count() {
             let bit = 1u64 << i;
             let ss = self.subsys_at(i);
@@ -288,6 +323,16 @@ impl Kernel {
         r.subsys_bits.set(m, cx, final_bits as i64);
         r.actual_subsys_bits.set(m, cx, final_bits);
         drop(r);
+        if let Some(tmp) = relink {
+            let w = self.css_set_lock.write(cx);
+            let left = self.dummy_link_all(tmp, cx);
+            drop(w);
+            self.free_cg_links(left, cx);
+        } else if dummy == Some((true, false)) {
+            let w = self.css_set_lock.write(cx);
+            self.dummy_unlink_all(cx);
+            drop(w);
+        }
         self.rcu.synchronize(cx);
         Ok(())
     }
@@ -559,7 +604,7 @@ impl Kernel {
             );
         }
         let m = self.cgroup_mutex.lock(cx);
-        if self.rebind_subsystems(root, 0, cx).is_err() {
+        if self.rebind_subsystems_gfp(root, 0, true, cx).is_err() {
             self.bug(cx, "BUG_ON(ret)", "rebind_subsystems(root, 0) failed");
         }
         let w = self.css_set_lock.write(cx);

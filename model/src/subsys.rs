@@ -114,6 +114,20 @@ impl Kernel {
             drop(m);
             return Err(Errno::EBUSY);
         };
+        // dummy-unlinked with the special cases: this subsystem will be the only one on the
+        // dummy hierarchy, so every css_set must be linked back to dummytop (links allocated
+        // first, before anything is published).
+        let relink = if self.has(Fix::DummySpecialCases) && !self.dummy_active(cx) {
+            match self.dummy_prealloc(false, cx) {
+                Some(tmp) => Some(tmp),
+                None => {
+                    drop(m);
+                    return Err(Errno::ENOMEM);
+                }
+            }
+        } else {
+            None
+        };
         self.ss(ss, cx).subsys_id.store(i, Ordering::Relaxed);
         rcu_assign(&self.subsys[i], Some(ss));
         let css = match self.ss_create(ss, self.dummytop, cx) {
@@ -121,6 +135,7 @@ impl Kernel {
             Err(e) => {
                 rcu_assign::<crate::kernel::Subsys>(&self.subsys[i], None);
                 drop(m);
+                self.free_cg_links(relink.unwrap_or_default(), cx);
                 return Err(e);
             }
         };
@@ -139,6 +154,7 @@ impl Kernel {
                     self.subsys_list_del(ss, self.rootnode, cx);
                 }
                 drop(m);
+                self.free_cg_links(relink.unwrap_or_default(), cx);
                 return Err(Errno::ENOMEM);
             }
         }
@@ -158,7 +174,9 @@ impl Kernel {
                 self.hlist_add_css_set(cg, cx);
             }
         }
+        let left = relink.map(|tmp| self.dummy_link_all(tmp, cx));
         drop(w);
+        self.free_cg_links(left.unwrap_or_default(), cx);
         self.ss(ss, cx).active.store(1, Ordering::Relaxed);
         drop(m);
         Ok(())
@@ -213,6 +231,11 @@ impl Kernel {
             }
             rcu_assign::<Css>(&self.cset(cg, cx).subsys[id], None);
             self.hlist_add_css_set(cg, cx);
+        }
+        // dummy-unlinked with the special cases: the removed subsystem was the only one on the
+        // dummy hierarchy, so every css_set is unlinked from dummytop.
+        if self.has(Fix::DummySpecialCases) && !self.dummy_active(cx) {
+            self.dummy_unlink_all(cx);
         }
         drop(w);
         self.ss_destroy(ss, self.dummytop, cx);

@@ -498,3 +498,167 @@ fn css_references_keep_rmdir_busy_until_put() {
     assert_eq!(r[9], Err(Errno::ENOENT), "nothing left to put");
     assert_eq!(r[10..], ok(2)[..], "root csses are not counted");
 }
+
+fn design(d: Design) -> Config {
+    Config {
+        design: d,
+        ..Config::default()
+    }
+}
+
+/// How many links `init_css_set` has, and `root_count`.
+fn links_and_root_count(k: &cgmodel::Kernel) -> (usize, usize) {
+    let links = k.csets.peek(k.init_css_set).cg_links.peek(|l| l.len());
+    (links, k.root_count.peek(|c| *c))
+}
+
+#[test]
+fn dummy_unlinked_links_css_sets_to_dummytop_only_while_a_subsystem_is_on_rootnode() {
+    // Each step is followed by every invariant (links-per-hierarchy and dummy-link-walk follow
+    // the active flag): the mount empties rootnode, load and kill_sb refill it, unload and a
+    // remount empty it again.
+    let sc = [
+        "fork T0 T1",
+        "mount m0 cpuset,cpu",
+        "remount m0 cpuset",
+        "remount m0 cpuset,cpu",
+        "mkdir m0/a",
+        "attach T1 m0/a",
+        "insmod net_cls",
+        "attach T1 m0",
+        "attach T1 m0/a",
+        "rmmod net_cls",
+        "rmdir m0/b",
+        "mount m1 none,name=x",
+        "umount m1",
+        "attach T1 m0",
+        "rmdir m0/a",
+        "umount m0",
+        "attach T1 m0",
+    ];
+    let r = script(design(Design::DummyUnlinked), &sc);
+    assert_eq!(r[10], Err(Errno::ENOENT));
+    assert_eq!(r[16], Err(Errno::ENOENT));
+    assert!(
+        r.iter()
+            .enumerate()
+            .all(|(i, x)| x.is_ok() || i == 10 || i == 16),
+        "{r:?}"
+    );
+    // The link counts along the way: (links of init_css_set, root_count).
+    let v = run(design(Design::DummyUnlinked), move |k, cx| {
+        let mut seen = Vec::new();
+        for s in steps(&sc) {
+            let _ = k.exec(&s, cx);
+            seen.push(links_and_root_count(k));
+        }
+        let want = [
+            (1, 1), // fork
+            (1, 1), // mount m0 cpuset,cpu: rootnode empty, unlinked from dummytop
+            (2, 2), // remount m0 cpuset: cpu is back on rootnode, relinked
+            (1, 1), // remount m0 cpuset,cpu: gone again
+            (1, 1),
+            (1, 1),
+            (2, 2), // insmod net_cls: the only subsystem on rootnode, relinked
+            (2, 2),
+            (2, 2),
+            (1, 1), // rmmod: it was the only one, unlinked again
+            (1, 1),
+            (2, 2), // mount m1 none,name=x: a hierarchy without subsystems
+            (1, 1),
+            (1, 1),
+            (1, 1),
+            (1, 1), // umount m0: kill_sb rebinds cpuset and cpu to rootnode (relink) and drops m0
+            (1, 1),
+        ];
+        assert_eq!(seen, want);
+    });
+    assert!(v.is_empty(), "{v:?}");
+}
+
+#[test]
+fn dummy_unlinked_allocation_failures_roll_back() {
+    // The relinks allocate css_set_count - 1 links before anything changes: a remount that gives
+    // cpu back to rootnode and an insmod into an empty rootnode fail with -ENOMEM and keep every
+    // invariant. (Two css_sets exist: T1 is in m1/a.)
+    for p in ["remount m0 none,name=z", "insmod net_cls"] {
+        let mut failed = Vec::new();
+        for n in 1..=4 {
+            let bad = format!("{p} !nomem@{n}");
+            let sc = [
+                "fork T0 T1",
+                "fork T0 T2",
+                "mount m1 cpuset",
+                "mkdir m1/a",
+                "attach T1 m1/a",
+                "mount m0 cpu,name=z",
+                &bad,
+                "attach T2 m1/a",
+                "attach T1 m1",
+            ];
+            let r = script(design(Design::DummyUnlinked), &sc);
+            assert!(r[..6].iter().all(Result::is_ok), "{bad}: {r:?}");
+            assert!(
+                matches!(r[6], Ok(_) | Err(Errno::ENOMEM)),
+                "{bad}: {:?}",
+                r[6]
+            );
+            assert!(r[7].is_ok() && r[8].is_ok(), "{bad}: {r:?}");
+            failed.push(r[6].is_err());
+        }
+        // remount: parse's copy of name=, then the relink's one link; insmod: the module's
+        // memory, the relink's link, ss->create; later allocations are not made.
+        let want: &[bool] = if p.starts_with("remount") {
+            &[true, true, false, false]
+        } else {
+            &[true, true, true, false]
+        };
+        assert_eq!(failed, want, "{p}");
+    }
+}
+
+/// The first invariant that breaks after each step of `sc`, on `d`.
+fn first_breaks(d: Design, sc: &'static [&'static str]) -> Vec<Option<String>> {
+    let out = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let o2 = out.clone();
+    let v = run(design(d), move |k, cx| {
+        for s in steps(sc) {
+            let _ = k.exec(&s, cx);
+            o2.lock()
+                .unwrap()
+                .push(invariants::check(k).err().map(|v| v.name));
+        }
+    });
+    assert!(v.is_empty(), "{v:?}");
+    let r = out.lock().unwrap().clone();
+    r
+}
+
+#[test]
+fn dummy_unlinked_without_the_special_cases_breaks_on_load_and_unload() {
+    // Load when rootnode is empty: net_cls makes the dummy hierarchy active but nothing links the
+    // css_sets back, so unload's walk of dummytop's links misses every one of them.
+    let b = first_breaks(
+        Design::DummyUnlinkedNoSpecial,
+        &["mount m0 cpuset,cpu", "insmod net_cls", "rmmod net_cls"],
+    );
+    assert_eq!(b[0], None);
+    assert_eq!(b[1].as_deref(), Some("links-per-hierarchy"));
+    assert_eq!(b[2].as_deref(), Some("modular-slot-consistency"));
+    // Unload of the only subsystem on rootnode: the css_sets stay linked to an inactive dummy.
+    let b = first_breaks(
+        Design::DummyUnlinkedNoSpecial,
+        &["insmod net_cls", "mount m0 cpuset,cpu", "rmmod net_cls"],
+    );
+    assert_eq!(b[..2], [None, None]);
+    assert_eq!(b[2].as_deref(), Some("links-per-hierarchy"));
+    // The same scripts keep every invariant with the special cases handled.
+    for sc in [
+        &["mount m0 cpuset,cpu", "insmod net_cls", "rmmod net_cls"],
+        &["insmod net_cls", "mount m0 cpuset,cpu", "rmmod net_cls"],
+    ] {
+        assert!(first_breaks(Design::DummyUnlinked, sc)
+            .iter()
+            .all(Option::is_none));
+    }
+}

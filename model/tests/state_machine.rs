@@ -922,6 +922,14 @@ mod prop {
         const DESIGN: Design = Design::Fixed;
         const BLKIO_NOMEM: bool = true;
     }
+    /// css_sets linked to dummytop only while a subsystem is on rootnode, the special cases of
+    /// load and unload handled (built on v2.6.34, so K1 is left out as for the baseline). The
+    /// reference model is the same: the dummy links are invisible from user space.
+    struct DummyUnlinked;
+    impl Variant for DummyUnlinked {
+        const DESIGN: Design = Design::DummyUnlinked;
+        const BLKIO_NOMEM: bool = false;
+    }
 
     /// A transition: one step, shown as its text.
     #[derive(Clone)]
@@ -1258,5 +1266,9 @@ mod prop {
         /// Every fix applied; also injects failures into `insmod blkio`.
         #[test]
         fn state_machine_fixed(sequential 1..=40 => SmTest<Fixed>);
+
+        /// The dummy-unlinked design with the special cases: every invariant after every step.
+        #[test]
+        fn state_machine_dummy_unlinked(sequential 1..=40 => SmTest<DummyUnlinked>);
     }
 }
