@@ -13,8 +13,8 @@ rm -f traces/*.trace
 ./target/release/cgcheck run netcls-init-vs-classify --trace traces/netcls-init-vs-classify--v2.6.34.trace >/dev/null || true
 ./target/release/cgcheck run load-error-then-load --trace traces/load-error-then-load--v2.6.34.trace >/dev/null || true
 # The cover letter's question: the dummy-unlinked design without the special cases.
-for sc in dummy-empty-load-unload-vs-attach dummy-last-unload-vs-attach dummy-empty-load-vs-mount \
-    dummy-relink-vs-exit load-vs-mount-all; do
+for sc in dummy-empty-load-unload-vs-attach dummy-last-unload-vs-attach dummy-empty-reload-vs-classify \
+    dummy-empty-load-vs-mount dummy-relink-vs-exit load-vs-mount-all; do
     ./target/release/cgcheck run "$sc" --design dummy-unlinked-no-special-cases \
         --trace "traces/$sc--dummy-unlinked-no-special-cases.trace" >/dev/null || true
 done

@@ -81,6 +81,7 @@ macro_rules! catalog_tests {
             load_vs_attach_vs_exit => "load-vs-attach-vs-exit",
             dummy_empty_load_unload_vs_attach => "dummy-empty-load-unload-vs-attach",
             dummy_last_unload_vs_attach => "dummy-last-unload-vs-attach",
+            dummy_empty_reload_vs_classify => "dummy-empty-reload-vs-classify",
             dummy_empty_load_vs_mount => "dummy-empty-load-vs-mount",
             dummy_relink_vs_exit => "dummy-relink-vs-exit",
             umount_relink_vs_attach_vs_exit => "umount-relink-vs-attach-vs-exit",

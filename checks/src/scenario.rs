@@ -580,6 +580,18 @@ pub fn catalog() -> Vec<Scenario> {
             loom: FULL,
         },
         Scenario {
+            name: "dummy-empty-reload-vs-classify",
+            about: "net_cls is loaded into an empty dummy hierarchy, unloaded and loaded again, then a packet is classified, while an attach creates a css_set: a css_set the unload missed keeps the freed css, and the reload's rehash skips it as already rehashed",
+            setup: &["fork T0 T1", "fork T0 T2", "mount m0 cpuset,cpu", "mkdir m0/c"],
+            threads: &[
+                &["insmod net_cls", "rmmod net_cls", "insmod net_cls", "tc-add F0", "classify T1"],
+                &["attach T2 m0/c"],
+            ],
+            expect: |d| dummy_finding(d, &["use-after-free"]),
+            config: same,
+            loom: FULL,
+        },
+        Scenario {
             name: "dummy-empty-load-vs-mount",
             about: "net_cls is loaded while nothing is on the dummy hierarchy, then mounted on its own, which empties it again (root_count--), while an attach allocates one link per hierarchy in find_css_set",
             setup: DUMMY_EMPTY,

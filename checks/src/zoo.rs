@@ -46,6 +46,7 @@ pub fn killer(scenario: &str) -> Option<Killer> {
         }
         "dummy-empty-load-unload-vs-attach"
         | "dummy-last-unload-vs-attach"
+        | "dummy-empty-reload-vs-classify"
         | "dummy-empty-load-vs-mount"
         | "dummy-relink-vs-exit" => return Some(Killer::Design(Design::DummyUnlinkedNoSpecial)),
         "attach-vs-exit" => AttachNoPin,

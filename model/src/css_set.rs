@@ -318,6 +318,7 @@ impl Kernel {
         let w = self.css_set_lock.write(cx);
         let new_root = self.cgrp(cgrp, cx).root;
         let old_links = self.cset(oldcg, cx).cg_links.get(&self.css_set_lock, cx);
+        let (allocated, needed) = (tmp.len(), old_links.len());
         for link in old_links {
             let mut c = self.link_cgrp(link, cx);
             if no_dummy && c == self.dummytop {
@@ -330,7 +331,9 @@ impl Kernel {
                 self.bug(
                     cx,
                     "BUG_ON(list_empty(tmp_cg_links))",
-                    "too few preallocated links",
+                    format!(
+                        "too few preallocated links: {allocated} (root_count {root_count}) for the {needed} links of {oldcg}"
+                    ),
                 );
             };
             self.link_css_set(l, res, c, cx);
@@ -339,7 +342,9 @@ impl Kernel {
             self.bug(
                 cx,
                 "BUG_ON(!list_empty(&tmp_cg_links))",
-                "preallocated links left over",
+                format!(
+                    "preallocated links left over: {allocated} (root_count {root_count}) for the {needed} links of {oldcg}"
+                ),
             );
         }
         self.css_set_count.add(&self.css_set_lock, cx, 1);
