@@ -7,7 +7,7 @@
 use std::process::ExitCode;
 
 use cgchecks::engine::{self, Outcome};
-use cgchecks::scenario::{by_name, catalog, Expect};
+use cgchecks::scenario::{by_name, catalog, Expect, LoomPlan};
 use cgchecks::verify::{
     self, default_trace_dir, engine_name, run_engine, trace_name, write_trace, RunOpts,
 };
@@ -222,6 +222,12 @@ fn main() -> ExitCode {
             };
             if iterations == 0 {
                 return fail("--iterations must be at least 1");
+            }
+            if let (true, LoomPlan::ShuttleOnly(why)) = (built == "loom", sc.loom) {
+                return fail(format!(
+                    "{} is not loom's to run ({why}): use the shuttle build (--features shuttle)",
+                    sc.name
+                ));
             }
             let cfg = engine::config(&sc, design, faults, !no_lockdep);
             let opts = RunOpts {
