@@ -662,3 +662,14 @@ fn dummy_unlinked_without_the_special_cases_breaks_on_load_and_unload() {
             .all(Option::is_none));
     }
 }
+
+#[test]
+fn k1_also_leaves_rootnode_looking_active_in_the_dummy_unlinked_design() {
+    // With rootnode empty, blkio's failed load (K1) leaves blkio_subsys on rootnode.subsys_list:
+    // the dummy hierarchy counts as active, but nothing linked the css_sets back to dummytop.
+    let b = first_breaks(
+        Design::DummyUnlinked,
+        &["mount m0 cpuset,cpu", "insmod blkio !nomem@3"],
+    );
+    assert_eq!(b, [None, Some("links-per-hierarchy".to_string())]);
+}
