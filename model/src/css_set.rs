@@ -247,10 +247,15 @@ impl Kernel {
 
     /// `allocate_cg_links(count, &tmp)`: `count` kmallocs; on failure frees what it got.
     pub fn allocate_cg_links(&self, count: usize, cx: &Cx) -> Option<Vec<LinkH>> {
+        self.allocate_cg_links_gfp(count, false, cx)
+    }
+
+    /// [`Kernel::allocate_cg_links`]; `nofail` is `__GFP_NOFAIL` (no allocation can fail).
+    pub fn allocate_cg_links_gfp(&self, count: usize, nofail: bool, cx: &Cx) -> Option<Vec<LinkH>> {
         let _f = cx.enter("allocate_cg_links");
         let mut v = Vec::with_capacity(count);
         for _ in 0..count {
-            if !cx.kmalloc_ok() {
+            if !nofail && !cx.kmalloc_ok() {
                 self.free_cg_links(v, cx);
                 return None;
             }
@@ -267,6 +272,29 @@ impl Kernel {
         let _f = cx.enter("free_cg_links");
         for l in links {
             self.links.kfree(l, cx);
+        }
+    }
+
+    /// Unlinks and frees every link on `cgrp->css_sets` (`list_for_each_entry_safe(link,
+    /// &cgrp->css_sets, cgrp_link_list)`: `list_del` from both lists, `kfree`), as `cgroup_kill_sb`
+    /// does; `dec_count` also decrements `cgrp->count` for each. The static `init_css_set_link`
+    /// is unlinked but not freed. Caller holds `write_lock(css_set_lock)`.
+    pub fn unlink_cgroup_css_sets(&self, cgrp: CgroupH, dec_count: bool, cx: &Cx) {
+        let links = self
+            .cgrp(cgrp, cx)
+            .css_sets
+            .with_mut(&self.css_set_lock, cx, std::mem::take);
+        for link in links {
+            let cg = self.link_cg(link, cx);
+            self.cset(cg, cx)
+                .cg_links
+                .with_mut(&self.css_set_lock, cx, |l| l.retain(|&x| x != link));
+            if dec_count {
+                self.cgrp(cgrp, cx).count.fetch_sub(1, Ordering::SeqCst);
+            }
+            if link != self.init_css_set_link {
+                self.links.kfree(link, cx);
+            }
         }
     }
 

@@ -21,9 +21,7 @@
 
 use crate::config::Fix;
 use crate::cx::Cx;
-use crate::kernel::{Kernel, Link, LinkH};
-use crate::lockdep::LCell;
-use crate::sync::Ordering;
+use crate::kernel::{Kernel, LinkH};
 
 impl Kernel {
     /// Whether css_sets are (to be) linked to dummytop: always in v2.6.34; with
@@ -41,20 +39,8 @@ impl Kernel {
     /// (`css_set_count - 1`, read under cgroup_mutex without css_set_lock, as `cgroup_get_sb`
     /// does). None means -ENOMEM; `nofail` (`__GFP_NOFAIL`, for `cgroup_kill_sb`) never fails.
     pub fn dummy_prealloc(&self, nofail: bool, cx: &Cx) -> Option<Vec<LinkH>> {
-        let _f = cx.enter("allocate_cg_links");
         let n = (self.css_set_count.racy_get() as usize).saturating_sub(1);
-        let mut v = Vec::with_capacity(n);
-        for _ in 0..n {
-            if !nofail && !cx.kmalloc_ok() {
-                self.free_cg_links(v, cx);
-                return None;
-            }
-            v.push(self.links.alloc(Link {
-                cgrp: LCell::new(None),
-                cg: LCell::new(None),
-            }));
-        }
-        Some(v)
+        self.allocate_cg_links_gfp(n, nofail, cx)
     }
 
     /// The dummy hierarchy becomes active: `root_count++` and every hashed css_set is linked to
@@ -92,21 +78,6 @@ impl Kernel {
         let _f = cx.enter("unlink_dummytop");
         self.root_count
             .with_mut(&self.cgroup_mutex, cx, |c| *c -= 1);
-        let links =
-            self.cgrp(self.dummytop, cx)
-                .css_sets
-                .with_mut(&self.css_set_lock, cx, std::mem::take);
-        for link in links {
-            let cg = self.link_cg(link, cx);
-            self.cset(cg, cx)
-                .cg_links
-                .with_mut(&self.css_set_lock, cx, |l| l.retain(|&x| x != link));
-            self.cgrp(self.dummytop, cx)
-                .count
-                .fetch_sub(1, Ordering::SeqCst);
-            if link != self.init_css_set_link {
-                self.links.kfree(link, cx);
-            }
-        }
+        self.unlink_cgroup_css_sets(self.dummytop, true, cx);
     }
 }

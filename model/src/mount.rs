@@ -608,17 +608,7 @@ impl Kernel {
             self.bug(cx, "BUG_ON(ret)", "rebind_subsystems(root, 0) failed");
         }
         let w = self.css_set_lock.write(cx);
-        let links = self
-            .cgrp(top, cx)
-            .css_sets
-            .with_mut(&self.css_set_lock, cx, std::mem::take);
-        for link in links {
-            let cg = self.link_cg(link, cx);
-            self.cset(cg, cx)
-                .cg_links
-                .with_mut(&self.css_set_lock, cx, |l| l.retain(|&x| x != link));
-            self.links.kfree(link, cx);
-        }
+        self.unlink_cgroup_css_sets(top, false, cx);
         drop(w);
         if self.root(root, cx).on_roots.get(&self.cgroup_mutex, cx) {
             self.roots_list
