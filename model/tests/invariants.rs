@@ -195,3 +195,36 @@ fn each_breaker_is_reported_by_its_invariant() {
         assert!(v.is_empty(), "{name}: {v:?}");
     }
 }
+
+#[test]
+fn with_rootnode_empty_the_dummy_unlinked_designs_want_no_dummytop_links() {
+    let cfg = Config {
+        design: cgmodel::Design::DummyUnlinked,
+        ..Config::default()
+    };
+    let v = run(cfg, |k, cx| {
+        for s in steps(&[
+            "fork T0 T1",
+            "mount m0 cpuset,cpu",
+            "mkdir m0/a",
+            "attach T1 m0/a",
+        ]) {
+            k.exec(&s, cx).unwrap_or_else(|e| panic!("{s}: {e}"));
+        }
+        assert_eq!(invariants::check_all(k), vec![]);
+        // What an unload without the special case leaves: a css_set still linked to dummytop.
+        let m = k.cgroup_mutex.lock(cx);
+        let w = k.css_set_lock.write(cx);
+        k.link_css_set(k.init_css_set_link, k.init_css_set, k.dummytop, cx);
+        drop(w);
+        drop(m);
+        let found: Vec<_> = invariants::check_all(k)
+            .into_iter()
+            .map(|v| v.name)
+            .collect();
+        for name in ["links-per-hierarchy", "dummy-link-walk"] {
+            assert!(found.iter().any(|n| n == name), "{found:?}");
+        }
+    });
+    assert!(v.is_empty(), "{v:?}");
+}
