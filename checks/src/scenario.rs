@@ -666,3 +666,30 @@ pub fn by_name(name: &str) -> Result<Scenario, String> {
             format!("unknown scenario `{name}` (known: {})", names.join(", "))
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The design review's claim, as the catalog states it (the suites check each expectation):
+    /// with the special cases, the dummy-unlinked design is expected to do exactly what the
+    /// baseline does; without them, it is expected to fail scenarios the baseline passes.
+    #[test]
+    fn dummy_unlinked_is_expected_to_match_the_baseline_and_the_bare_variant_to_fail() {
+        let mut bare_only = Vec::new();
+        for sc in catalog() {
+            assert_eq!(
+                (sc.expect)(Design::DummyUnlinked),
+                (sc.expect)(Design::V2634),
+                "{}",
+                sc.name
+            );
+            if (sc.expect)(Design::V2634) == Expect::Pass
+                && (sc.expect)(Design::DummyUnlinkedNoSpecial) != Expect::Pass
+            {
+                bare_only.push(sc.name);
+            }
+        }
+        assert_eq!(bare_only.len(), 8, "{bare_only:?}");
+    }
+}
