@@ -9,7 +9,9 @@ use cgchecks::engine::shuttle_pct;
 use cgchecks::scenario::Plan;
 use cgmodel::{Config, Design, Fault, Faults, Step};
 use proptest::prelude::*;
-use proptest::test_runner::{Config as PtConfig, TestCaseError, TestError, TestRunner};
+use proptest::test_runner::{
+    Config as PtConfig, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner,
+};
 
 const SETUP: &[&str] = &[
     "insmod net_cls",
@@ -94,13 +96,19 @@ proptest! {
 }
 
 /// With a race reintroduced, generation finds a failing scenario and shrinks it to a small one.
+/// The runner's random source is fixed: how far shrinking gets depends on which schedules PCT
+/// tries for each candidate, so a random source made this check flaky (it once stopped at four
+/// threads).
 #[test]
 fn a_generated_failure_shrinks_to_a_small_scenario() {
-    let mut runner = TestRunner::new(PtConfig {
-        cases: 512,
-        failure_persistence: None,
-        ..PtConfig::default()
-    });
+    let mut runner = TestRunner::new_with_rng(
+        PtConfig {
+            cases: 512,
+            failure_persistence: None,
+            ..PtConfig::default()
+        },
+        TestRng::deterministic_rng(RngAlgorithm::ChaCha),
+    );
     let faults = Faults::one(Fault::AttachNoExitingCheck);
     let r = runner.run(&plan(), |(threads, seed)| run(&threads, seed, faults));
     match r {
