@@ -14,7 +14,7 @@ rm -f traces/*.trace
 ./target/release/cgcheck run load-error-then-load --trace traces/load-error-then-load--v2.6.34.trace >/dev/null || true
 # The cover letter's question: the dummy-unlinked design without the special cases.
 for sc in dummy-empty-load-unload-vs-attach dummy-last-unload-vs-attach dummy-empty-reload-vs-classify \
-    dummy-empty-load-vs-mount dummy-relink-vs-exit load-vs-mount-all; do
+    dummy-empty-load-vs-mount dummy-relink-vs-exit load-vs-mount-all storm-modules storm-hierarchies; do
     ./target/release/cgcheck run "$sc" --design dummy-unlinked-no-special-cases \
         --trace "traces/$sc--dummy-unlinked-no-special-cases.trace" >/dev/null || true
 done
