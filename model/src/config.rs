@@ -35,6 +35,11 @@ pub enum Fix {
     /// one on rootnode; `cgroup_unload_subsys` unlinks every css_set from dummytop when the removed
     /// subsystem was the only one.
     DummySpecialCases,
+    /// `cgroup_attach_task` drops the old css_set without `synchronize_rcu()`; the css_set is
+    /// still freed by `call_rcu` in `__put_css_set` (c378369d). The Android trees removed the call
+    /// (Colin Cross, "cgroup: Remove call to synchronize_rcu in cgroup_attach_task"), together
+    /// with a deferred link teardown the model does not take.
+    AttachNoSynchronizeRcu,
 }
 
 /// A design: the as-merged v2.6.34 code, or a named variant that applies fixes to it.
@@ -56,17 +61,21 @@ pub enum Design {
     /// v2.6.34 with css_sets unlinked from dummytop while no subsystem is on it, the special
     /// cases of load and unload handled.
     DummyUnlinked,
+    /// v2.6.34 without the `synchronize_rcu()` in `cgroup_attach_task` (the css_set is still
+    /// freed by `call_rcu`): is that grace period needed?
+    AttachNoSyncRcu,
 }
 
 impl Design {
     /// Every design, baseline first.
-    pub const ALL: [Design; 6] = [
+    pub const ALL: [Design; 7] = [
         Design::V2634,
         Design::NetClsLoadFirst,
         Design::LoadErrUnlink,
         Design::Fixed,
         Design::DummyUnlinkedNoSpecial,
         Design::DummyUnlinked,
+        Design::AttachNoSyncRcu,
     ];
 
     /// The fixes this design applies.
@@ -78,6 +87,7 @@ impl Design {
             Design::Fixed => &[Fix::NetClsInitOrder, Fix::LoadErrorUnlinks],
             Design::DummyUnlinkedNoSpecial => &[Fix::DummyUnlinked],
             Design::DummyUnlinked => &[Fix::DummyUnlinked, Fix::DummySpecialCases],
+            Design::AttachNoSyncRcu => &[Fix::AttachNoSynchronizeRcu],
         }
     }
 
@@ -90,6 +100,7 @@ impl Design {
             Design::Fixed => "fixed",
             Design::DummyUnlinkedNoSpecial => "dummy-unlinked-no-special-cases",
             Design::DummyUnlinked => "dummy-unlinked",
+            Design::AttachNoSyncRcu => "attach-without-synchronize-rcu",
         }
     }
 
@@ -107,6 +118,9 @@ impl Design {
             }
             Design::DummyUnlinked => {
                 "css_sets linked to dummytop only while a subsystem is on it; rebind, load and unload all keep it (the cover letter's special cases handled)"
+            }
+            Design::AttachNoSyncRcu => {
+                "cgroup_attach_task without synchronize_rcu; the old css_set is still freed by call_rcu (as the Android trees did)"
             }
         }
     }

@@ -246,7 +246,9 @@ impl Kernel {
             let _f = cx.enter("put_css_set");
             self.put_css_set_free(cg, false, true, cx);
         } else {
-            self.rcu.synchronize(cx);
+            if !self.has(crate::config::Fix::AttachNoSynchronizeRcu) {
+                self.rcu.synchronize(cx);
+            }
             self.put_css_set(cg, cx);
         }
         Ok(())
