@@ -5,7 +5,9 @@
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use cgmodel::{invariants, sync, Config, Design, Faults, Kernel, Sink, Violation};
+use cgmodel::check::invariants;
+use cgmodel::sim::sync;
+use cgmodel::{Config, Design, Faults, Kernel, Sink, Violation};
 
 use crate::scenario::Plan;
 
@@ -22,7 +24,7 @@ pub struct Outcome {
     /// The first violation found, if any.
     pub violation: Option<Violation>,
     /// The steps of the execution that found it (empty when none did).
-    pub events: Vec<cgmodel::trace::Event>,
+    pub events: Vec<cgmodel::sim::trace::Event>,
 }
 
 impl Outcome {
@@ -84,7 +86,7 @@ pub fn execution(plan: &Plan, cfg: &Config, sink: Arc<Sink>) {
 }
 
 /// Tells a replay's turnstile that a thread finished, even when it unwinds.
-struct ReplayExit(Option<Arc<cgmodel::trace::Turnstile>>, usize);
+struct ReplayExit(Option<Arc<cgmodel::sim::trace::Turnstile>>, usize);
 
 impl Drop for ReplayExit {
     fn drop(&mut self) {

@@ -21,12 +21,12 @@
 //!
 //! The timeline is the schedule: the thread column says which thread takes each step. Replay runs
 //! the plan on real threads and lets each thread take a step only when it is its turn
-//! ([`cgmodel::trace::Turnstile`]); the trace is reproduced when the replay takes exactly the same
+//! ([`cgmodel::sim::trace::Turnstile`]); the trace is reproduced when the replay takes exactly the same
 //! steps (byte for byte) and ends in the same violation.
 
 use std::fmt::Write as _;
 
-use cgmodel::trace::Event;
+use cgmodel::sim::trace::Event;
 use cgmodel::{Config, Design, Faults, HashKind, Step};
 
 use crate::scenario::Plan;
@@ -357,7 +357,7 @@ pub struct Replay {
 /// threads themselves).
 #[cfg(not(any(loom, feature = "loom", feature = "shuttle")))]
 pub fn replay(tf: &TraceFile) -> Replay {
-    use cgmodel::trace::Turnstile;
+    use cgmodel::sim::trace::Turnstile;
     use cgmodel::Sink;
     use std::sync::Arc;
 

@@ -365,13 +365,13 @@ pub fn bench(show: bool) -> Value {
         let bound = if loom { Some(2) } else { None };
         let plan = sc.plan();
         let cfg = crate::engine::config(&sc, Design::Fixed, Faults::NONE, true);
-        cgmodel::trace::set_recording(true);
+        cgmodel::sim::trace::set_recording(true);
         let full = bench_run(&plan, &cfg, bound);
         pb.inc(1);
-        cgmodel::trace::set_recording(false);
+        cgmodel::sim::trace::set_recording(false);
         let bare_cfg = crate::engine::config(&sc, Design::Fixed, Faults::NONE, !loom);
         let bare = bench_run(&plan, &bare_cfg, bound);
-        cgmodel::trace::set_recording(true);
+        cgmodel::sim::trace::set_recording(true);
         pb.inc(1);
         let rate = |o: &Outcome| o.executions as f64 / o.seconds.max(1e-9);
         throughput.push(

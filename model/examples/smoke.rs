@@ -1,7 +1,8 @@
 //! Runs a script of steps given on the command line on a fresh kernel and prints each result
 //! and any invariant that breaks: `cargo run --example smoke -- "insmod net_cls" "mount m0 net_cls"`.
 
-use cgmodel::{invariants, Config, Kernel, Sink, Step};
+use cgmodel::check::invariants;
+use cgmodel::{Config, Kernel, Sink, Step};
 use std::sync::Arc;
 
 fn main() {

@@ -4,10 +4,10 @@
 
 mod common;
 
-use cgmodel::arena::Handle;
-use cgmodel::invariants::{self, hashed, INVARIANTS};
+use cgmodel::check::invariants::{self, hashed, INVARIANTS};
 use cgmodel::kernel::{Css, CssSet, Kernel, Link};
-use cgmodel::lockdep::LCell;
+use cgmodel::sim::arena::Handle;
+use cgmodel::sim::lockdep::LCell;
 use cgmodel::{Config, Cx};
 use common::{run, steps};
 use std::sync::atomic::Ordering as O;

@@ -4,8 +4,9 @@
 
 mod common;
 
+use cgmodel::check::invariants;
 use cgmodel::kernel::{modstate, CssSet};
-use cgmodel::{invariants, Config, Design, Errno, HashKind, Ret, ViolationKind};
+use cgmodel::{Config, Design, Errno, HashKind, Ret, ViolationKind};
 use common::{run, script, steps};
 use std::sync::atomic::Ordering as O;
 
@@ -299,7 +300,7 @@ fn attach_and_exit_create_and_free_css_sets() {
             .load(O::SeqCst);
         assert_eq!(
             k.csets
-                .peek(cgmodel::arena::Handle::<CssSet>::from_raw(shared).unwrap())
+                .peek(cgmodel::sim::arena::Handle::<CssSet>::from_raw(shared).unwrap())
                 .refcount
                 .load(O::SeqCst),
             2

@@ -9,7 +9,7 @@
 //!
 //! The proptest part runs only under the std backend (loom/shuttle primitives can only be built
 //! inside their model runner); `fixed_sequence` and `pin_sequence` replay hand-written sequences
-//! under every backend through `cgmodel::sync::run_once`.
+//! under every backend through `cgmodel::sim::sync::run_once`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -573,9 +573,9 @@ fn show_pin(task: &str, ss: &str, dir: Option<&str>) -> String {
 /// The model's `css-get` pins, oldest first, in [`show_pin`] form (a pinned css that was freed,
 /// or whose cgroup was, is an error).
 fn observe_pins(k: &Kernel) -> Result<Vec<String>, String> {
-    use cgmodel::arena::Handle;
     use cgmodel::kernel::{Cgroup, CSS_ROOT};
-    use cgmodel::sync::Ordering;
+    use cgmodel::sim::arena::Handle;
+    use cgmodel::sim::sync::Ordering;
 
     let pins = k.css_pins.lock().unwrap().clone();
     let pids = k.pids.lock().unwrap().clone();
@@ -671,7 +671,7 @@ impl Harness {
 
     /// Invariants and observable state against the reference.
     fn check_state(&self) -> Result<(), String> {
-        cgmodel::invariants::check(&self.k).map_err(|v| format!("invariant broken: {v}"))?;
+        cgmodel::check::invariants::check(&self.k).map_err(|v| format!("invariant broken: {v}"))?;
         let (k, o) = (&self.k, &self.oracle);
         for t in TASKS {
             for m in MNTS {
@@ -794,7 +794,7 @@ const FIXED: &[(&str, &str)] = &[
 
 #[test]
 fn fixed_sequence() {
-    cgmodel::sync::run_once(|| {
+    cgmodel::sim::sync::run_once(|| {
         let steps: Vec<Step> = FIXED
             .iter()
             .map(|(s, _)| s.parse().expect("valid step"))
@@ -846,7 +846,7 @@ const PINS: &[(&str, &str)] = &[
 
 #[test]
 fn pin_sequence() {
-    cgmodel::sync::run_once(|| {
+    cgmodel::sim::sync::run_once(|| {
         let steps: Vec<Step> = PINS
             .iter()
             .map(|(s, _)| s.parse().expect("valid step"))

@@ -5,7 +5,8 @@
 
 use std::sync::Arc;
 
-use cgmodel::{invariants, Config, Cx, Kernel, OpResult, Sink, Step, Violation};
+use cgmodel::check::invariants;
+use cgmodel::{Config, Cx, Kernel, OpResult, Sink, Step, Violation};
 
 /// Parses a script (one step per entry).
 pub fn steps(script: &[&str]) -> Vec<Step> {
@@ -21,7 +22,7 @@ pub fn run(cfg: Config, f: impl Fn(&Kernel, &Cx) + Send + Sync + 'static) -> Vec
     let sink = Arc::new(Sink::default());
     let s2 = sink.clone();
     let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        cgmodel::sync::run_once(move || {
+        cgmodel::sim::sync::run_once(move || {
             let k = Kernel::boot(cfg.clone(), s2.clone());
             let cx = k.cx(0, "shell");
             f(&k, &cx);

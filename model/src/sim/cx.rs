@@ -5,12 +5,13 @@
 use std::cell::{Cell, RefCell};
 use std::sync::Arc;
 
-use crate::kernel::{Kernel, TaskH};
-use crate::report::Sink;
+use super::report::Sink;
 
-/// A deferred RCU callback (`call_rcu`): runs after a grace period, on the thread that queued it
-/// (design.md 1b, pitfall 4: no work is handed between threads through out-of-band structures).
-pub type RcuCallback = Box<dyn FnOnce(&Kernel, &Cx)>;
+/// A deferred RCU callback (`call_rcu`): runs after a grace period, on the thread that queued it,
+/// against the state it was queued for ([`super::rcu::Rcu::call_rcu`] types it). It runs on the
+/// queuing thread because work handed to another thread through an out-of-band queue would carry
+/// no happens-before edge the checkers can see.
+pub type RcuCallback = Box<dyn FnOnce(&dyn std::any::Any, &Cx)>;
 
 /// Per-thread context. Every modelled kernel function takes `(&Kernel, &Cx)`.
 pub struct Cx {
@@ -27,7 +28,6 @@ pub struct Cx {
     pub(crate) rcu_pending: RefCell<Vec<(&'static str, RcuCallback)>>,
     allocs: Cell<u32>,
     fail_alloc: Cell<Option<u32>>,
-    current: Cell<Option<TaskH>>,
 }
 
 impl std::fmt::Debug for Cx {
@@ -53,20 +53,19 @@ impl Cx {
             tid,
             role: RefCell::new(role.into()),
             sink,
-            lockdep: lockdep || !crate::sync::MODEL_CHECKED,
+            lockdep: lockdep || !super::sync::MODEL_CHECKED,
             frames: std::rc::Rc::new(RefCell::new(Vec::new())),
             rcu_nesting: Cell::new(0),
             rcu_pending: RefCell::new(Vec::new()),
             allocs: Cell::new(0),
             fail_alloc: Cell::new(None),
-            current: Cell::new(None),
         }
     }
 
     /// Makes this thread record its steps into the sink's trace (and follow its turnstile when
     /// replaying). Called on the thread that will use this context.
     pub fn install_trace(&self) {
-        crate::trace::install(
+        super::trace::install(
             self.tid,
             self.sink.trace.clone(),
             self.sink.turnstile.clone(),
@@ -94,16 +93,6 @@ impl Cx {
             frames.join(" > ")
         };
         format!("T{} ({}) in {}", self.tid, self.role.borrow(), chain)
-    }
-
-    /// Sets the task this thread runs as (`current`).
-    pub fn set_current(&self, t: Option<TaskH>) {
-        self.current.set(t);
-    }
-
-    /// The task this thread runs as (`current`), if any.
-    pub fn current(&self) -> Option<TaskH> {
-        self.current.get()
     }
 
     /// Starts a new top-level operation: resets the allocation counter and the injected failure.

@@ -19,9 +19,9 @@
 //! - relinked css_sets get their dummytop link at the tail of `cg_links`, all at once, so every
 //!   css_set keeps the same hierarchy order (what `compare_css_sets` walks in lock-step).
 
-use crate::config::Fix;
-use crate::cx::Cx;
 use crate::kernel::{Kernel, LinkH};
+use crate::sim::cx::Cx;
+use crate::variants::Fix;
 
 impl Kernel {
     /// Whether css_sets are (to be) linked to dummytop: always in v2.6.34; with

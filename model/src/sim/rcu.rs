@@ -1,18 +1,34 @@
-//! RCU: read-side critical sections, `synchronize_rcu` and `call_rcu`.
+//! RCU: read-side critical sections, `synchronize_rcu`, `call_rcu`, and the pointer accessors
+//! `rcu_dereference` and `rcu_assign_pointer`.
 //!
 //! Each model thread has one reader word: `2 * sections + (1 if inside a section)`.
 //! `rcu_read_lock` makes it odd, `rcu_read_unlock` even again. `synchronize_rcu` snapshots every
 //! other thread's word and waits until each odd one has changed, i.e. until every reader that was
 //! inside a section when the grace period started has left it. The fences are there because loom
-//! models SeqCst accesses as AcqRel (design.md 1b, pitfall 5). Waiting is a `yield_now` loop,
+//! models SeqCst accesses as AcqRel: without them a reader's store to its word and its later
+//! loads could be reordered around the updater's snapshot. Waiting is a `yield_now` loop,
 //! which adds no reader-updater ordering that real RCU lacks.
 //!
 //! `call_rcu` queues the callback on the calling thread; the thread runs its callbacks after a
 //! grace period at its next quiescent point (the end of its current top-level operation).
 
-use crate::cx::{Cx, RcuCallback};
-use crate::report::{Violation, ViolationKind};
-use crate::sync::{self, fence, AtomicU64, Ordering};
+use std::any::Any;
+
+use super::arena::Handle;
+use super::atomic::{AtomicU64, AtomicUsize};
+use super::cx::{Cx, RcuCallback};
+use super::report::{Violation, ViolationKind};
+use super::sync::{self, fence, Ordering};
+
+/// `rcu_dereference(p)`: loads an RCU-published pointer (an acquire load of the handle word).
+pub fn rcu_dereference<T>(p: &AtomicUsize) -> Option<Handle<T>> {
+    Handle::from_raw(p.load(Ordering::Acquire))
+}
+
+/// `rcu_assign_pointer(p, v)`: publishes a pointer (a release store of the handle word).
+pub fn rcu_assign_pointer<T>(p: &AtomicUsize, v: Option<Handle<T>>) {
+    p.store(Handle::to_raw(v), Ordering::Release)
+}
 
 /// The RCU state of one kernel.
 pub struct Rcu {
@@ -92,18 +108,30 @@ impl Rcu {
         fence(Ordering::SeqCst);
     }
 
-    /// `call_rcu`: queues `f` to run after a grace period (see the module docs).
-    pub fn call_rcu(&self, cx: &Cx, what: &'static str, f: RcuCallback) {
-        cx.rcu_pending.borrow_mut().push((what, f));
+    /// `call_rcu(head, func)`: queues `f` (named `what` in reports, e.g. `free_css_set_rcu`) to
+    /// run after a grace period, with the state `K` it was queued against (see the module docs).
+    pub fn call_rcu<K: Any>(&self, cx: &Cx, what: &'static str, f: impl FnOnce(&K, &Cx) + 'static) {
+        let cb: RcuCallback =
+            Box::new(
+                move |state: &dyn Any, cx: &Cx| match state.downcast_ref::<K>() {
+                    Some(k) => f(k, cx),
+                    None => panic!("call_rcu callback {what} run against another state"),
+                },
+            );
+        cx.rcu_pending.borrow_mut().push((what, cb));
     }
 
-    /// Whether the calling thread has callbacks waiting for a grace period.
-    pub fn has_pending(&self, cx: &Cx) -> bool {
-        !cx.rcu_pending.borrow().is_empty()
-    }
-
-    /// Takes the calling thread's pending callbacks (the caller waits a grace period, then runs them).
-    pub fn take_pending(&self, cx: &Cx) -> Vec<(&'static str, RcuCallback)> {
-        std::mem::take(&mut *cx.rcu_pending.borrow_mut())
+    /// The calling thread's quiescent point: if it queued callbacks, waits for a grace period and
+    /// runs them, each inside a frame named after it, against `state`.
+    pub fn run_callbacks<K: Any>(&self, state: &K, cx: &Cx) {
+        if cx.rcu_pending.borrow().is_empty() {
+            return;
+        }
+        self.synchronize(cx);
+        let pending = std::mem::take(&mut *cx.rcu_pending.borrow_mut());
+        for (what, cb) in pending {
+            let _f = cx.enter(what);
+            cb(state, cx);
+        }
     }
 }

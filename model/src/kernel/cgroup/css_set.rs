@@ -1,14 +1,14 @@
 //! css_set reference counting, the css_set hash and `find_css_set`
 //! (kernel/cgroup.c v2.6.34: `css_set_hash` .. `find_css_set`).
 
-use crate::config::HashKind;
-use crate::cx::Cx;
-use crate::faults::Fault;
-use crate::kernel::{
-    new_css_set, rcu_assign, rcu_deref, CgroupH, CssH, CssSetH, Kernel, Link, LinkH,
-};
-use crate::lockdep::LCell;
-use crate::sync::{AtomicI64, Ordering};
+use crate::kernel::config::HashKind;
+use crate::kernel::{new_css_set, CgroupH, CssH, CssSetH, Kernel, Link, LinkH};
+use crate::sim::atomic::AtomicI64;
+use crate::sim::cx::Cx;
+use crate::sim::lockdep::LCell;
+use crate::sim::rcu::{rcu_assign_pointer, rcu_dereference};
+use crate::sim::sync::Ordering;
+use crate::variants::faults::Fault;
 
 /// `atomic_add_unless(v, a, u)`: adds `a` unless the value is `u`; true if it added.
 pub fn atomic_add_unless(v: &AtomicI64, a: i64, u: i64) -> bool {
@@ -41,7 +41,7 @@ impl Kernel {
     /// The template of `cg` (its `subsys[]`, read as RCU pointers).
     pub fn css_set_template(&self, cg: CssSetH, cx: &Cx) -> Vec<Option<CssH>> {
         let c = self.cset(cg, cx);
-        c.subsys.iter().map(rcu_deref).collect()
+        c.subsys.iter().map(rcu_dereference).collect()
     }
 
     /// The bucket `css_set_hash(cg->subsys)` for an existing css_set.
@@ -186,9 +186,9 @@ impl Kernel {
         let bits = self.root(root, cx).subsys_bits.get(&self.cgroup_mutex, cx) as u64;
         for (i, slot) in template.iter_mut().enumerate() {
             *slot = if bits & (1 << i) != 0 {
-                rcu_deref(&self.cgrp(cgrp, cx).subsys[i])
+                rcu_dereference(&self.cgrp(cgrp, cx).subsys[i])
             } else {
-                rcu_deref(&self.cset(oldcg, cx).subsys[i])
+                rcu_dereference(&self.cset(oldcg, cx).subsys[i])
             };
         }
         let b = self.css_set_hash(template);
@@ -341,7 +341,7 @@ impl Kernel {
         let mut tmp = self.allocate_cg_links(root_count - no_dummy as usize, cx)?;
         let res = self.csets.alloc(new_css_set(self.count()));
         for (i, t) in template.iter().enumerate() {
-            rcu_assign(&self.cset(res, cx).subsys[i], *t);
+            rcu_assign_pointer(&self.cset(res, cx).subsys[i], *t);
         }
         let w = self.css_set_lock.write(cx);
         let new_root = self.cgrp(cgrp, cx).root;

@@ -2,16 +2,18 @@
 //! which cgroup a task is in, what is mounted, what a module's refcount is. Read only at
 //! quiescent points.
 
-use crate::arena::Handle;
+use crate::check::invariants::hashed;
+use crate::kernel::ops::module_index;
 use crate::kernel::{modstate, CgroupH, CssSet, Kernel, Subsys};
-use crate::ops::module_index;
-use crate::sync::Ordering;
+use crate::sim::arena::Handle;
+use crate::sim::sync::Ordering;
+use crate::sim::trace::quiet;
 
 impl Kernel {
     /// The path (`""` for the top, `a/b` below it) of the cgroup task `task` is in, in the
     /// hierarchy mounted at `mnt`; None if either does not exist.
     pub fn observe_task_cgroup(&self, task: &str, mnt: &str) -> Option<String> {
-        crate::trace::quiet(|| {
+        quiet(|| {
             let t = *self.pids.lock().unwrap().get(task)?;
             let root = self
                 .mounts
@@ -37,7 +39,7 @@ impl Kernel {
 
     /// The path of a cgroup below its hierarchy's top.
     pub fn observe_path(&self, c: CgroupH) -> String {
-        crate::trace::quiet(|| {
+        quiet(|| {
             let mut parts = Vec::new();
             let mut cur = c;
             loop {
@@ -57,7 +59,7 @@ impl Kernel {
 
     /// A module's refcount, or None if it is not loaded.
     pub fn observe_module_refcount(&self, name: &str) -> Option<i64> {
-        crate::trace::quiet(|| {
+        quiet(|| {
             let m = &self.modules[module_index(name)?];
             (m.state.load(Ordering::SeqCst) != modstate::UNLOADED)
                 .then(|| m.refcnt.load(Ordering::SeqCst))
@@ -66,7 +68,7 @@ impl Kernel {
 
     /// The names of the subsystems bound to the hierarchy mounted at `mnt`.
     pub fn observe_mount_subsystems(&self, mnt: &str) -> Option<Vec<String>> {
-        crate::trace::quiet(|| {
+        quiet(|| {
             let root = self
                 .mounts
                 .peek(|l| l.iter().find(|(n, _)| n == mnt).map(|x| x.1))?;
@@ -85,7 +87,7 @@ impl Kernel {
 
     /// The names of the subsystems present in `subsys[]`, in slot order.
     pub fn observe_subsystems(&self) -> Vec<String> {
-        crate::trace::quiet(|| {
+        quiet(|| {
             self.subsys
                 .iter()
                 .filter_map(|a| Handle::<Subsys>::from_raw(a.load(Ordering::SeqCst)))
@@ -96,6 +98,6 @@ impl Kernel {
 
     /// The number of hashed css_sets.
     pub fn observe_css_sets(&self) -> usize {
-        crate::trace::quiet(|| crate::invariants::hashed(self).len())
+        quiet(|| hashed(self).len())
     }
 }

@@ -1,12 +1,13 @@
 //! Loading and unloading modular subsystems (kernel/cgroup.c v2.6.34: `cgroup_load_subsys`,
 //! `cgroup_unload_subsys`) and the subsystems' `create`/`destroy` callbacks.
 
-use crate::config::Fix;
-use crate::cx::Cx;
-use crate::faults::Fault;
-use crate::kernel::{rcu_assign, rcu_deref, CgroupH, Css, CssH, Kernel, SubsysH};
-use crate::report::Errno;
-use crate::sync::Ordering;
+use crate::kernel::errno::Errno;
+use crate::kernel::{CgroupH, Css, CssH, Kernel, RootH, Subsys, SubsysH};
+use crate::sim::cx::Cx;
+use crate::sim::rcu::{rcu_assign_pointer, rcu_dereference};
+use crate::sim::sync::Ordering;
+use crate::variants::faults::Fault;
+use crate::variants::Fix;
 
 impl Kernel {
     /// `ss->create(ss, cgrp)`: allocates the subsystem's state (net_cls copies the parent's
@@ -26,7 +27,7 @@ impl Kernel {
         if name == "net_cls" {
             if let Some(parent) = self.cgrp(cgrp, cx).parent {
                 let id = self.ss(ss, cx).subsys_id.load(Ordering::Relaxed);
-                if let Some(pcss) = rcu_deref::<Css>(&self.cgrp(parent, cx).subsys[id]) {
+                if let Some(pcss) = rcu_dereference::<Css>(&self.cgrp(parent, cx).subsys[id]) {
                     let v = self.css(pcss, cx).classid.load(Ordering::Relaxed);
                     self.css(css, cx).classid.store(v, Ordering::Relaxed);
                 }
@@ -47,7 +48,7 @@ impl Kernel {
             "cpuset" => "cpuset_destroy",
             _ => "cpu_cgroup_destroy",
         });
-        match rcu_deref::<Css>(&self.cgrp(cgrp, cx).subsys[id]) {
+        match rcu_dereference::<Css>(&self.cgrp(cgrp, cx).subsys[id]) {
             Some(css) => self.csses.kfree(css, cx),
             None => self.bug(
                 cx,
@@ -60,7 +61,7 @@ impl Kernel {
     /// `list_del(&ss->sibling)` (or the first half of `list_move`) on `from`'s `subsys_list`, the
     /// list `ss` is on: the unlink writes the neighbours' pointers, so a freed neighbour is a
     /// use-after-free, as the kernel's list surgery would be.
-    pub fn subsys_list_del(&self, ss: SubsysH, from: crate::kernel::RootH, cx: &Cx) {
+    pub fn subsys_list_del(&self, ss: SubsysH, from: RootH, cx: &Cx) {
         let nb = self
             .root(from, cx)
             .subsys_list
@@ -86,7 +87,7 @@ impl Kernel {
     }
 
     /// `list_add(&ss->sibling, &root->subsys_list)`: writes the old first entry's `prev`.
-    pub fn subsys_list_add(&self, ss: SubsysH, root: crate::kernel::RootH, cx: &Cx) {
+    pub fn subsys_list_add(&self, ss: SubsysH, root: RootH, cx: &Cx) {
         let first = self
             .root(root, cx)
             .subsys_list
@@ -129,11 +130,11 @@ impl Kernel {
             None
         };
         self.ss(ss, cx).subsys_id.store(i, Ordering::Relaxed);
-        rcu_assign(&self.subsys[i], Some(ss));
+        rcu_assign_pointer(&self.subsys[i], Some(ss));
         let css = match self.ss_create(ss, self.dummytop, cx) {
             Ok(c) => c,
             Err(e) => {
-                rcu_assign::<crate::kernel::Subsys>(&self.subsys[i], None);
+                rcu_assign_pointer::<Subsys>(&self.subsys[i], None);
                 drop(m);
                 self.free_cg_links(relink.unwrap_or_default(), cx);
                 return Err(e);
@@ -147,9 +148,9 @@ impl Kernel {
         if self.ss(ss, cx).use_id {
             let _f = cx.enter("cgroup_init_idr");
             if !cx.kmalloc_ok() {
-                rcu_assign::<Css>(&self.cgrp(self.dummytop, cx).subsys[i], None);
+                rcu_assign_pointer::<Css>(&self.cgrp(self.dummytop, cx).subsys[i], None);
                 self.csses.kfree(css, cx); // ss->destroy(ss, dummytop), which read the slot first
-                rcu_assign::<crate::kernel::Subsys>(&self.subsys[i], None);
+                rcu_assign_pointer::<Subsys>(&self.subsys[i], None);
                 if self.has(Fix::LoadErrorUnlinks) {
                     self.subsys_list_del(ss, self.rootnode, cx);
                 }
@@ -162,15 +163,15 @@ impl Kernel {
         for b in 0..self.css_set_table.len() {
             let entries = self.css_set_table[b].get(&self.css_set_lock, cx);
             for cg in entries {
-                if rcu_deref::<Css>(&self.cset(cg, cx).subsys[i]).is_some() {
+                if rcu_dereference::<Css>(&self.cset(cg, cx).subsys[i]).is_some() {
                     continue; // already rehashed
                 }
                 if self.fault(Fault::LoadNoRehash) {
-                    rcu_assign(&self.cset(cg, cx).subsys[i], Some(css));
+                    rcu_assign_pointer(&self.cset(cg, cx).subsys[i], Some(css));
                     continue;
                 }
                 self.hlist_del_css_set(cg, cx);
-                rcu_assign(&self.cset(cg, cx).subsys[i], Some(css));
+                rcu_assign_pointer(&self.cset(cg, cx).subsys[i], Some(css));
                 self.hlist_add_css_set(cg, cx);
             }
         }
@@ -212,7 +213,7 @@ impl Kernel {
                 "",
             );
         }
-        rcu_assign::<crate::kernel::Subsys>(&self.subsys[id], None);
+        rcu_assign_pointer::<Subsys>(&self.subsys[id], None);
         self.subsys_list_del(ss, self.rootnode, cx);
         let w = (!self.fault(Fault::UnloadNoCssSetLock)).then(|| self.css_set_lock.write(cx));
         let links = self
@@ -222,14 +223,14 @@ impl Kernel {
         for link in links {
             let cg = self.link_cg(link, cx);
             self.hlist_del_css_set(cg, cx);
-            if rcu_deref::<Css>(&self.cset(cg, cx).subsys[id]).is_none() {
+            if rcu_dereference::<Css>(&self.cset(cg, cx).subsys[id]).is_none() {
                 self.bug(
                     cx,
                     "BUG_ON(!cg->subsys[ss->subsys_id])",
                     format!("{cg} has no css in slot {id}"),
                 );
             }
-            rcu_assign::<Css>(&self.cset(cg, cx).subsys[id], None);
+            rcu_assign_pointer::<Css>(&self.cset(cg, cx).subsys[id], None);
             self.hlist_add_css_set(cg, cx);
         }
         // dummy-unlinked with the special cases: the removed subsystem was the only one on the
@@ -239,7 +240,7 @@ impl Kernel {
         }
         drop(w);
         self.ss_destroy(ss, self.dummytop, cx);
-        rcu_assign::<Css>(&self.cgrp(self.dummytop, cx).subsys[id], None);
+        rcu_assign_pointer::<Css>(&self.cgrp(self.dummytop, cx).subsys[id], None);
         drop(m);
     }
 }

@@ -6,12 +6,14 @@
 //! `stop_machine`, so its "refcount is zero → state GOING" step is atomic with respect to every
 //! get. The model expresses that with one rwlock: gets and puts read-lock it, the stop write-locks.
 
-use crate::cx::Cx;
-use crate::kernel::{modstate, rcu_assign, rcu_deref, Kernel, Subsys, SubsysH, MODULES};
-use crate::lockdep::KMutex;
-use crate::lockdep::LCell;
-use crate::report::Errno;
-use crate::sync::{AtomicU32, AtomicUsize, Ordering};
+use crate::kernel::errno::Errno;
+use crate::kernel::{modstate, Kernel, Subsys, MODULES};
+use crate::sim::atomic::{AtomicU32, AtomicUsize};
+use crate::sim::cx::Cx;
+use crate::sim::lockdep::KMutex;
+use crate::sim::lockdep::LCell;
+use crate::sim::rcu::{rcu_assign_pointer, rcu_dereference};
+use crate::sim::sync::Ordering;
 
 impl Kernel {
     /// `try_module_get(module)`: fails once the module is going; NULL (built-in) always succeeds.
@@ -86,7 +88,7 @@ impl Kernel {
         });
         self.subsystems
             .set_label(ss, format!("{ss_name}_subsys in module {}", m.name));
-        rcu_assign(&m.ss, Some(ss));
+        rcu_assign_pointer(&m.ss, Some(ss));
         m.refcnt.store(1, Ordering::SeqCst);
         m.published_id.store(-1, Ordering::SeqCst);
         m.state.store(modstate::COMING, Ordering::SeqCst);
@@ -136,7 +138,7 @@ impl Kernel {
             drop(sm);
         }
         drop(g);
-        let ss = rcu_deref::<Subsys>(&m.ss).expect("loaded module has its subsys");
+        let ss = rcu_dereference::<Subsys>(&m.ss).expect("loaded module has its subsys");
         match m.ss_name {
             "net_cls" => self.exit_cgroup_cls(mi, ss, cx),
             _ => self.exit_cgroup_blkio(ss, cx),
@@ -151,23 +153,11 @@ impl Kernel {
     fn free_module(&self, mi: usize, cx: &Cx) {
         let _f = cx.enter("free_module");
         let m = &self.modules[mi];
-        if let Some(ss) = rcu_deref::<Subsys>(&m.ss) {
+        if let Some(ss) = rcu_dereference::<Subsys>(&m.ss) {
             self.subsystems.kfree(ss, cx);
         }
-        rcu_assign::<Subsys>(&m.ss, None);
+        rcu_assign_pointer::<Subsys>(&m.ss, None);
         m.refcnt.store(0, Ordering::SeqCst);
         m.state.store(modstate::UNLOADED, Ordering::SeqCst);
-    }
-
-    /// blk-cgroup's `init_cgroup_blkio`: `cgroup_load_subsys(&blkio_subsys)`.
-    pub fn init_cgroup_blkio(&self, ss: SubsysH, cx: &Cx) -> Result<(), Errno> {
-        let _f = cx.enter("init_cgroup_blkio");
-        self.cgroup_load_subsys(ss, cx)
-    }
-
-    /// blk-cgroup's `exit_cgroup_blkio`: `cgroup_unload_subsys(&blkio_subsys)`.
-    pub fn exit_cgroup_blkio(&self, ss: SubsysH, cx: &Cx) {
-        let _f = cx.enter("exit_cgroup_blkio");
-        self.cgroup_unload_subsys(ss, cx)
     }
 }

@@ -1,22 +1,24 @@
 //! Tasks and cgroups: fork, post_fork, exit and attach
 //! (kernel/cgroup.c v2.6.34: `cgroup_fork` .. `cgroup_exit`, `cgroup_attach_task`).
 
-use crate::arena::Handle;
-use crate::cx::Cx;
-use crate::faults::Fault;
+use crate::kernel::errno::Errno;
 use crate::kernel::{
-    rcu_assign, rcu_deref, CgroupH, CssSetH, Kernel, RootH, Task, TaskH, CGRP_RELEASABLE,
-    PF_EXITING,
+    CgroupH, CssSet, CssSetH, Kernel, RootH, Task, TaskH, CGRP_RELEASABLE, PF_EXITING,
 };
-use crate::report::Errno;
-use crate::sync::Ordering;
+use crate::sim::arena::Handle;
+use crate::sim::cx::Cx;
+use crate::sim::lockdep::Lockdep;
+use crate::sim::rcu::{rcu_assign_pointer, rcu_dereference};
+use crate::sim::report::{Violation, ViolationKind};
+use crate::sim::sync::Ordering;
+use crate::variants::faults::Fault;
 
 impl Kernel {
     /// Sets or clears `tsk->cg_list` membership of `cg->tasks`; css_set_lock held for writing.
     fn cg_list_set(&self, tsk: TaskH, cg: Option<CssSetH>, cx: &Cx) {
-        if cx.lockdep && !crate::lockdep::Lockdep::held_write(&self.css_set_lock, cx) {
-            self.sink.fail(crate::report::Violation::new(
-                crate::report::ViolationKind::LockNotHeld,
+        if cx.lockdep && !self.css_set_lock.held_write(cx) {
+            self.sink.fail(Violation::new(
+                ViolationKind::LockNotHeld,
                 "lockdep",
                 format!(
                     "css_set_lock not held for writing (task cg_list) at {}",
@@ -25,9 +27,7 @@ impl Kernel {
             ));
         }
         let t = self.task(tsk, cx);
-        if let Some(old) =
-            Handle::<crate::kernel::CssSet>::from_raw(t.cg_list.load(Ordering::Relaxed))
-        {
+        if let Some(old) = Handle::<CssSet>::from_raw(t.cg_list.load(Ordering::Relaxed)) {
             self.cset(old, cx)
                 .tasks
                 .with_mut(&self.css_set_lock, cx, |l| l.retain(|&x| x != tsk));
@@ -58,8 +58,7 @@ impl Kernel {
             return Err(Errno::ENOMEM);
         }
         // dup_task_struct copies the parent's pointer; cgroup_fork overwrites it and takes the ref.
-        let cg0 =
-            rcu_deref::<crate::kernel::CssSet>(&self.task(parent, cx).cgroups).expect("cgroups");
+        let cg0 = rcu_dereference::<CssSet>(&self.task(parent, cx).cgroups).expect("cgroups");
         let p = self.tasks.alloc(Task::new(child, cg0));
         self.tasks.set_label(
             p,
@@ -83,8 +82,8 @@ impl Kernel {
         let _f = cx.enter("cgroup_fork");
         let pt = self.task(parent, cx);
         let g = pt.alloc_lock.lock(cx);
-        let cg = rcu_deref::<crate::kernel::CssSet>(&pt.cgroups).expect("cgroups");
-        rcu_assign(&self.task(child, cx).cgroups, Some(cg));
+        let cg = rcu_dereference::<CssSet>(&pt.cgroups).expect("cgroups");
+        rcu_assign_pointer(&self.task(child, cx).cgroups, Some(cg));
         if self.fault(Fault::ForkRefAfterUnlock) {
             drop(g);
             self.get_css_set(cg, cx);
@@ -117,7 +116,7 @@ impl Kernel {
         let t = self.task(child, cx);
         let g = t.alloc_lock.lock(cx);
         if self.cg_list_empty(child, cx) {
-            let cg = rcu_deref(&t.cgroups);
+            let cg = rcu_dereference(&t.cgroups);
             self.cg_list_set(child, cg, cx);
         }
         drop(g);
@@ -158,8 +157,8 @@ impl Kernel {
         }
         let t = self.task(tsk, cx);
         let g = t.alloc_lock.lock(cx);
-        let cg = rcu_deref::<crate::kernel::CssSet>(&t.cgroups);
-        rcu_assign(&t.cgroups, Some(self.init_css_set));
+        let cg = rcu_dereference::<CssSet>(&t.cgroups);
+        rcu_assign_pointer(&t.cgroups, Some(self.init_css_set));
         self.exited.lock().unwrap().push(tsk);
         drop(g);
         drop(t);
@@ -174,7 +173,7 @@ impl Kernel {
     pub fn task_cgroup_from_root(&self, tsk: TaskH, root: RootH, cx: &Cx) -> CgroupH {
         let _f = cx.enter("task_cgroup_from_root");
         let r = self.css_set_lock.read(cx);
-        let css = rcu_deref::<crate::kernel::CssSet>(&self.task(tsk, cx).cgroups).expect("cgroups");
+        let css = rcu_dereference::<CssSet>(&self.task(tsk, cx).cgroups).expect("cgroups");
         let res = if css == self.init_css_set {
             Some(self.root(root, cx).top())
         } else {
@@ -206,7 +205,7 @@ impl Kernel {
         // can_attach callbacks: none of the modelled subsystems refuses.
         let t = self.task(tsk, cx);
         let g = t.alloc_lock.lock(cx);
-        let cg = rcu_deref::<crate::kernel::CssSet>(&t.cgroups).expect("cgroups");
+        let cg = rcu_dereference::<CssSet>(&t.cgroups).expect("cgroups");
         let pin = !self.fault(Fault::AttachNoPin);
         if pin {
             self.get_css_set(cg, cx);
@@ -230,7 +229,7 @@ impl Kernel {
             self.put_css_set(newcg, cx);
             return Err(Errno::ESRCH);
         }
-        rcu_assign(&t.cgroups, Some(newcg));
+        rcu_assign_pointer(&t.cgroups, Some(newcg));
         drop(g);
         drop(t);
         let w = self.css_set_lock.write(cx);
@@ -246,7 +245,7 @@ impl Kernel {
             let _f = cx.enter("put_css_set");
             self.put_css_set_free(cg, false, true, cx);
         } else {
-            if !self.has(crate::config::Fix::AttachNoSynchronizeRcu) {
+            if !self.has(crate::variants::Fix::AttachNoSynchronizeRcu) {
                 self.rcu.synchronize(cx);
             }
             self.put_css_set(cg, cx);

@@ -1,25 +1,27 @@
-//! Handle-based arenas whose frees poison (design.md section 1).
+//! Handle-based arenas whose frees poison.
 //!
 //! Every kernel object lives in an [`Arena`] and is named by a [`Handle`]. `kfree` marks the slot
 //! dead for good (slots are never reused within an execution, so a stale handle can never alias a
 //! new object), and any later access through the handle is a use-after-free report naming the
 //! object, the step that freed it and the step that touched it.
 //!
-//! Two details make this visible to the checkers (design.md 1b):
+//! Three details make this visible to the checkers:
 //! - each slot has a model-visible *shadow cell*: a lookup reads it and `kfree` writes it, so loom
-//!   reports a free that is not ordered with a use (pitfall 1);
+//!   reports a free that is not ordered with a use (an out-of-band liveness flag alone would be
+//!   invisible to loom's causality check);
 //! - liveness is checked again, out of band, when the access guard drops, because a free can land
-//!   between the check and the use (pitfall 2); under shuttle a lookup is also a scheduling point
-//!   (pitfall 3).
+//!   between the check and the use;
+//! - under shuttle a lookup is also a scheduling point, since shuttle switches threads only at its
+//!   own primitives and would otherwise never put a free between a lookup and the use.
 
 use std::fmt;
 use std::marker::PhantomData;
 use std::sync::{Arc, Mutex as StdMutex};
 
-use crate::cx::Cx;
-use crate::report::{Violation, ViolationKind};
-use crate::sync;
-use crate::trace::{self, What};
+use super::cx::Cx;
+use super::report::{Violation, ViolationKind};
+use super::sync;
+use super::trace::{self, What};
 
 /// A typed index into an [`Arena`]. `Copy`, comparable, and printable as `css_set #3`.
 pub struct Handle<T> {
@@ -148,7 +150,7 @@ impl<T: Object> Drop for Ref<'_, T> {
     fn drop(&mut self) {
         // Real threads race with this check by nature, so it only runs under a model checker,
         // where no other thread runs between the access and the drop.
-        let checked = sync::MODEL_CHECKED || crate::trace::replaying();
+        let checked = sync::MODEL_CHECKED || trace::replaying();
         if checked && !std::thread::panicking() && !self.slot.meta().live {
             uaf(&self.slot, self.h, self.cx, "during the access");
         }

@@ -9,10 +9,11 @@
 
 use std::sync::Mutex as StdMutex;
 
-use crate::cx::Cx;
-use crate::report::{Violation, ViolationKind};
-use crate::sync;
-use crate::trace::{self, What};
+use super::atomic::AtomicI64;
+use super::cx::Cx;
+use super::report::{Violation, ViolationKind};
+use super::sync::{self, Ordering};
+use super::trace::{self, What};
 
 /// Something lockdep can ask "is it held by this thread?".
 pub trait Lockdep {
@@ -326,26 +327,26 @@ impl<T: Clone> LCell<T> {
 /// [`LCell`]; the lockless read is a relaxed atomic load, so neither loom nor the model reports the
 /// benign race (KCSAN would, as a plain-access race). docs/model.md lists every such word.
 #[derive(Debug)]
-pub struct LWord(crate::sync::AtomicI64);
+pub struct LWord(AtomicI64);
 
 impl LWord {
     /// A new word, named for traces.
     pub fn new(v: i64, name: &'static str) -> Self {
-        Self(crate::sync::AtomicI64::named(v, name))
+        Self(AtomicI64::named(v, name))
     }
     /// Read with `lock` held.
     pub fn get(&self, lock: &dyn Lockdep, cx: &Cx) -> i64 {
         if cx.lockdep && !lock.held(cx) {
             lockdep_fail(cx, format!("{} not held for a read", lock.name()));
         }
-        self.0.load(crate::sync::Ordering::Relaxed)
+        self.0.load(Ordering::Relaxed)
     }
     /// Write with `lock` held exclusively.
     pub fn set(&self, lock: &dyn Lockdep, cx: &Cx, v: i64) {
         if cx.lockdep && !lock.held_write(cx) {
             lockdep_fail(cx, format!("{} not held for writing", lock.name()));
         }
-        self.0.store(v, crate::sync::Ordering::Relaxed)
+        self.0.store(v, Ordering::Relaxed)
     }
     /// Add `d` with `lock` held exclusively.
     pub fn add(&self, lock: &dyn Lockdep, cx: &Cx, d: i64) {
@@ -354,14 +355,14 @@ impl LWord {
     }
     /// The kernel's deliberate lockless read.
     pub fn racy_get(&self) -> i64 {
-        self.0.load(crate::sync::Ordering::Relaxed)
+        self.0.load(Ordering::Relaxed)
     }
     /// Out-of-band read at a quiescent point.
     pub fn peek(&self) -> i64 {
-        self.0.load(crate::sync::Ordering::Relaxed)
+        self.0.load(Ordering::Relaxed)
     }
     /// Out-of-band write at a quiescent point (tests that break state on purpose).
     pub fn poke(&self, v: i64) {
-        self.0.store(v, crate::sync::Ordering::Relaxed)
+        self.0.store(v, Ordering::Relaxed)
     }
 }

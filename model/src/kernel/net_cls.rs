@@ -8,11 +8,12 @@
 //! `current->cgroups->subsys[net_cls_subsys_id]` under RCU, where for a module
 //! `net_cls_subsys_id` is `net_cls_subsys.subsys_id`: 0 until `cgroup_load_subsys` assigns it.
 
-use crate::config::Fix;
-use crate::cx::Cx;
-use crate::kernel::{rcu_deref, Css, CssSet, Kernel, Subsys, SubsysH, TaskH, TcFilter};
-use crate::report::Errno;
-use crate::sync::Ordering;
+use crate::kernel::errno::Errno;
+use crate::kernel::{Css, CssSet, FilterH, Kernel, Subsys, SubsysH, TaskH, TcFilter};
+use crate::sim::cx::Cx;
+use crate::sim::rcu::rcu_dereference;
+use crate::sim::sync::Ordering;
+use crate::variants::Fix;
 
 /// The module index of cls_cgroup (net_cls) in [`crate::kernel::MODULES`].
 pub const CLS_CGROUP: usize = 0;
@@ -182,12 +183,7 @@ impl Kernel {
     /// `task_cls_state(current)->classid`, i.e. `container_of(current->cgroups->subsys[id])`
     /// with `id = net_cls_subsys_id`. A NULL css or a css of another subsystem is reported as the
     /// kernel's bad dereference. Returns None for classid 0 (no match, -1).
-    pub fn cls_cgroup_classify(
-        &self,
-        f: crate::kernel::FilterH,
-        tsk: TaskH,
-        cx: &Cx,
-    ) -> Option<u32> {
+    pub fn cls_cgroup_classify(&self, f: FilterH, tsk: TaskH, cx: &Cx) -> Option<u32> {
         let _f = cx.enter("cls_cgroup_classify");
         let owner = self.filters.get(f, cx).owner;
         let rcu = self.rcu.read_lock(cx);
@@ -200,11 +196,12 @@ impl Kernel {
             id as usize
         } else {
             // net_cls_subsys_id is #defined to net_cls_subsys.subsys_id (module memory).
-            let ss = rcu_deref::<Subsys>(&self.modules[owner].ss).expect("filter pins its module");
+            let ss =
+                rcu_dereference::<Subsys>(&self.modules[owner].ss).expect("filter pins its module");
             self.ss(ss, cx).subsys_id.load(Ordering::Relaxed)
         };
-        let cg = rcu_deref::<CssSet>(&self.task(tsk, cx).cgroups).expect("task cgroups");
-        let css = rcu_deref::<Css>(&self.cset(cg, cx).subsys[id]);
+        let cg = rcu_dereference::<CssSet>(&self.task(tsk, cx).cgroups).expect("task cgroups");
+        let css = rcu_dereference::<Css>(&self.cset(cg, cx).subsys[id]);
         let Some(css) = css else {
             self.bug(
                 cx,

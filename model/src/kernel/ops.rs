@@ -16,10 +16,8 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::cx::Cx;
-use crate::kernel::{Kernel, MODULES};
-use crate::lockdep::Lockdep;
-use crate::report::Errno;
+use crate::kernel::errno::Errno;
+use crate::kernel::{BUILTIN_NAMES, MODULES};
 
 /// One user-space operation.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -357,7 +355,7 @@ impl FromStr for Op {
             }
             "css-get" | "css-put" => {
                 arity(2)?;
-                if !crate::kernel::BUILTIN_NAMES.contains(&w[2]) {
+                if !BUILTIN_NAMES.contains(&w[2]) {
                     return Err(format!(
                         "`{verb}` takes a built-in subsystem (cpuset, cpu), got `{}`",
                         w[2]
@@ -396,143 +394,5 @@ impl FromStr for Step {
             op: op.parse()?,
             fail_alloc: fail,
         })
-    }
-}
-
-impl Kernel {
-    /// Runs one step as a system call by thread `cx`, then reaches the thread's quiescent point:
-    /// no kernel lock may still be held, and its pending RCU callbacks run after a grace period.
-    pub fn exec(&self, step: &Step, cx: &Cx) -> OpResult {
-        cx.begin_op(step.to_string(), step.fail_alloc);
-        let text: std::sync::Arc<str> = step.to_string().into();
-        crate::trace::step(crate::trace::What::Op(text), || ());
-        let r = self.exec_op(step, cx);
-        let ret: std::sync::Arc<str> = match &r {
-            Ok(v) => v.to_string().into(),
-            Err(e) => e.to_string().into(),
-        };
-        crate::trace::step(crate::trace::What::Ret(ret), || ());
-        r
-    }
-
-    fn exec_op(&self, step: &Step, cx: &Cx) -> OpResult {
-        let task = |n: &str| {
-            self.pids
-                .lock()
-                .unwrap()
-                .get(n)
-                .copied()
-                .ok_or(Errno::ESRCH)
-        };
-        let r = match &step.op {
-            Op::Insmod(m) => self
-                .sys_init_module(module_index(m).expect("parsed"), cx)
-                .map(|_| Ret::Done),
-            Op::Rmmod(m) => self
-                .sys_delete_module(module_index(m).expect("parsed"), cx)
-                .map(|_| Ret::Done),
-            Op::Mount { mnt, opts } => self.sys_mount(mnt, opts, cx).map(|_| Ret::Done),
-            Op::Remount { mnt, opts } => self.sys_remount(mnt, opts, cx).map(|_| Ret::Done),
-            Op::Umount { mnt } => self.sys_umount(mnt, cx).map(|_| Ret::Done),
-            Op::Mkdir { mnt, path } => self.sys_mkdir(mnt, path, cx).map(|_| Ret::Done),
-            Op::Rmdir { mnt, path } => self.sys_rmdir(mnt, path, cx).map(|_| Ret::Done),
-            Op::Attach { task: t, mnt, path } => (|| {
-                let p = self.path_lookup(mnt, path, cx)?;
-                let r = self.attach_task_by_pid(p.cgrp, t, cx);
-                self.path_put(p, cx);
-                r.map(|_| Ret::Done)
-            })(),
-            Op::Fork { parent, child } => (|| {
-                let p = task(parent)?;
-                if self.is_exiting(p, cx) {
-                    return Err(Errno::ESRCH);
-                }
-                cx.set_current(Some(p));
-                self.do_fork(p, child, cx).map(|_| Ret::Done)
-            })(),
-            Op::Exit { task: t } => (|| {
-                let p = task(t)?;
-                if p == self.init_task() {
-                    return Err(Errno::ESRCH); // the idle task never exits
-                }
-                cx.set_current(Some(p));
-                self.do_exit(p, cx).map(|_| Ret::Done)
-            })(),
-            Op::TcAdd { filter } => self.tc_filter_add(filter, cx).map(|_| Ret::Done),
-            Op::TcDel { filter } => self.tc_filter_del(filter, cx).map(|_| Ret::Done),
-            Op::Classify { task: t } => (|| {
-                let p = task(t)?;
-                if self.is_exiting(p, cx) {
-                    return Err(Errno::ESRCH);
-                }
-                cx.set_current(Some(p));
-                Ok(Ret::Classid(self.classify_packet(p, cx)))
-            })(),
-            Op::Classid { mnt, path, value } => {
-                self.write_classid(mnt, path, *value, cx).map(|_| Ret::Done)
-            }
-            Op::CssGet { task: t, ss } => (|| {
-                let p = task(t)?;
-                if self.is_exiting(p, cx) {
-                    return Err(Errno::ESRCH);
-                }
-                cx.set_current(Some(p));
-                self.css_get_task(p, ss, cx).map(|_| Ret::Done)
-            })(),
-            Op::CssPut { task: t, ss } => (|| {
-                let p = task(t)?;
-                self.css_put_task(p, ss, cx).map(|_| Ret::Done)
-            })(),
-        };
-        cx.set_current(None);
-        self.quiescent(cx);
-        r
-    }
-
-    /// Whether a task has started exiting (`PF_EXITING`).
-    pub fn is_exiting(&self, t: crate::kernel::TaskH, cx: &Cx) -> bool {
-        self.task(t, cx).flags.load(crate::sync::Ordering::SeqCst) & crate::kernel::PF_EXITING != 0
-    }
-
-    /// The thread's quiescent point at the return to user space: lockdep's "lock held when
-    /// returning to user space", then `call_rcu` callbacks after a grace period.
-    pub fn quiescent(&self, cx: &Cx) {
-        let _f = cx.enter("return to user space");
-        let globals: [&dyn Lockdep; 11] = [
-            &self.cgroup_mutex,
-            &self.css_set_lock,
-            &self.release_list_lock,
-            &self.module_mutex,
-            &self.stop_machine,
-            &self.sb_lock,
-            &self.vfsmount_lock,
-            &self.dcache_lock,
-            &self.rtnl,
-            &self.cls_mod_lock,
-            &self.qdisc_lock,
-        ];
-        for l in globals {
-            if l.held(cx) {
-                self.bug(
-                    cx,
-                    "lock-held-at-return",
-                    format!("{} still held", l.name()),
-                );
-            }
-        }
-        if cx.in_rcu_read() {
-            self.bug(
-                cx,
-                "rcu-read-lock-held-at-return",
-                "rcu_read_lock still held",
-            );
-        }
-        if self.rcu.has_pending(cx) {
-            self.rcu.synchronize(cx);
-            for (what, cb) in self.rcu.take_pending(cx) {
-                let _f = cx.enter(what);
-                cb(self, cx);
-            }
-        }
     }
 }

@@ -1,47 +1,6 @@
-//! Errors the kernel returns and violations the model reports.
+//! Violations the model reports, and the sink they go to.
 
 use std::fmt;
-
-/// The errno values the modelled kernel paths return, by their kernel names.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Errno {
-    /// `-ENOENT`: no such subsystem, or its module is going away.
-    ENOENT,
-    /// `-EBUSY`: subsystem bound elsewhere, cgroup in use, module slot table full, mountpoint busy.
-    EBUSY,
-    /// `-EINVAL`: inconsistent mount options, remount changing name or flags, bad subsystem.
-    EINVAL,
-    /// `-ENOMEM`: an allocation failed (chosen by the scenario).
-    ENOMEM,
-    /// `-ESRCH`: the task is exiting (attach) or does not exist.
-    ESRCH,
-    /// `-EWOULDBLOCK`: `delete_module` on a module whose refcount is held.
-    EWOULDBLOCK,
-    /// `-EEXIST`: the module is already loaded, or the directory exists.
-    EEXIST,
-    /// `-ENODEV`: the cgroup was removed under a file write.
-    ENODEV,
-}
-
-impl Errno {
-    /// All values, for parsers and generators.
-    pub const ALL: [Errno; 8] = [
-        Errno::ENOENT,
-        Errno::EBUSY,
-        Errno::EINVAL,
-        Errno::ENOMEM,
-        Errno::ESRCH,
-        Errno::EWOULDBLOCK,
-        Errno::EEXIST,
-        Errno::ENODEV,
-    ];
-}
-
-impl fmt::Display for Errno {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "-{self:?}")
-    }
-}
 
 /// The class of a violation, so harnesses can match on it without parsing text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -125,15 +84,15 @@ impl Violation {
 #[derive(Debug, Default)]
 pub struct Sink {
     violations: std::sync::Mutex<Vec<Violation>>,
-    /// The steps of the execution (crate::trace).
-    pub trace: std::sync::Arc<crate::trace::Recorder>,
+    /// The steps of the execution ([`super::trace`]).
+    pub trace: std::sync::Arc<super::trace::Recorder>,
     /// When replaying: the turnstile every thread of the execution follows.
-    pub turnstile: Option<std::sync::Arc<crate::trace::Turnstile>>,
+    pub turnstile: Option<std::sync::Arc<super::trace::Turnstile>>,
 }
 
 impl Sink {
     /// A sink whose execution replays `t`.
-    pub fn replaying(t: std::sync::Arc<crate::trace::Turnstile>) -> Self {
+    pub fn replaying(t: std::sync::Arc<super::trace::Turnstile>) -> Self {
         Sink {
             turnstile: Some(t),
             ..Sink::default()
@@ -143,7 +102,7 @@ impl Sink {
     /// Records `v` and panics with its text (the panic is how loom and shuttle see a failure).
     pub fn fail(&self, v: Violation) -> ! {
         let msg = v.to_string();
-        crate::trace::violation(&msg);
+        super::trace::violation(&msg);
         self.lock().push(v);
         panic!("{msg}");
     }

@@ -1,0 +1,20 @@
+//! kernel/cgroup.c, split along its own sections, in the file's order:
+//!
+//! - [`css_set`]: the css_set hash, reference counts and `find_css_set` (cgroup.c 298-648);
+//! - [`task`]: `task_cgroup_from_root`, `cgroup_attach_task`, and fork/exit (653-1840, 4006-4150);
+//! - [`rebind`]: `rebind_subsystems` (938-1029);
+//! - [`mount`]: option parsing, remount, `cgroup_get_sb`, `cgroup_kill_sb` (1062-1624);
+//! - [`dir`]: mkdir, rmdir, `cgroup_diput` and the control-file writes (809-930, 1842-1970,
+//!   3243-3576);
+//! - [`css`]: `init_cgroup_css` and the css reference counts (3229-3241, 3417-3468, 4312-4329);
+//! - [`subsys`]: `cgroup_load_subsys` and `cgroup_unload_subsys` (3617-3800);
+//! - [`init`]: `cgroup_init_early` and `cgroup_init` (3577-3616, 3801-3900).
+
+pub mod css;
+pub mod css_set;
+pub mod dir;
+pub mod init;
+pub mod mount;
+pub mod rebind;
+pub mod subsys;
+pub mod task;

@@ -1,0 +1,297 @@
+//! The kernel's objects, apart from the code that uses them, as include/linux/cgroup.h has them
+//! (with the few fields of include/linux/sched.h, include/linux/module.h and
+//! include/net/sch_generic.h that the modelled paths touch), reduced to those fields.
+//!
+//! Pointer fields read under RCU are atomics holding [`Handle::to_raw`] words; list and scalar
+//! fields protected by a lock are [`LockedBy`] cells naming that lock on every access; the locks
+//! are separate objects taken where the kernel takes them.
+
+use std::sync::OnceLock;
+
+use crate::sim::arena::{Handle, Object};
+use crate::sim::atomic::{AtomicI64, AtomicU32, AtomicUsize};
+use crate::sim::lockdep::{KMutex, LCell, LWord};
+
+/// Handle of a `struct css_set`.
+pub type CssSetH = Handle<CssSet>;
+/// Handle of a `struct cgroup_subsys_state`.
+pub type CssH = Handle<Css>;
+/// Handle of a `struct cgroup`.
+pub type CgroupH = Handle<Cgroup>;
+/// Handle of a `struct cg_cgroup_link`.
+pub type LinkH = Handle<Link>;
+/// Handle of a `struct cgroupfs_root` (and its superblock).
+pub type RootH = Handle<Root>;
+/// Handle of a `struct cgroup_subsys` (for a module: part of the module's memory).
+pub type SubsysH = Handle<Subsys>;
+/// Handle of a `struct task_struct`.
+pub type TaskH = Handle<Task>;
+/// Handle of a `struct tcf_proto` (a tc filter instance).
+pub type FilterH = Handle<TcFilter>;
+
+/// `CSS_ROOT` in `css.flags`: a dummytop or hierarchy-root css, never reference counted.
+pub const CSS_ROOT: u32 = 1;
+/// `CSS_REMOVED` in `css.flags`.
+pub const CSS_REMOVED: u32 = 2;
+/// `CGRP_REMOVED` in `cgroup.flags`.
+pub const CGRP_REMOVED: u32 = 1;
+/// `CGRP_RELEASABLE` in `cgroup.flags`.
+pub const CGRP_RELEASABLE: u32 = 2;
+/// `CGRP_WAIT_ON_RMDIR` in `cgroup.flags`.
+pub const CGRP_WAIT_ON_RMDIR: u32 = 4;
+/// `PF_EXITING` in `task.flags`.
+pub const PF_EXITING: u32 = 4;
+
+pub(crate) fn ptr_array(n: usize, name: &'static str) -> Vec<AtomicUsize> {
+    (0..n).map(|_| AtomicUsize::named(0, name)).collect()
+}
+
+/// `struct css_set`.
+pub struct CssSet {
+    /// `refcount`: one per task pointing at it, plus temporary pins.
+    pub refcount: AtomicI64,
+    /// `subsys[]`: css pointers; RCU-read, written only at creation and by load/unload under
+    /// `css_set_lock` (write).
+    pub subsys: Vec<AtomicUsize>,
+    /// `cg_links` (css_set_lock): one link per active hierarchy, in hierarchy order.
+    pub cg_links: LCell<Vec<LinkH>>,
+    /// `tasks` (css_set_lock): maintained once `use_task_css_set_links` is set.
+    pub tasks: LCell<Vec<TaskH>>,
+}
+impl Object for CssSet {
+    const KIND: &'static str = "css_set";
+}
+
+/// `struct cgroup_subsys_state`, with the per-subsystem state folded in (`classid` is
+/// `struct cgroup_cls_state`'s field, meaningful only for net_cls).
+pub struct Css {
+    /// Which subsystem created it: the container type behind `container_of`.
+    pub ss_name: &'static str,
+    /// `cgroup` back pointer (rebind moves root csses between dummytop and a hierarchy's top).
+    pub cgroup: AtomicUsize,
+    /// `refcnt`, biased: 1 means no users, 0 means being removed.
+    pub refcnt: AtomicI64,
+    /// `flags`: [`CSS_ROOT`], [`CSS_REMOVED`].
+    pub flags: AtomicU32,
+    /// net_cls: `cgroup_cls_state.classid` (a plain u32 in the kernel, written under cgroup_mutex,
+    /// read locklessly by the classifier; a relaxed atomic here so the benign race is not reported).
+    pub classid: AtomicU32,
+}
+impl Object for Css {
+    const KIND: &'static str = "css";
+}
+
+/// `struct cgroup`, with its dentry folded in (`d_count`, `i_mutex`, the dcache children).
+pub struct Cgroup {
+    /// `root`.
+    pub root: RootH,
+    /// `parent` (None for a top cgroup).
+    pub parent: Option<CgroupH>,
+    /// Directory name (`/` for a top cgroup).
+    pub name: String,
+    /// `flags`: [`CGRP_REMOVED`], [`CGRP_RELEASABLE`], [`CGRP_WAIT_ON_RMDIR`].
+    pub flags: AtomicU32,
+    /// `count`: number of css_set links pointing here.
+    pub count: AtomicI64,
+    /// `subsys[]`: css pointers for the subsystems bound to this cgroup's root.
+    pub subsys: Vec<AtomicUsize>,
+    /// `children` (cgroup_mutex; changed under the hierarchy mutexes too).
+    pub children: LCell<Vec<CgroupH>>,
+    /// `css_sets` (css_set_lock): the links of every css_set that points here.
+    pub css_sets: LCell<Vec<LinkH>>,
+    /// The dentry's children in the dcache (dcache_lock): name → cgroup.
+    pub dchildren: LCell<Vec<(String, CgroupH)>>,
+    /// The dentry's `d_count`: the dcache's own reference plus every path walk's `dget`.
+    pub d_count: AtomicI64,
+    /// The directory inode's `i_mutex`.
+    pub i_mutex: KMutex,
+}
+impl Object for Cgroup {
+    const KIND: &'static str = "cgroup";
+}
+
+/// `struct cg_cgroup_link`. Both pointers are set by `link_css_set` under css_set_lock.
+pub struct Link {
+    /// `cgrp`.
+    pub cgrp: LCell<Option<CgroupH>>,
+    /// `cg`.
+    pub cg: LCell<Option<CssSetH>>,
+}
+impl Object for Link {
+    const KIND: &'static str = "cg_cgroup_link";
+}
+
+/// `struct cgroupfs_root` together with its superblock (`s_active`).
+pub struct Root {
+    /// This is `rootnode`, the dummy hierarchy.
+    pub dummy: bool,
+    /// `top_cgroup`.
+    pub top: OnceLock<CgroupH>,
+    /// `subsys_bits` (cgroup_mutex; `cgroup_test_super` reads it under sb_lock only).
+    pub subsys_bits: LWord,
+    /// `actual_subsys_bits` (cgroup_mutex).
+    pub actual_subsys_bits: LCell<u64>,
+    /// `subsys_list` (cgroup_mutex).
+    pub subsys_list: LCell<Vec<SubsysH>>,
+    /// `number_of_cgroups` (cgroup_mutex).
+    pub number_of_cgroups: LCell<i64>,
+    /// On the `roots` list (cgroup_mutex).
+    pub on_roots: LCell<bool>,
+    /// `name` (from `name=`), immutable.
+    pub name: String,
+    /// `flags` (noprefix), immutable for the model (remount may not change them).
+    pub noprefix: bool,
+    /// The superblock's `s_active`.
+    pub s_active: AtomicI64,
+    /// `hierarchy_id`.
+    pub hierarchy_id: usize,
+}
+impl Object for Root {
+    const KIND: &'static str = "cgroupfs_root";
+}
+
+impl Root {
+    /// `top_cgroup` (set once at creation, before the root is published).
+    pub fn top(&self) -> CgroupH {
+        *self.top.get().expect("top_cgroup set at creation")
+    }
+}
+
+/// `struct cgroup_subsys`. For a modular subsystem this lives in the module's memory and is freed
+/// with it.
+pub struct Subsys {
+    /// `name`.
+    pub name: &'static str,
+    /// `module`: index of the owning module in [`Kernel::modules`], None for built-ins.
+    pub module: Option<usize>,
+    /// `use_id` (blkio sets it).
+    pub use_id: bool,
+    /// `subsys_id`: assigned at load for modules (0 until then: the static initializer has none).
+    pub subsys_id: AtomicUsize,
+    /// `root` (cgroup_mutex): the hierarchy it is bound to; `rootnode` when unbound.
+    pub root: LCell<RootH>,
+    /// `active`.
+    pub active: AtomicU32,
+    /// `hierarchy_mutex`.
+    pub hierarchy_mutex: KMutex,
+}
+impl Object for Subsys {
+    const KIND: &'static str = "cgroup_subsys";
+}
+
+/// `struct task_struct`, reduced to its cgroup fields.
+pub struct Task {
+    /// The model's name for it (`T1`).
+    pub name: String,
+    /// `cgroups`: RCU pointer, written under `task_lock`.
+    pub cgroups: AtomicUsize,
+    /// `alloc_lock` (`task_lock`).
+    pub alloc_lock: KMutex,
+    /// `flags` ([`PF_EXITING`]); set by the task itself, read by attach under task_lock.
+    pub flags: AtomicU32,
+    /// `cg_list`: the css_set whose `tasks` list holds this task. Written under css_set_lock
+    /// (write); `cgroup_exit` tests `list_empty` without the lock first (a benign race in the
+    /// kernel), so it is a relaxed atomic word here rather than a cell.
+    pub cg_list: AtomicUsize,
+}
+impl Object for Task {
+    const KIND: &'static str = "task";
+}
+
+/// `struct tcf_proto` of kind "cgroup": holds a reference on its ops' owner module while it exists.
+pub struct TcFilter {
+    /// The model's name for it (`F0`).
+    pub name: String,
+    /// Module owning the ops (`tp->ops->owner`).
+    pub owner: usize,
+}
+impl Object for TcFilter {
+    const KIND: &'static str = "tcf_proto";
+}
+
+/// Module states (`enum module_state`), plus `UNLOADED` for "not in the module list".
+pub mod modstate {
+    /// Not loaded (no `struct module`).
+    pub const UNLOADED: u32 = 0;
+    /// `MODULE_STATE_COMING`: running its init.
+    pub const COMING: u32 = 1;
+    /// `MODULE_STATE_LIVE`.
+    pub const LIVE: u32 = 2;
+    /// `MODULE_STATE_GOING`: being removed; `try_module_get` fails.
+    pub const GOING: u32 = 3;
+}
+
+/// A loadable module providing one cgroup subsystem (net_cls in cls_cgroup.ko, blkio).
+pub struct Module {
+    /// Module name (`cls_cgroup`, `blk_cgroup`).
+    pub name: &'static str,
+    /// The subsystem it provides.
+    pub ss_name: &'static str,
+    /// `state` ([`modstate`]).
+    pub state: AtomicU32,
+    /// `module_refcount`.
+    pub refcnt: AtomicI64,
+    /// Its `struct cgroup_subsys` (module memory) while loaded.
+    pub ss: AtomicUsize,
+    /// Its `struct tcf_proto_ops` is registered (cls_mod_lock).
+    pub tcf_registered: LCell<bool>,
+    /// `netcls-load-first` design: the module-global `net_cls_subsys_id` (-1 until published).
+    pub published_id: AtomicI64,
+}
+
+/// The names of the built-in subsystems, in `subsys[]` order.
+pub const BUILTIN_NAMES: [&str; 2] = ["cpuset", "cpu"];
+/// The modules: (module name, subsystem name, use_id).
+pub const MODULES: [(&str, &str, bool); 2] = [
+    ("cls_cgroup", "net_cls", false),
+    ("blk_cgroup", "blkio", true),
+];
+
+impl Cgroup {
+    /// A fresh cgroup (`init_cgroup_housekeeping`).
+    pub fn new(
+        root: RootH,
+        parent: Option<CgroupH>,
+        name: String,
+        count: usize,
+        d_count: i64,
+    ) -> Self {
+        let lock = format!("i_mutex of {name}");
+        Cgroup {
+            root,
+            parent,
+            name,
+            flags: AtomicU32::named(0, "cgroup.flags"),
+            count: AtomicI64::named(0, "cgroup.count"),
+            subsys: ptr_array(count, "cgroup.subsys[]:css"),
+            children: LCell::new(Vec::new()),
+            css_sets: LCell::new(Vec::new()),
+            dchildren: LCell::new(Vec::new()),
+            d_count: AtomicI64::named(d_count, "dentry.d_count"),
+            i_mutex: KMutex::new(lock),
+        }
+    }
+}
+
+impl Task {
+    /// A task pointing at `cg` (the caller accounts for its reference).
+    pub fn new(name: &str, cg: CssSetH) -> Self {
+        Task {
+            name: name.to_string(),
+            cgroups: AtomicUsize::named(Handle::to_raw(Some(cg)), "task.cgroups:css_set"),
+            alloc_lock: KMutex::new(format!("task_lock({name})")),
+            flags: AtomicU32::named(0, "task.flags"),
+            cg_list: AtomicUsize::named(0, "task.cg_list:css_set"),
+        }
+    }
+}
+
+/// Allocates a fresh, empty css_set (the kmalloc in `find_css_set`).
+pub(crate) fn new_css_set(count: usize) -> CssSet {
+    CssSet {
+        refcount: AtomicI64::named(1, "css_set.refcount"),
+        subsys: ptr_array(count, "css_set.subsys[]:css"),
+        cg_links: LCell::new(Vec::new()),
+        tasks: LCell::new(Vec::new()),
+    }
+}
