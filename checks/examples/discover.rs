@@ -7,7 +7,7 @@ fn main() {
         use cgchecks::scenario::{catalog, LoomPlan};
         use cgmodel::{Design, Fault, Faults};
         let args: Vec<String> = std::env::args().skip(1).collect();
-        for f in Fault::ALL {
+        for &f in Fault::ALL {
             if !args.is_empty() && !args.iter().any(|a| a == f.name()) {
                 continue;
             }

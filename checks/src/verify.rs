@@ -216,7 +216,7 @@ pub fn zoo_rows(chosen: &[Fault], trace_dir: &Path, show: bool) -> Result<Vec<Va
 pub fn catalog_rows(trace_dir: &Path, show: bool) -> Result<Vec<Value>, String> {
     let work: Vec<(Scenario, Design)> = catalog()
         .into_iter()
-        .flat_map(|sc| Design::ALL.into_iter().map(move |d| (sc.clone(), d)))
+        .flat_map(|sc| Design::ALL.iter().map(move |&d| (sc.clone(), d)))
         .collect();
     let pb = progress(work.len(), "catalog", show);
     let mut rows = Vec::new();

@@ -25,7 +25,7 @@ fn check(name: &str) {
     };
     let faults = Faults::from_env().unwrap();
     let mut errors = Vec::new();
-    for design in Design::ALL {
+    for &design in Design::ALL {
         let cfg = config(&sc, design, faults, true);
         let o = loom_iterative(&sc.plan(), &cfg, max);
         let expected = matches!((sc.expect)(design), cgchecks::scenario::Expect::Finding(_));

@@ -18,7 +18,7 @@ fn check(name: &str) {
     let sc = by_name(name).unwrap();
     let faults = Faults::from_env().unwrap();
     let mut errors = Vec::new();
-    for design in Design::ALL {
+    for &design in Design::ALL {
         let cfg = config(&sc, design, faults, true);
         let expected = matches!((sc.expect)(design), Expect::Finding(_));
         for (engine, o) in [

@@ -13,7 +13,7 @@ fn check(name: &str) {
     let sc = by_name(name).unwrap();
     let faults = Faults::from_env().unwrap();
     let mut errors = Vec::new();
-    for design in Design::ALL {
+    for &design in Design::ALL {
         let o = stress(&sc.plan(), &config(&sc, design, faults, true), 20);
         assert!((1..=20).contains(&o.executions));
         report::record(

@@ -61,7 +61,7 @@ fn deterministic(f: Fault) -> bool {
 #[test]
 fn every_fault_is_caught() {
     let mut missed = Vec::new();
-    for f in Fault::ALL {
+    for &f in Fault::ALL {
         let mut caught = false;
         for name in catchers(f) {
             let sc = by_name(name).unwrap();
@@ -89,7 +89,7 @@ fn every_fault_is_caught() {
 fn the_fault_free_fixed_design_passes_every_catcher() {
     // The other side of the matrix: without the fault, the catchers pass (so it is the fault
     // they catch, not something else).
-    for f in Fault::ALL {
+    for &f in Fault::ALL {
         let sc = by_name(catchers(f)[0]).unwrap();
         let (_, o) = hunt(&sc, &config(&sc, Design::Fixed, Faults::NONE, true));
         assert!(

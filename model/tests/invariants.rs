@@ -7,7 +7,7 @@ mod common;
 use cgmodel::check::invariants::{self, hashed, INVARIANTS};
 use cgmodel::kernel::{Css, CssSet, Kernel, Link};
 use cgmodel::sim::arena::Handle;
-use cgmodel::sim::lockdep::LCell;
+use cgmodel::sim::lockdep::LockedBy;
 use cgmodel::{Config, Cx};
 use common::{run, steps};
 use std::sync::atomic::Ordering as O;
@@ -143,8 +143,8 @@ fn breakers() -> Vec<(&'static str, Breaker)> {
         }),
         ("no-leak", |k, _| {
             k.links.alloc(Link {
-                cgrp: LCell::new(None),
-                cg: LCell::new(None),
+                cgrp: LockedBy::new(None),
+                cg: LockedBy::new(None),
             });
         }),
     ]

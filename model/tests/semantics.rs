@@ -85,14 +85,14 @@ fn unload_removes_css_from_every_css_set_and_frees_module_memory() {
             k.csses
                 .live()
                 .iter()
-                .all(|&c| k.csses.peek(c).ss_name != "net_cls"),
+                .all(|&c| k.csses.peek(c).ss.name != "net_cls"),
             "css freed"
         );
         assert!(
             k.subsystems
                 .live()
                 .iter()
-                .all(|&s| k.subsystems.peek(s).name != "net_cls"),
+                .all(|&s| k.subsystems.peek(s).ops.name != "net_cls"),
             "module memory freed"
         );
         assert_eq!(k.modules[0].state.load(O::SeqCst), modstate::UNLOADED);

@@ -590,11 +590,11 @@ fn observe_pins(k: &Kernel) -> Result<Vec<String>, String> {
             }
             let c = k.csses.peek(css);
             if c.flags.load(Ordering::SeqCst) & CSS_ROOT != 0 {
-                return Ok(show_pin(&task, c.ss_name, None));
+                return Ok(show_pin(&task, c.ss.name, None));
             }
             match Handle::<Cgroup>::from_raw(c.cgroup.load(Ordering::SeqCst)) {
                 Some(g) if k.cgroups.is_live(g) => {
-                    Ok(show_pin(&task, c.ss_name, Some(&k.observe_path(g))))
+                    Ok(show_pin(&task, c.ss.name, Some(&k.observe_path(g))))
                 }
                 _ => Err(format!(
                     "{task} pins {}, whose cgroup is gone",

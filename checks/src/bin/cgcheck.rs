@@ -158,11 +158,11 @@ fn main() -> ExitCode {
                     out!("  {:<28} {}", s.name, s.about);
                 }
                 out!("\ndesigns:");
-                for d in Design::ALL {
+                for &d in Design::ALL {
                     out!("  {:<28} {}", d.name(), d.about());
                 }
                 out!("\nfaults:");
-                for f in Fault::ALL {
+                for &f in Fault::ALL {
                     out!("  {:<28} {}", f.name(), f.origin());
                 }
             }
@@ -514,7 +514,7 @@ fn replay_cmd(_: &cgchecks::tracefile::TraceFile, _: bool) -> ExitCode {
 fn verify_part() -> Result<Value, String> {
     let dir = default_trace_dir().join(engine_name());
     let scenarios = verify::catalog_rows(&dir, true)?;
-    let faults = verify::zoo_rows(&Fault::ALL, &dir, true)?;
+    let faults = verify::zoo_rows(Fault::ALL, &dir, true)?;
     Ok(json!({"engine": engine_name(), "scenarios": scenarios, "faults": faults}))
 }
 

@@ -78,7 +78,7 @@ impl Kernel {
                 .subsys_list
                 .peek(|l| l.clone())
                 .into_iter()
-                .map(|s| self.subsystems.peek(s).name.to_string())
+                .map(|s| self.subsystems.peek(s).ops.name.to_string())
                 .collect();
             v.sort();
             Some(v)
@@ -91,7 +91,7 @@ impl Kernel {
             self.subsys
                 .iter()
                 .filter_map(|a| Handle::<Subsys>::from_raw(a.load(Ordering::SeqCst)))
-                .map(|s| self.subsystems.peek(s).name.to_string())
+                .map(|s| self.subsystems.peek(s).ops.name.to_string())
                 .collect()
         })
     }

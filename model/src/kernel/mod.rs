@@ -8,6 +8,7 @@
 //! - [`ops`] and [`syscall`]: the operations user space issues, and their entry into the kernel.
 
 pub mod blk_cgroup;
+pub mod builtin;
 pub mod cgroup;
 pub mod config;
 pub mod errno;
@@ -27,7 +28,7 @@ use crate::kernel::config::Config;
 use crate::sim::arena::{Arena, Ref};
 use crate::sim::atomic::{AtomicI64, AtomicU32, AtomicUsize};
 use crate::sim::cx::Cx;
-use crate::sim::lockdep::{KMutex, KRwLock, LCell, LWord};
+use crate::sim::lockdep::{KMutex, KRwLock, LockedBy, LockedWord};
 use crate::sim::rcu::{rcu_dereference, Rcu};
 use crate::sim::report::{Sink, Violation, ViolationKind};
 use crate::variants::{Fault, Fix};
@@ -92,21 +93,21 @@ pub struct Kernel {
     /// `init_css_set_link`: the static link of `init_css_set` to dummytop (never kfreed).
     pub init_css_set_link: LinkH,
     /// `css_set_table` (css_set_lock).
-    pub css_set_table: Vec<LCell<Vec<CssSetH>>>,
+    pub css_set_table: Vec<LockedBy<Vec<CssSetH>>>,
     /// `css_set_count` (css_set_lock; `cgroup_get_sb` reads it without the lock).
-    pub css_set_count: LWord,
+    pub css_set_count: LockedWord,
     /// `roots` (cgroup_mutex), in creation order.
-    pub roots_list: LCell<Vec<RootH>>,
+    pub roots_list: LockedBy<Vec<RootH>>,
     /// `root_count` (cgroup_mutex): active hierarchies, the dummy one included.
-    pub root_count: LCell<usize>,
+    pub root_count: LockedBy<usize>,
     /// The cgroup filesystem's superblocks (sb_lock).
-    pub supers: LCell<Vec<RootH>>,
+    pub supers: LockedBy<Vec<RootH>>,
     /// The mount table (vfsmount_lock): mountpoint → hierarchy.
-    pub mounts: LCell<Vec<(String, RootH)>>,
+    pub mounts: LockedBy<Vec<(String, RootH)>>,
     /// The modules.
     pub modules: Vec<Module>,
     /// The device's filter chain (qdisc_lock).
-    pub filter_chain: LCell<Vec<FilterH>>,
+    pub filter_chain: LockedBy<Vec<FilterH>>,
     /// `use_task_css_set_links`.
     pub use_task_links: bool,
 
@@ -136,11 +137,11 @@ impl Kernel {
         let rootnode = roots.alloc(Root {
             dummy: true,
             top: OnceLock::new(),
-            subsys_bits: LWord::new(0, "root.subsys_bits"),
-            actual_subsys_bits: LCell::new(0),
-            subsys_list: LCell::new(Vec::new()),
-            number_of_cgroups: LCell::new(1),
-            on_roots: LCell::new(false),
+            subsys_bits: LockedWord::new(0, "root.subsys_bits"),
+            actual_subsys_bits: LockedBy::new(0),
+            subsys_list: LockedBy::new(Vec::new()),
+            number_of_cgroups: LockedBy::new(1),
+            on_roots: LockedBy::new(false),
             name: String::new(),
             noprefix: false,
             s_active: AtomicI64::named(1, "sb.s_active"),
@@ -155,25 +156,25 @@ impl Kernel {
         let init_css_set = csets.alloc(CssSet {
             refcount: AtomicI64::named(1, "css_set.refcount"),
             subsys: ptr_array(count, "css_set.subsys[]:css"),
-            cg_links: LCell::new(Vec::new()),
-            tasks: LCell::new(Vec::new()),
+            cg_links: LockedBy::new(Vec::new()),
+            tasks: LockedBy::new(Vec::new()),
         });
         csets.set_label(init_css_set, "init_css_set");
         let links = Arena::default();
         let init_css_set_link = links.alloc(Link {
-            cgrp: LCell::new(None),
-            cg: LCell::new(None),
+            cgrp: LockedBy::new(None),
+            cg: LockedBy::new(None),
         });
         links.set_label(init_css_set_link, "init_css_set_link");
-        let modules = MODULES
+        let modules = MODULAR
             .iter()
-            .map(|&(name, ss_name, _)| Module {
-                name,
-                ss_name,
+            .map(|&ops| Module {
+                name: ops.module.expect("a modular subsystem names its module"),
+                ops,
                 state: AtomicU32::named(modstate::UNLOADED, "module.state"),
                 refcnt: AtomicI64::named(0, "module.refcnt"),
                 ss: AtomicUsize::named(0, "module.ss:cgroup_subsys"),
-                tcf_registered: LCell::new(false),
+                tcf_registered: LockedBy::new(false),
                 published_id: AtomicI64::named(-1, "net_cls_subsys_id"),
             })
             .collect();
@@ -204,14 +205,16 @@ impl Kernel {
             dummytop,
             init_css_set,
             init_css_set_link,
-            css_set_table: (0..cfg.buckets).map(|_| LCell::new(Vec::new())).collect(),
-            css_set_count: LWord::new(1, "css_set_count"),
-            roots_list: LCell::new(Vec::new()),
-            root_count: LCell::new(1),
-            supers: LCell::new(Vec::new()),
-            mounts: LCell::new(Vec::new()),
+            css_set_table: (0..cfg.buckets)
+                .map(|_| LockedBy::new(Vec::new()))
+                .collect(),
+            css_set_count: LockedWord::new(1, "css_set_count"),
+            roots_list: LockedBy::new(Vec::new()),
+            root_count: LockedBy::new(1),
+            supers: LockedBy::new(Vec::new()),
+            mounts: LockedBy::new(Vec::new()),
             modules,
-            filter_chain: LCell::new(Vec::new()),
+            filter_chain: LockedBy::new(Vec::new()),
             use_task_links: cfg.task_links,
             pids: StdMutex::new(HashMap::new()),
             exited: StdMutex::new(Vec::new()),

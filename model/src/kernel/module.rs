@@ -7,11 +7,11 @@
 //! get. The model expresses that with one rwlock: gets and puts read-lock it, the stop write-locks.
 
 use crate::kernel::errno::Errno;
-use crate::kernel::{modstate, Kernel, Subsys, MODULES};
+use crate::kernel::{modstate, Kernel, Subsys};
 use crate::sim::atomic::{AtomicU32, AtomicUsize};
 use crate::sim::cx::Cx;
 use crate::sim::lockdep::KMutex;
-use crate::sim::lockdep::LCell;
+use crate::sim::lockdep::LockedBy;
 use crate::sim::rcu::{rcu_assign_pointer, rcu_dereference};
 use crate::sim::sync::Ordering;
 
@@ -76,13 +76,13 @@ impl Kernel {
         if !cx.kmalloc_ok() {
             return Err(Errno::ENOMEM);
         }
-        let (_, ss_name, use_id) = MODULES[mi];
+        let ops = m.ops;
+        let ss_name = ops.name;
         let ss = self.subsystems.alloc(Subsys {
-            name: ss_name,
+            ops,
             module: Some(mi),
-            use_id,
             subsys_id: AtomicUsize::named(0, "ss.subsys_id"),
-            root: LCell::new(self.rootnode),
+            root: LockedBy::new(self.rootnode),
             active: AtomicU32::named(0, "ss.active"),
             hierarchy_mutex: KMutex::new(format!("{ss_name}.hierarchy_mutex")),
         });
@@ -93,10 +93,10 @@ impl Kernel {
         m.published_id.store(-1, Ordering::SeqCst);
         m.state.store(modstate::COMING, Ordering::SeqCst);
         drop(g);
-        let ret = match ss_name {
-            "net_cls" => self.init_cgroup_cls(mi, ss, cx),
-            _ => self.init_cgroup_blkio(ss, cx),
-        };
+        let init = ops
+            .module_init
+            .expect("a module's subsystem has a module_init");
+        let ret = init(self, mi, ss, cx);
         if let Err(e) = ret {
             m.state.store(modstate::GOING, Ordering::SeqCst);
             self.rcu.synchronize(cx);
@@ -139,10 +139,11 @@ impl Kernel {
         }
         drop(g);
         let ss = rcu_dereference::<Subsys>(&m.ss).expect("loaded module has its subsys");
-        match m.ss_name {
-            "net_cls" => self.exit_cgroup_cls(mi, ss, cx),
-            _ => self.exit_cgroup_blkio(ss, cx),
-        }
+        let exit = m
+            .ops
+            .module_exit
+            .expect("a module's subsystem has a module_exit");
+        exit(self, mi, ss, cx);
         let g = self.module_mutex.lock(cx);
         self.free_module(mi, cx);
         drop(g);

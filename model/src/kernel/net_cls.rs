@@ -9,14 +9,47 @@
 //! `net_cls_subsys_id` is `net_cls_subsys.subsys_id`: 0 until `cgroup_load_subsys` assigns it.
 
 use crate::kernel::errno::Errno;
-use crate::kernel::{Css, CssSet, FilterH, Kernel, Subsys, SubsysH, TaskH, TcFilter};
+use crate::kernel::{
+    CgroupH, Css, CssH, CssSet, FilterH, Kernel, Subsys, SubsysH, SubsysOps, TaskH, TcFilter,
+};
 use crate::sim::cx::Cx;
 use crate::sim::rcu::rcu_dereference;
 use crate::sim::sync::Ordering;
 use crate::variants::Fix;
 
-/// The module index of cls_cgroup (net_cls) in [`crate::kernel::MODULES`].
+/// The module index of cls_cgroup (net_cls) in [`crate::kernel::MODULAR`].
 pub const CLS_CGROUP: usize = 0;
+
+/// `net_cls_subsys` (net/sched/cls_cgroup.c).
+pub static NET_CLS_SUBSYS: SubsysOps = SubsysOps {
+    name: "net_cls",
+    module: Some("cls_cgroup"),
+    use_id: false,
+    create: cgrp_create,
+    destroy: cgrp_destroy,
+    module_init: Some(|k, mi, ss, cx| k.init_cgroup_cls(mi, ss, cx)),
+    module_exit: Some(|k, mi, ss, cx| k.exit_cgroup_cls(mi, ss, cx)),
+};
+
+/// `cgrp_create(ss, cgrp)`: kzalloc the `struct cgroup_cls_state`, and copy the parent's classid.
+fn cgrp_create(k: &Kernel, ss: SubsysH, cgrp: CgroupH, cx: &Cx) -> Result<CssH, Errno> {
+    let _f = cx.enter("cgrp_create");
+    let css = k.kzalloc_css(&NET_CLS_SUBSYS, cx)?;
+    if let Some(parent) = k.cgrp(cgrp, cx).parent {
+        let id = k.ss(ss, cx).subsys_id.load(Ordering::Relaxed);
+        if let Some(pcss) = rcu_dereference::<Css>(&k.cgrp(parent, cx).subsys[id]) {
+            let v = k.css(pcss, cx).classid.load(Ordering::Relaxed);
+            k.css(css, cx).classid.store(v, Ordering::Relaxed);
+        }
+    }
+    Ok(css)
+}
+
+/// `cgrp_destroy(ss, cgrp)`: frees the `struct cgroup_cls_state`.
+fn cgrp_destroy(k: &Kernel, ops: &'static SubsysOps, id: usize, cgrp: CgroupH, cx: &Cx) {
+    let _f = cx.enter("cgrp_destroy");
+    k.kfree_css(ops, id, cgrp, cx);
+}
 
 impl Kernel {
     /// `register_tcf_proto_ops(&cls_cgroup_ops)`: under `write_lock(cls_mod_lock)`; -EEXIST if
@@ -212,7 +245,7 @@ impl Kernel {
             );
         };
         let c = self.css(css, cx);
-        if c.ss_name != "net_cls" {
+        if !std::ptr::eq(c.ss, &NET_CLS_SUBSYS) {
             let label = self.csses.label(css);
             self.bug(
                 cx,

@@ -17,7 +17,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use crate::kernel::errno::Errno;
-use crate::kernel::{BUILTIN_NAMES, MODULES};
+use crate::kernel::{BUILTIN, MODULAR};
 
 /// One user-space operation.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -168,7 +168,9 @@ fn join_path(mnt: &str, path: &str) -> String {
 
 /// The module index for a subsystem or module name.
 pub fn module_index(name: &str) -> Option<usize> {
-    MODULES.iter().position(|&(m, s, _)| m == name || s == name)
+    MODULAR
+        .iter()
+        .position(|o| o.name == name || o.module == Some(name))
 }
 
 impl fmt::Display for Op {
@@ -355,7 +357,7 @@ impl FromStr for Op {
             }
             "css-get" | "css-put" => {
                 arity(2)?;
-                if !BUILTIN_NAMES.contains(&w[2]) {
+                if !BUILTIN.iter().any(|o| o.name == w[2]) {
                     return Err(format!(
                         "`{verb}` takes a built-in subsystem (cpuset, cpu), got `{}`",
                         w[2]

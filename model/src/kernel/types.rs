@@ -8,9 +8,12 @@
 
 use std::sync::OnceLock;
 
+use crate::kernel::errno::Errno;
+use crate::kernel::Kernel;
 use crate::sim::arena::{Handle, Object};
 use crate::sim::atomic::{AtomicI64, AtomicU32, AtomicUsize};
-use crate::sim::lockdep::{KMutex, LCell, LWord};
+use crate::sim::cx::Cx;
+use crate::sim::lockdep::{KMutex, LockedBy, LockedWord};
 
 /// Handle of a `struct css_set`.
 pub type CssSetH = Handle<CssSet>;
@@ -54,9 +57,9 @@ pub struct CssSet {
     /// `css_set_lock` (write).
     pub subsys: Vec<AtomicUsize>,
     /// `cg_links` (css_set_lock): one link per active hierarchy, in hierarchy order.
-    pub cg_links: LCell<Vec<LinkH>>,
+    pub cg_links: LockedBy<Vec<LinkH>>,
     /// `tasks` (css_set_lock): maintained once `use_task_css_set_links` is set.
-    pub tasks: LCell<Vec<TaskH>>,
+    pub tasks: LockedBy<Vec<TaskH>>,
 }
 impl Object for CssSet {
     const KIND: &'static str = "css_set";
@@ -66,7 +69,7 @@ impl Object for CssSet {
 /// `struct cgroup_cls_state`'s field, meaningful only for net_cls).
 pub struct Css {
     /// Which subsystem created it: the container type behind `container_of`.
-    pub ss_name: &'static str,
+    pub ss: &'static SubsysOps,
     /// `cgroup` back pointer (rebind moves root csses between dummytop and a hierarchy's top).
     pub cgroup: AtomicUsize,
     /// `refcnt`, biased: 1 means no users, 0 means being removed.
@@ -96,11 +99,11 @@ pub struct Cgroup {
     /// `subsys[]`: css pointers for the subsystems bound to this cgroup's root.
     pub subsys: Vec<AtomicUsize>,
     /// `children` (cgroup_mutex; changed under the hierarchy mutexes too).
-    pub children: LCell<Vec<CgroupH>>,
+    pub children: LockedBy<Vec<CgroupH>>,
     /// `css_sets` (css_set_lock): the links of every css_set that points here.
-    pub css_sets: LCell<Vec<LinkH>>,
+    pub css_sets: LockedBy<Vec<LinkH>>,
     /// The dentry's children in the dcache (dcache_lock): name → cgroup.
-    pub dchildren: LCell<Vec<(String, CgroupH)>>,
+    pub dchildren: LockedBy<Vec<(String, CgroupH)>>,
     /// The dentry's `d_count`: the dcache's own reference plus every path walk's `dget`.
     pub d_count: AtomicI64,
     /// The directory inode's `i_mutex`.
@@ -113,9 +116,9 @@ impl Object for Cgroup {
 /// `struct cg_cgroup_link`. Both pointers are set by `link_css_set` under css_set_lock.
 pub struct Link {
     /// `cgrp`.
-    pub cgrp: LCell<Option<CgroupH>>,
+    pub cgrp: LockedBy<Option<CgroupH>>,
     /// `cg`.
-    pub cg: LCell<Option<CssSetH>>,
+    pub cg: LockedBy<Option<CssSetH>>,
 }
 impl Object for Link {
     const KIND: &'static str = "cg_cgroup_link";
@@ -128,15 +131,15 @@ pub struct Root {
     /// `top_cgroup`.
     pub top: OnceLock<CgroupH>,
     /// `subsys_bits` (cgroup_mutex; `cgroup_test_super` reads it under sb_lock only).
-    pub subsys_bits: LWord,
+    pub subsys_bits: LockedWord,
     /// `actual_subsys_bits` (cgroup_mutex).
-    pub actual_subsys_bits: LCell<u64>,
+    pub actual_subsys_bits: LockedBy<u64>,
     /// `subsys_list` (cgroup_mutex).
-    pub subsys_list: LCell<Vec<SubsysH>>,
+    pub subsys_list: LockedBy<Vec<SubsysH>>,
     /// `number_of_cgroups` (cgroup_mutex).
-    pub number_of_cgroups: LCell<i64>,
+    pub number_of_cgroups: LockedBy<i64>,
     /// On the `roots` list (cgroup_mutex).
-    pub on_roots: LCell<bool>,
+    pub on_roots: LockedBy<bool>,
     /// `name` (from `name=`), immutable.
     pub name: String,
     /// `flags` (noprefix), immutable for the model (remount may not change them).
@@ -157,19 +160,39 @@ impl Root {
     }
 }
 
+/// The constant part of a `struct cgroup_subsys`: what a subsystem's source file defines
+/// (`struct cgroup_subsys net_cls_subsys = { .name = "net_cls", .create = cgrp_create, ... }`).
+/// One per subsystem, named after the kernel's variable; the core calls the callbacks through it,
+/// as cgroup.c calls `ss->create(ss, cgrp)`.
+#[derive(Debug)]
+pub struct SubsysOps {
+    /// `name`.
+    pub name: &'static str,
+    /// The module that provides it (`THIS_MODULE`), None for a built-in.
+    pub module: Option<&'static str>,
+    /// `use_id`.
+    pub use_id: bool,
+    /// `->create(ss, cgrp)`: allocates the subsystem's state for `cgrp` (-ENOMEM if it cannot).
+    pub create: fn(&Kernel, SubsysH, CgroupH, &Cx) -> Result<CssH, Errno>,
+    /// `->destroy(ss, cgrp)`: frees `cgrp->subsys[id]`, where `id` is the subsystem's id.
+    pub destroy: fn(&Kernel, &'static SubsysOps, usize, CgroupH, &Cx),
+    /// The providing module's `module_init` (None for a built-in); it loads the subsystem.
+    pub module_init: Option<fn(&Kernel, usize, SubsysH, &Cx) -> Result<(), Errno>>,
+    /// The providing module's `module_exit`; it unloads the subsystem.
+    pub module_exit: Option<fn(&Kernel, usize, SubsysH, &Cx)>,
+}
+
 /// `struct cgroup_subsys`. For a modular subsystem this lives in the module's memory and is freed
 /// with it.
 pub struct Subsys {
-    /// `name`.
-    pub name: &'static str,
+    /// The subsystem's constant part: name, callbacks, `use_id`.
+    pub ops: &'static SubsysOps,
     /// `module`: index of the owning module in [`Kernel::modules`], None for built-ins.
     pub module: Option<usize>,
-    /// `use_id` (blkio sets it).
-    pub use_id: bool,
     /// `subsys_id`: assigned at load for modules (0 until then: the static initializer has none).
     pub subsys_id: AtomicUsize,
     /// `root` (cgroup_mutex): the hierarchy it is bound to; `rootnode` when unbound.
-    pub root: LCell<RootH>,
+    pub root: LockedBy<RootH>,
     /// `active`.
     pub active: AtomicU32,
     /// `hierarchy_mutex`.
@@ -226,7 +249,7 @@ pub struct Module {
     /// Module name (`cls_cgroup`, `blk_cgroup`).
     pub name: &'static str,
     /// The subsystem it provides.
-    pub ss_name: &'static str,
+    pub ops: &'static SubsysOps,
     /// `state` ([`modstate`]).
     pub state: AtomicU32,
     /// `module_refcount`.
@@ -234,17 +257,20 @@ pub struct Module {
     /// Its `struct cgroup_subsys` (module memory) while loaded.
     pub ss: AtomicUsize,
     /// Its `struct tcf_proto_ops` is registered (cls_mod_lock).
-    pub tcf_registered: LCell<bool>,
+    pub tcf_registered: LockedBy<bool>,
     /// `netcls-load-first` design: the module-global `net_cls_subsys_id` (-1 until published).
     pub published_id: AtomicI64,
 }
 
-/// The names of the built-in subsystems, in `subsys[]` order.
-pub const BUILTIN_NAMES: [&str; 2] = ["cpuset", "cpu"];
-/// The modules: (module name, subsystem name, use_id).
-pub const MODULES: [(&str, &str, bool); 2] = [
-    ("cls_cgroup", "net_cls", false),
-    ("blk_cgroup", "blkio", true),
+/// The built-in subsystems, in `subsys[]` order (include/linux/cgroup_subsys.h puts cpuset first).
+pub const BUILTIN: [&SubsysOps; 2] = [
+    &crate::kernel::builtin::CPUSET_SUBSYS,
+    &crate::kernel::builtin::CPU_CGROUP_SUBSYS,
+];
+/// The modular subsystems, one module each: net_cls in cls_cgroup.ko, blkio in blk-cgroup.ko.
+pub const MODULAR: [&SubsysOps; 2] = [
+    &crate::kernel::net_cls::NET_CLS_SUBSYS,
+    &crate::kernel::blk_cgroup::BLKIO_SUBSYS,
 ];
 
 impl Cgroup {
@@ -264,9 +290,9 @@ impl Cgroup {
             flags: AtomicU32::named(0, "cgroup.flags"),
             count: AtomicI64::named(0, "cgroup.count"),
             subsys: ptr_array(count, "cgroup.subsys[]:css"),
-            children: LCell::new(Vec::new()),
-            css_sets: LCell::new(Vec::new()),
-            dchildren: LCell::new(Vec::new()),
+            children: LockedBy::new(Vec::new()),
+            css_sets: LockedBy::new(Vec::new()),
+            dchildren: LockedBy::new(Vec::new()),
             d_count: AtomicI64::named(d_count, "dentry.d_count"),
             i_mutex: KMutex::new(lock),
         }
@@ -291,7 +317,7 @@ pub(crate) fn new_css_set(count: usize) -> CssSet {
     CssSet {
         refcount: AtomicI64::named(1, "css_set.refcount"),
         subsys: ptr_array(count, "css_set.subsys[]:css"),
-        cg_links: LCell::new(Vec::new()),
-        tasks: LCell::new(Vec::new()),
+        cg_links: LockedBy::new(Vec::new()),
+        tasks: LockedBy::new(Vec::new()),
     }
 }

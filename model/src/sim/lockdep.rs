@@ -2,7 +2,8 @@
 //! hold lock-protected fields.
 //!
 //! A lock here is a model primitive (std, loom or shuttle) plus an out-of-band record of which
-//! thread holds it. [`LCell`] is a field protected by one lock: every access names the lock and
+//! thread holds it. [`LockedBy`] (Rust-for-Linux's name for a field guarded by a lock it does not
+//! wrap) is a field protected by one lock: every access names the lock and
 //! asserts it is held (for writing, where the kernel requires it), as `lockdep_assert_held` would.
 //! Under loom the cell is also a `loom::cell::UnsafeCell`, so an unordered access is reported as a
 //! data race even with the assertions off.
@@ -249,20 +250,21 @@ impl Lockdep for KRwLock {
     }
 }
 
-/// A field protected by a kernel lock. Reads need the lock held (any mode), writes need it held
-/// exclusively; both are checked, then the access goes through a model cell.
+/// A field guarded by a kernel lock it does not wrap (Rust-for-Linux's `LockedBy`). Reads need
+/// the lock held (any mode), writes need it held exclusively; every access names the lock, both
+/// are checked, then the access goes through a model cell.
 #[derive(Debug)]
-pub struct LCell<T> {
+pub struct LockedBy<T> {
     cell: sync::UnsafeCell<T>,
 }
 
 // SAFETY: every access to the cell is made under the lock that protects the field (asserted by
 // lockdep at run time), which is what makes the kernel's field shareable; loom's cell checks the
 // ordering of the accesses itself.
-unsafe impl<T: Send> Sync for LCell<T> {}
-unsafe impl<T: Send> Send for LCell<T> {}
+unsafe impl<T: Send> Sync for LockedBy<T> {}
+unsafe impl<T: Send> Send for LockedBy<T> {}
 
-impl<T> LCell<T> {
+impl<T> LockedBy<T> {
     /// A new cell holding `v`.
     pub fn new(v: T) -> Self {
         Self {
@@ -289,9 +291,10 @@ impl<T> LCell<T> {
         self.cell.with_mut(|p| f(unsafe { &mut *p }))
     }
 
-    /// A read the kernel does without the lock, on purpose (the caller's doc comment says why).
-    /// Under loom it is still a cell access, so an unordered write is still reported.
-    pub fn with_unlocked<R>(&self, f: impl FnOnce(&T) -> R) -> R {
+    /// `data_race(READ)`: a read the kernel does without the lock, on purpose (the caller's doc
+    /// comment says why; KCSAN's `data_race()` marks such reads). Under loom it is still a cell
+    /// access, so an unordered write is still reported.
+    pub fn data_race<R>(&self, f: impl FnOnce(&T) -> R) -> R {
         // SAFETY: only used where the kernel reads locklessly; on the std backend such reads
         // happen only where the kernel's other ordering (module refcount, RCU) excludes writers.
         self.cell.with(|p| f(unsafe { &*p }))
@@ -310,7 +313,7 @@ impl<T> LCell<T> {
     }
 }
 
-impl<T: Clone> LCell<T> {
+impl<T: Clone> LockedBy<T> {
     /// Clone of the value; `lock` must be held by `cx`.
     pub fn get(&self, lock: &dyn Lockdep, cx: &Cx) -> T {
         self.with(lock, cx, T::clone)
@@ -324,12 +327,12 @@ impl<T: Clone> LCell<T> {
 /// A word the kernel writes under a lock but also reads without it on purpose, where a stale
 /// value is harmless by the kernel's own argument (e.g. `css_set_count` in `cgroup_get_sb`,
 /// `root->subsys_bits` in `cgroup_test_super`). Locked accesses are lockdep-checked like an
-/// [`LCell`]; the lockless read is a relaxed atomic load, so neither loom nor the model reports the
+/// [`LockedBy`]; the lockless read is a relaxed atomic load, so neither loom nor the model reports the
 /// benign race (KCSAN would, as a plain-access race). docs/model.md lists every such word.
 #[derive(Debug)]
-pub struct LWord(AtomicI64);
+pub struct LockedWord(AtomicI64);
 
-impl LWord {
+impl LockedWord {
     /// A new word, named for traces.
     pub fn new(v: i64, name: &'static str) -> Self {
         Self(AtomicI64::named(v, name))
@@ -353,8 +356,8 @@ impl LWord {
         let v = self.get(lock, cx);
         self.set(lock, cx, v + d);
     }
-    /// The kernel's deliberate lockless read.
-    pub fn racy_get(&self) -> i64 {
+    /// `data_race(READ)`: the kernel's deliberate lockless read (KCSAN's marker for it).
+    pub fn data_race(&self) -> i64 {
         self.0.load(Ordering::Relaxed)
     }
     /// Out-of-band read at a quiescent point.

@@ -39,7 +39,7 @@ impl Kernel {
     /// (`css_set_count - 1`, read under cgroup_mutex without css_set_lock, as `cgroup_get_sb`
     /// does). None means -ENOMEM; `nofail` (`__GFP_NOFAIL`, for `cgroup_kill_sb`) never fails.
     pub fn dummy_prealloc(&self, nofail: bool, cx: &Cx) -> Option<Vec<LinkH>> {
-        let n = (self.css_set_count.racy_get() as usize).saturating_sub(1);
+        let n = (self.css_set_count.data_race() as usize).saturating_sub(1);
         self.allocate_cg_links_gfp(n, nofail, cx)
     }
 

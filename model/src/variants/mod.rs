@@ -11,9 +11,6 @@ pub mod faults;
 
 pub use faults::{Fault, Faults};
 
-use std::fmt;
-use std::str::FromStr;
-
 /// One fix a design variant applies on top of the v2.6.34 code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Fix {
@@ -44,41 +41,87 @@ pub enum Fix {
     AttachNoSynchronizeRcu,
 }
 
-/// A design: the as-merged v2.6.34 code, or a named variant that applies fixes to it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// A design: the as-merged v2.6.34 code, or a named variant that applies fixes to it. Its name
+/// (the `serialize` attribute) is its one spelling, from here to the command line.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    strum::Display,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+    strum::EnumMessage,
+)]
+#[strum(parse_err_ty = String, parse_err_fn = unknown_design)]
 pub enum Design {
     /// The series as merged in v2.6.34 (the baseline).
+    #[strum(
+        serialize = "v2.6.34",
+        message = "the series as merged for v2.6.34 (baseline)"
+    )]
     V2634,
     /// v2.6.34 with net_cls's later init/exit order (load first, then publish the id and register
     /// the tc ops).
+    #[strum(
+        serialize = "netcls-load-first",
+        message = "net_cls publishes its subsys id and registers its tc ops only after cgroup_load_subsys (v2.6.35)"
+    )]
     NetClsLoadFirst,
     /// v2.6.34 with the load error path unlinking the subsystem.
+    #[strum(
+        serialize = "load-error-unlinks",
+        message = "cgroup_load_subsys's use_id error path unlinks the subsystem from rootnode"
+    )]
     LoadErrUnlink,
     /// v2.6.34 with both fixes above (every finding on the baseline fixed).
+    #[strum(
+        serialize = "fixed",
+        message = "both fixes above: every v2.6.34 finding fixed"
+    )]
     Fixed,
     /// v2.6.34 with css_sets unlinked from dummytop while no subsystem is on it, handled in
     /// `rebind_subsystems` only: load and unload ignore the special cases (the cover letter's
     /// question, answered in docs/design-review.md).
+    #[strum(
+        serialize = "dummy-unlinked-no-special-cases",
+        message = "css_sets linked to dummytop only while a subsystem is on it, kept in rebind_subsystems only (load and unload ignore the special cases)"
+    )]
     DummyUnlinkedNoSpecial,
     /// v2.6.34 with css_sets unlinked from dummytop while no subsystem is on it, the special
     /// cases of load and unload handled.
+    #[strum(
+        serialize = "dummy-unlinked",
+        message = "css_sets linked to dummytop only while a subsystem is on it; rebind, load and unload all keep it (the cover letter's special cases handled)"
+    )]
     DummyUnlinked,
     /// v2.6.34 without the `synchronize_rcu()` in `cgroup_attach_task` (the css_set is still
     /// freed by `call_rcu`): is that grace period needed?
+    #[strum(
+        serialize = "attach-without-synchronize-rcu",
+        message = "cgroup_attach_task without synchronize_rcu; the old css_set is still freed by call_rcu (as the Android trees did)"
+    )]
     AttachNoSyncRcu,
+}
+
+fn unknown_design(s: &str) -> String {
+    unknown("design", s, Design::ALL.iter().map(|d| d.name()))
+}
+
+/// The error for a name that is not one of `known` (of kind `what`).
+pub(crate) fn unknown<'a>(what: &str, s: &str, known: impl Iterator<Item = &'a str>) -> String {
+    let known: Vec<&str> = known.collect();
+    format!("unknown {what} `{s}` (known: {})", known.join(", "))
 }
 
 impl Design {
     /// Every design, baseline first.
-    pub const ALL: [Design; 7] = [
-        Design::V2634,
-        Design::NetClsLoadFirst,
-        Design::LoadErrUnlink,
-        Design::Fixed,
-        Design::DummyUnlinkedNoSpecial,
-        Design::DummyUnlinked,
-        Design::AttachNoSyncRcu,
-    ];
+    pub const ALL: &'static [Design] = <Design as strum::VariantArray>::VARIANTS;
 
     /// The fixes this design applies.
     pub fn fixes(self) -> &'static [Fix] {
@@ -93,56 +136,13 @@ impl Design {
         }
     }
 
-    /// The design's command-line name.
+    /// The design's name (its one spelling).
     pub fn name(self) -> &'static str {
-        match self {
-            Design::V2634 => "v2.6.34",
-            Design::NetClsLoadFirst => "netcls-load-first",
-            Design::LoadErrUnlink => "load-error-unlinks",
-            Design::Fixed => "fixed",
-            Design::DummyUnlinkedNoSpecial => "dummy-unlinked-no-special-cases",
-            Design::DummyUnlinked => "dummy-unlinked",
-            Design::AttachNoSyncRcu => "attach-without-synchronize-rcu",
-        }
+        self.into()
     }
 
     /// One-line description.
     pub fn about(self) -> &'static str {
-        match self {
-            Design::V2634 => "the series as merged for v2.6.34 (baseline)",
-            Design::NetClsLoadFirst => {
-                "net_cls publishes its subsys id and registers its tc ops only after cgroup_load_subsys (v2.6.35)"
-            }
-            Design::LoadErrUnlink => "cgroup_load_subsys's use_id error path unlinks the subsystem from rootnode",
-            Design::Fixed => "both fixes above: every v2.6.34 finding fixed",
-            Design::DummyUnlinkedNoSpecial => {
-                "css_sets linked to dummytop only while a subsystem is on it, kept in rebind_subsystems only (load and unload ignore the special cases)"
-            }
-            Design::DummyUnlinked => {
-                "css_sets linked to dummytop only while a subsystem is on it; rebind, load and unload all keep it (the cover letter's special cases handled)"
-            }
-            Design::AttachNoSyncRcu => {
-                "cgroup_attach_task without synchronize_rcu; the old css_set is still freed by call_rcu (as the Android trees did)"
-            }
-        }
-    }
-}
-
-impl fmt::Display for Design {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for Design {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        Design::ALL
-            .into_iter()
-            .find(|d| d.name() == s)
-            .ok_or_else(|| {
-                let names: Vec<_> = Design::ALL.iter().map(|d| d.name()).collect();
-                format!("unknown design `{s}` (known: {})", names.join(", "))
-            })
+        strum::EnumMessage::get_message(&self).unwrap_or_default()
     }
 }

@@ -86,7 +86,7 @@ fn subsys_binding(k: &Kernel) -> Result<(), String> {
                 return Err(format!(
                     "{}'s top cgroup does not hold {}'s root css",
                     k.roots.label(root),
-                    s.name
+                    s.ops.name
                 ));
             }
         }
@@ -102,7 +102,7 @@ fn subsys_binding(k: &Kernel) -> Result<(), String> {
                 return Err(format!(
                     "{}'s cgroup pointer disagrees with {}'s binding",
                     k.csses.label(css),
-                    s.name
+                    s.ops.name
                 ));
             }
         }

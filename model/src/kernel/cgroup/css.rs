@@ -3,7 +3,7 @@
 
 use crate::kernel::errno::Errno;
 use crate::kernel::{
-    Cgroup, CgroupH, Css, CssH, CssSet, Kernel, TaskH, BUILTIN_NAMES, CGRP_WAIT_ON_RMDIR,
+    Cgroup, CgroupH, Css, CssH, CssSet, Kernel, SubsysOps, TaskH, BUILTIN, CGRP_WAIT_ON_RMDIR,
     CSS_REMOVED, CSS_ROOT,
 };
 use crate::sim::atomic::{AtomicI64, AtomicU32, AtomicUsize};
@@ -12,10 +12,10 @@ use crate::sim::rcu::{rcu_assign_pointer, rcu_dereference};
 use crate::sim::sync::{self, Ordering};
 
 impl Kernel {
-    /// Allocates a css for subsystem `ss_name` (the subsystem's `create` callback's kzalloc).
-    pub fn alloc_css(&self, ss_name: &'static str, _cx: &Cx) -> CssH {
+    /// Allocates a css of subsystem `ss` (the subsystem's `create` callback's kzalloc).
+    pub fn alloc_css(&self, ss: &'static SubsysOps, _cx: &Cx) -> CssH {
         self.csses.alloc(Css {
-            ss_name,
+            ss,
             cgroup: AtomicUsize::named(0, "css.cgroup:cgroup"),
             refcnt: AtomicI64::named(1, "css.refcnt"),
             flags: AtomicU32::named(0, "css.flags"),
@@ -42,7 +42,7 @@ impl Kernel {
             );
         }
         rcu_assign_pointer(&g.subsys[id], Some(css));
-        let ssname = c.ss_name;
+        let ssname = c.ss.name;
         drop(c);
         let where_ = if cgrp == self.dummytop {
             "dummytop".to_string()
@@ -121,9 +121,9 @@ impl Kernel {
     /// already `CSS_REMOVED`). The holder is remembered out of band for [`Kernel::css_put_task`].
     pub fn css_get_task(&self, task: TaskH, ss_name: &str, cx: &Cx) -> Result<(), Errno> {
         let _f = cx.enter("task_subsys_state+css_tryget");
-        let id = BUILTIN_NAMES
+        let id = BUILTIN
             .iter()
-            .position(|&n| n == ss_name)
+            .position(|o| o.name == ss_name)
             .ok_or(Errno::EINVAL)?;
         if id >= self.builtin() {
             return Err(Errno::EINVAL);
@@ -147,7 +147,7 @@ impl Kernel {
             let mut pins = self.css_pins.lock().unwrap();
             let p = pins
                 .iter()
-                .position(|&(t, c)| t == task && self.csses.peek(c).ss_name == ss_name);
+                .position(|&(t, c)| t == task && self.csses.peek(c).ss.name == ss_name);
             p.map(|p| pins.remove(p).1)
         };
         let css = pin.ok_or(Errno::ENOENT)?;

@@ -5,7 +5,7 @@ use crate::kernel::config::HashKind;
 use crate::kernel::{new_css_set, CgroupH, CssH, CssSetH, Kernel, Link, LinkH};
 use crate::sim::atomic::AtomicI64;
 use crate::sim::cx::Cx;
-use crate::sim::lockdep::LCell;
+use crate::sim::lockdep::LockedBy;
 use crate::sim::rcu::{rcu_assign_pointer, rcu_dereference};
 use crate::sim::sync::Ordering;
 use crate::variants::faults::Fault;
@@ -260,8 +260,8 @@ impl Kernel {
                 return None;
             }
             v.push(self.links.alloc(Link {
-                cgrp: LCell::new(None),
-                cg: LCell::new(None),
+                cgrp: LockedBy::new(None),
+                cg: LockedBy::new(None),
             }));
         }
         Some(v)

@@ -3,6 +3,7 @@
 //! file write.
 
 use crate::kernel::errno::Errno;
+use crate::kernel::net_cls::NET_CLS_SUBSYS;
 use crate::kernel::{Cgroup, CgroupH, Css, Kernel, RootH, CGRP_REMOVED, CGRP_WAIT_ON_RMDIR};
 use crate::sim::cx::Cx;
 use crate::sim::lockdep::KMutexGuard;
@@ -52,7 +53,7 @@ impl Kernel {
                 Ok(css) => {
                     let id = self.ss(ss, cx).subsys_id.load(Ordering::Relaxed);
                     self.init_cgroup_css(css, id, cgrp, cx);
-                    if self.ss(ss, cx).use_id && !cx.kmalloc_ok() {
+                    if self.ss(ss, cx).ops.use_id && !cx.kmalloc_ok() {
                         err = Some(Errno::ENOMEM); // alloc_css_id
                         break;
                     }
@@ -211,7 +212,8 @@ impl Kernel {
             let css = (self.builtin()..self.count()).find_map(|i| {
                 let ss = self.subsys_at(i)?;
                 let s = self.ss(ss, cx);
-                (s.name == "net_cls" && s.root.get(&self.cgroup_mutex, cx) == p.root)
+                (std::ptr::eq(s.ops, &NET_CLS_SUBSYS)
+                    && s.root.get(&self.cgroup_mutex, cx) == p.root)
                     .then(|| rcu_dereference::<Css>(&self.cgrp(p.cgrp, cx).subsys[i]))
                     .flatten()
             });

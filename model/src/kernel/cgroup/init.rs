@@ -1,10 +1,10 @@
 //! Boot: `cgroup_init_early`, `cgroup_init` and `cgroup_init_subsys` (kernel/cgroup.c).
 
-use crate::kernel::{CssSetH, Kernel, Subsys, Task, TaskH, BUILTIN_NAMES};
+use crate::kernel::{CssSetH, Kernel, Subsys, Task, TaskH, BUILTIN};
 use crate::sim::arena::Handle;
 use crate::sim::atomic::{AtomicU32, AtomicUsize};
 use crate::sim::cx::Cx;
-use crate::sim::lockdep::{KMutex, LCell};
+use crate::sim::lockdep::{KMutex, LockedBy};
 use crate::sim::rcu::rcu_assign_pointer;
 use crate::sim::sync::Ordering;
 
@@ -17,13 +17,13 @@ impl Kernel {
         let _f = cx.enter("cgroup_init");
         let _m = self.cgroup_mutex.lock(&cx);
         let w = self.css_set_lock.write(&cx);
-        for (i, name) in BUILTIN_NAMES.iter().take(self.cfg.builtin).enumerate() {
+        for (i, &ops) in BUILTIN.iter().take(self.cfg.builtin).enumerate() {
+            let name = ops.name;
             let ss = self.subsystems.alloc(Subsys {
-                name,
+                ops,
                 module: None,
-                use_id: false,
                 subsys_id: AtomicUsize::named(i, "ss.subsys_id"),
-                root: LCell::new(self.rootnode),
+                root: LockedBy::new(self.rootnode),
                 active: AtomicU32::named(1, "ss.active"),
                 hierarchy_mutex: KMutex::new(format!("{name}.hierarchy_mutex")),
             });
@@ -33,7 +33,7 @@ impl Kernel {
                 .subsys_list
                 .with_mut(&self.cgroup_mutex, &cx, |l| l.push(ss));
             // cgroup_init_subsys: css = ss->create(ss, dummytop); init_cgroup_css.
-            let css = self.alloc_css(name, &cx);
+            let css = self.alloc_css(ops, &cx);
             self.init_cgroup_css(css, i, self.dummytop, &cx);
             rcu_assign_pointer(&self.cset(self.init_css_set, &cx).subsys[i], Some(css));
         }

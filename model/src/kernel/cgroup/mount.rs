@@ -8,7 +8,7 @@ use crate::kernel::errno::Errno;
 use crate::kernel::{Cgroup, Kernel, Root, RootH};
 use crate::sim::atomic::AtomicI64;
 use crate::sim::cx::Cx;
-use crate::sim::lockdep::{LCell, LWord};
+use crate::sim::lockdep::{LockedBy, LockedWord};
 use crate::variants::Fault;
 
 /// `struct cgroup_sb_opts`.
@@ -84,7 +84,7 @@ impl Kernel {
             } else {
                 let found = (0..self.count()).find(|&i| {
                     self.subsys_at(i)
-                        .is_some_and(|ss| self.ss(ss, cx).name == token)
+                        .is_some_and(|ss| self.ss(ss, cx).ops.name == token)
                 });
                 match found {
                     Some(i) => o.subsys_bits |= 1 << i,
@@ -159,7 +159,7 @@ impl Kernel {
                 return false;
             }
         }
-        let bits = r.subsys_bits.racy_get() as u64;
+        let bits = r.subsys_bits.data_race() as u64;
         !((o.subsys_bits != 0 || o.none) && o.subsys_bits != bits)
     }
 
@@ -181,11 +181,11 @@ impl Kernel {
         let root = self.roots.alloc(Root {
             dummy: false,
             top: OnceLock::new(),
-            subsys_bits: LWord::new(o.subsys_bits as i64, "root.subsys_bits"),
-            actual_subsys_bits: LCell::new(0),
-            subsys_list: LCell::new(Vec::new()),
-            number_of_cgroups: LCell::new(1),
-            on_roots: LCell::new(false),
+            subsys_bits: LockedWord::new(o.subsys_bits as i64, "root.subsys_bits"),
+            actual_subsys_bits: LockedBy::new(0),
+            subsys_list: LockedBy::new(Vec::new()),
+            number_of_cgroups: LockedBy::new(1),
+            on_roots: LockedBy::new(false),
             name: o.name.clone().unwrap_or_default(),
             noprefix: o.noprefix,
             s_active: AtomicI64::named(0, "sb.s_active"),
@@ -285,7 +285,7 @@ impl Kernel {
             }
         }
         // css_set_count read without css_set_lock: only cgroup_mutex holders increase it.
-        let n = self.css_set_count.racy_get() as usize;
+        let n = self.css_set_count.data_race() as usize;
         let Some(mut tmp) = self.allocate_cg_links(n, cx) else {
             return Err(Errno::ENOMEM);
         };
@@ -343,8 +343,8 @@ impl Kernel {
     pub fn cgroup_kill_sb(&self, root: RootH, cx: &Cx) {
         let _f = cx.enter("cgroup_kill_sb");
         let top = self.root(root, cx).top();
-        if self.root(root, cx).number_of_cgroups.with_unlocked(|n| *n) != 1
-            || !self.cgrp(top, cx).children.with_unlocked(|c| c.is_empty())
+        if self.root(root, cx).number_of_cgroups.data_race(|n| *n) != 1
+            || !self.cgrp(top, cx).children.data_race(|c| c.is_empty())
         {
             self.bug(
                 cx,

@@ -2,7 +2,7 @@
 //! `cgroup_unload_subsys`) and the subsystems' `create`/`destroy` callbacks.
 
 use crate::kernel::errno::Errno;
-use crate::kernel::{CgroupH, Css, CssH, Kernel, RootH, Subsys, SubsysH};
+use crate::kernel::{CgroupH, Css, CssH, Kernel, RootH, Subsys, SubsysH, SubsysOps};
 use crate::sim::cx::Cx;
 use crate::sim::rcu::{rcu_assign_pointer, rcu_dereference};
 use crate::sim::sync::Ordering;
@@ -10,50 +10,41 @@ use crate::variants::faults::Fault;
 use crate::variants::Fix;
 
 impl Kernel {
-    /// `ss->create(ss, cgrp)`: allocates the subsystem's state (net_cls copies the parent's
-    /// classid). -ENOMEM if the kzalloc fails.
+    /// `ss->create(ss, cgrp)`, through the subsystem's [`SubsysOps`].
+    #[doc(alias = "create")]
     pub fn ss_create(&self, ss: SubsysH, cgrp: CgroupH, cx: &Cx) -> Result<CssH, Errno> {
-        let name = self.ss(ss, cx).name;
-        let _f = cx.enter(match name {
-            "net_cls" => "cgrp_create",
-            "blkio" => "blkiocg_create",
-            "cpuset" => "cpuset_create",
-            _ => "cpu_cgroup_create",
-        });
+        let ops = self.ss(ss, cx).ops;
+        (ops.create)(self, ss, cgrp, cx)
+    }
+
+    /// `ss->destroy(ss, cgrp)`, through the subsystem's [`SubsysOps`].
+    #[doc(alias = "destroy")]
+    pub fn ss_destroy(&self, ss: SubsysH, cgrp: CgroupH, cx: &Cx) {
+        let (ops, id) = {
+            let s = self.ss(ss, cx);
+            (s.ops, s.subsys_id.load(Ordering::Relaxed))
+        };
+        (ops.destroy)(self, ops, id, cgrp, cx)
+    }
+
+    /// What every modelled `create` starts with: the kzalloc of the subsystem's state (-ENOMEM if
+    /// the scenario fails it), here a css of subsystem `ops`.
+    pub fn kzalloc_css(&self, ops: &'static SubsysOps, cx: &Cx) -> Result<CssH, Errno> {
         if !cx.kmalloc_ok() {
             return Err(Errno::ENOMEM);
         }
-        let css = self.alloc_css(name, cx);
-        if name == "net_cls" {
-            if let Some(parent) = self.cgrp(cgrp, cx).parent {
-                let id = self.ss(ss, cx).subsys_id.load(Ordering::Relaxed);
-                if let Some(pcss) = rcu_dereference::<Css>(&self.cgrp(parent, cx).subsys[id]) {
-                    let v = self.css(pcss, cx).classid.load(Ordering::Relaxed);
-                    self.css(css, cx).classid.store(v, Ordering::Relaxed);
-                }
-            }
-        }
-        Ok(css)
+        Ok(self.alloc_css(ops, cx))
     }
 
-    /// `ss->destroy(ss, cgrp)`: frees `cgrp->subsys[id]` (and its css_id for `use_id` subsystems).
-    pub fn ss_destroy(&self, ss: SubsysH, cgrp: CgroupH, cx: &Cx) {
-        let (name, id) = {
-            let s = self.ss(ss, cx);
-            (s.name, s.subsys_id.load(Ordering::Relaxed))
-        };
-        let _f = cx.enter(match name {
-            "net_cls" => "cgrp_destroy",
-            "blkio" => "blkiocg_destroy",
-            "cpuset" => "cpuset_destroy",
-            _ => "cpu_cgroup_destroy",
-        });
+    /// What every modelled `destroy` does: kfree `cgrp->subsys[id]` (a NULL slot is the kernel's
+    /// NULL dereference).
+    pub fn kfree_css(&self, ops: &'static SubsysOps, id: usize, cgrp: CgroupH, cx: &Cx) {
         match rcu_dereference::<Css>(&self.cgrp(cgrp, cx).subsys[id]) {
             Some(css) => self.csses.kfree(css, cx),
             None => self.bug(
                 cx,
                 "NULL-dereference",
-                format!("{name} destroy: cgrp->subsys[{id}] is NULL"),
+                format!("{} destroy: cgrp->subsys[{id}] is NULL", ops.name),
             ),
         }
     }
@@ -75,7 +66,7 @@ impl Kernel {
         match nb {
             Some((prev, next)) => {
                 for n in [prev, next].into_iter().flatten() {
-                    let _ = self.ss(n, cx).name; // prev->next = next; next->prev = prev
+                    let _ = self.ss(n, cx).ops; // prev->next = next; next->prev = prev
                 }
             }
             None => self.bug(
@@ -97,7 +88,7 @@ impl Kernel {
                 first
             });
         if let Some(n) = first {
-            let _ = self.ss(n, cx).name;
+            let _ = self.ss(n, cx).ops;
         }
     }
 
@@ -145,7 +136,7 @@ impl Kernel {
             .root
             .set(&self.cgroup_mutex, cx, self.rootnode);
         self.init_cgroup_css(css, i, self.dummytop, cx);
-        if self.ss(ss, cx).use_id {
+        if self.ss(ss, cx).ops.use_id {
             let _f = cx.enter("cgroup_init_idr");
             if !cx.kmalloc_ok() {
                 rcu_assign_pointer::<Css>(&self.cgrp(self.dummytop, cx).subsys[i], None);
@@ -197,7 +188,7 @@ impl Kernel {
                 "unload of a built-in subsystem",
             );
         }
-        if self.ss(ss, cx).root.with_unlocked(|r| *r) != self.rootnode {
+        if self.ss(ss, cx).root.data_race(|r| *r) != self.rootnode {
             self.bug(
                 cx,
                 "BUG_ON(ss->root != &rootnode)",

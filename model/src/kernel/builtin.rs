@@ -1,0 +1,55 @@
+//! The built-in subsystems the model keeps: cpuset (kernel/cpuset.c) in slot 0 and cpu
+//! (kernel/sched.c) in slot 1. Only what the cgroup core calls is modelled: their `create` and
+//! `destroy`, which allocate and free the css. They have no fork or exit callbacks in the model;
+//! v2.6.34's cpuset has `can_attach`/`attach` and cpu has `can_attach`/`attach` too, which the
+//! model leaves out (docs/model.md says so).
+
+use crate::kernel::errno::Errno;
+use crate::kernel::{CgroupH, CssH, Kernel, SubsysH, SubsysOps};
+use crate::sim::cx::Cx;
+
+/// `cpuset_subsys` (kernel/cpuset.c).
+pub static CPUSET_SUBSYS: SubsysOps = SubsysOps {
+    name: "cpuset",
+    module: None,
+    use_id: false,
+    create: cpuset_create,
+    destroy: cpuset_destroy,
+    module_init: None,
+    module_exit: None,
+};
+
+/// `cpu_cgroup_subsys` (kernel/sched.c).
+pub static CPU_CGROUP_SUBSYS: SubsysOps = SubsysOps {
+    name: "cpu",
+    module: None,
+    use_id: false,
+    create: cpu_cgroup_create,
+    destroy: cpu_cgroup_destroy,
+    module_init: None,
+    module_exit: None,
+};
+
+/// `cpuset_create(ss, cont)`: the kmalloc of the `struct cpuset`.
+fn cpuset_create(k: &Kernel, _ss: SubsysH, _cgrp: CgroupH, cx: &Cx) -> Result<CssH, Errno> {
+    let _f = cx.enter("cpuset_create");
+    k.kzalloc_css(&CPUSET_SUBSYS, cx)
+}
+
+/// `cpuset_destroy(ss, cont)`: frees the `struct cpuset`.
+fn cpuset_destroy(k: &Kernel, ops: &'static SubsysOps, id: usize, cgrp: CgroupH, cx: &Cx) {
+    let _f = cx.enter("cpuset_destroy");
+    k.kfree_css(ops, id, cgrp, cx);
+}
+
+/// `cpu_cgroup_create(ss, cgrp)`: `sched_create_group`'s allocation of the `struct task_group`.
+fn cpu_cgroup_create(k: &Kernel, _ss: SubsysH, _cgrp: CgroupH, cx: &Cx) -> Result<CssH, Errno> {
+    let _f = cx.enter("cpu_cgroup_create");
+    k.kzalloc_css(&CPU_CGROUP_SUBSYS, cx)
+}
+
+/// `cpu_cgroup_destroy(ss, cgrp)`: `sched_destroy_group`.
+fn cpu_cgroup_destroy(k: &Kernel, ops: &'static SubsysOps, id: usize, cgrp: CgroupH, cx: &Cx) {
+    let _f = cx.enter("cpu_cgroup_destroy");
+    k.kfree_css(ops, id, cgrp, cx);
+}
