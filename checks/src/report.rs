@@ -15,15 +15,6 @@ pub fn dir() -> PathBuf {
     target.join("race-report")
 }
 
-/// The verdict column: `pass`, `expected-fail`, or `FAIL`.
-pub fn verdict(o: &Outcome, expected_finding: bool) -> &'static str {
-    match (&o.violation, expected_finding) {
-        (None, _) => "pass",
-        (Some(_), true) => "expected-fail",
-        (Some(_), false) => "FAIL",
-    }
-}
-
 /// Appends one row: engine, scenario, design, faults, bound, executions, seconds, verdict, detail.
 pub fn record(
     engine: &str,
@@ -31,13 +22,13 @@ pub fn record(
     design: &str,
     faults: &str,
     o: &Outcome,
-    verdict: &str,
+    verdict: impl std::fmt::Display,
 ) {
     let d = dir();
     if std::fs::create_dir_all(&d).is_err() {
         return;
     }
-    let bound = o.bound.map_or("none".to_string(), |b| b.to_string());
+    let bound = o.bound.to_string();
     let detail = o.violation.as_ref().map_or(String::new(), |v| {
         format!("{}: {}", v.name, v.detail.replace(['\t', '\n'], " "))
     });
@@ -53,7 +44,7 @@ pub fn record(
         let _ = f.write_all(line.as_bytes());
     }
     eprintln!(
-        "{engine:<8} {scenario:<28} {design:<20} {faults:<24} bound {bound:<4} {:>8} exec {:>8.2}s  {verdict} {detail}",
+        "{engine:<8} {scenario:<28} {design:<20} {faults:<24} {bound:<12} {:>8} exec {:>8.2}s  {verdict} {detail}",
         o.executions, o.seconds
     );
 }
@@ -67,12 +58,9 @@ pub fn save_trace(
     o: &Outcome,
 ) -> Option<PathBuf> {
     let v = o.violation.as_ref()?;
-    let desc = match o.bound {
-        Some(b) => format!("{engine}, bound {b}"),
-        None => engine.to_string(),
-    };
+    let desc = format!("{engine}, {}", o.bound);
     let text = crate::tracefile::write(
-        sc.name,
+        &sc.name,
         cfg,
         &desc,
         &sc.plan(),

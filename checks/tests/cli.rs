@@ -1,7 +1,7 @@
 //! The `cgcheck` front door as a user meets it: listing, clear errors with exit 2 for unknown names
 //! and bad flags, replay exit codes, rendering.
 
-#![cfg(not(any(loom, feature = "loom", feature = "shuttle")))]
+#![cfg(backend_std)]
 
 use std::process::Command;
 

@@ -1,6 +1,6 @@
 //! The loom build of `cgcheck` refuses what loom cannot run, with a line and exit 2.
 
-#![cfg(any(loom, feature = "loom"))]
+#![cfg(backend_loom)]
 
 use std::process::Command;
 

@@ -2,44 +2,34 @@
 //! then exhaustively (or at the scenario's documented bound). Run with
 //! `cargo test --release --features loom`. Rows go to `target/race-report/loom.tsv`.
 
-#![cfg(any(loom, feature = "loom"))]
+#![cfg(backend_loom)]
 
-use cgchecks::engine::{config, loom_iterative};
+use cgchecks::engine::{self, config, Engine, RunOpts};
 use cgchecks::scenario::{by_name, LoomPlan};
-use cgchecks::{judge, report};
+use cgchecks::{judge, report, verdict};
 use cgmodel::{Design, Faults};
 
 fn check(name: &str) {
     let sc = by_name(name).unwrap();
-    let max = match sc.loom {
-        LoomPlan::Exhaustive => None,
-        LoomPlan::Bounded(b, _) => Some(b),
-        LoomPlan::ShuttleOnly(why) => {
-            // Not loom's to explore: the plan must be justified by the thread count.
-            assert!(
-                sc.threads.len() + 1 > 5,
-                "{name}: shuttle-only ({why}) but loom could run it"
-            );
-            return;
-        }
-    };
+    if matches!(sc.loom, LoomPlan::ShuttleOnly(_)) {
+        return; // not loom's to explore: the scenario parser checked the thread count
+    }
     let faults = Faults::from_env().unwrap();
     let mut errors = Vec::new();
     for &design in Design::ALL {
-        let cfg = config(&sc, design, faults, true);
-        let o = loom_iterative(&sc.plan(), &cfg, max);
-        let expected = matches!((sc.expect)(design), cgchecks::scenario::Expect::Finding(_));
+        let cfg = config(sc, design, faults, true);
+        let o = engine::run_scenario(sc, &cfg, Engine::Loom, &RunOpts::default()).unwrap();
         report::record(
             "loom",
             name,
             design.name(),
             &faults.to_string(),
             &o,
-            report::verdict(&o, expected),
+            verdict(sc, design, &o).0,
         );
         if faults.is_empty() {
-            if let Err(e) = judge(&sc, design, &o, true) {
-                let trace = report::save_trace("loom", &sc, &cfg, &o);
+            if let Err(e) = judge(sc, design, &o) {
+                let trace = report::save_trace("loom", sc, &cfg, &o);
                 errors.push(format!(
                     "{e} (trace: {})",
                     trace.map_or("-".into(), |p| p.display().to_string())
@@ -54,4 +44,4 @@ fn check(name: &str) {
     assert!(errors.is_empty(), "{}", errors.join("\n"));
 }
 
-cgchecks::catalog_tests!(check);
+include!(concat!(env!("OUT_DIR"), "/catalog_tests.rs"));

@@ -3,9 +3,9 @@
 //! shrunk by proptest (fewer threads, fewer ops, simpler ops, another seed) and printed as a
 //! scenario. Run with `cargo test --release -p cgroup-checks --features shuttle`.
 
-#![cfg(feature = "shuttle")]
+#![cfg(backend_shuttle)]
 
-use cgchecks::engine::shuttle_pct;
+use cgchecks::engine::shuttle;
 use cgchecks::scenario::Plan;
 use cgmodel::{Config, Design, Fault, Faults, Step};
 use proptest::prelude::*;
@@ -78,7 +78,7 @@ fn run(threads: &[Vec<String>], seed: u64, faults: Faults) -> Result<(), TestCas
         max_threads: 6,
         ..Config::default()
     };
-    let o = shuttle_pct(&p, &cfg, 40, 3, seed);
+    let o = shuttle::pct(&p, &cfg, 40, 3, seed);
     match o.violation {
         None => Ok(()),
         Some(v) => Err(TestCaseError::fail(format!("{v}\n(seed {seed:#x})\n{p}"))),

@@ -3,11 +3,11 @@
 //! `cargo test --release -p cgroup-checks --features shuttle`. Rows go to
 //! `target/race-report/shuttle.tsv`.
 
-#![cfg(feature = "shuttle")]
+#![cfg(backend_shuttle)]
 
-use cgchecks::engine::{config, shuttle_pct, shuttle_random};
-use cgchecks::scenario::{by_name, Expect};
-use cgchecks::{judge, report};
+use cgchecks::engine::{config, shuttle};
+use cgchecks::scenario::by_name;
+use cgchecks::{judge, report, verdict};
 use cgmodel::{Design, Faults};
 
 /// The seed of every run (printed in each row).
@@ -19,27 +19,27 @@ fn check(name: &str) {
     let faults = Faults::from_env().unwrap();
     let mut errors = Vec::new();
     for &design in Design::ALL {
-        let cfg = config(&sc, design, faults, true);
-        let expected = matches!((sc.expect)(design), Expect::Finding(_));
-        for (engine, o) in [
-            ("pct", shuttle_pct(&sc.plan(), &cfg, ITERATIONS, 3, SEED)),
-            ("random", shuttle_random(&sc.plan(), &cfg, ITERATIONS, SEED)),
+        let cfg = config(sc, design, faults, true);
+        for o in [
+            shuttle::pct(&sc.plan(), &cfg, ITERATIONS, 3, SEED),
+            shuttle::random(&sc.plan(), &cfg, ITERATIONS, SEED),
         ] {
-            let label = format!("shuttle-{engine}");
+            let label = o.engine.to_string();
+            let seeded = format!("{faults} seed={SEED:#x}");
             report::record(
                 &label,
                 name,
                 design.name(),
-                &format!("{faults} seed={SEED:#x}"),
+                &seeded,
                 &o,
-                report::verdict(&o, expected),
+                verdict(sc, design, &o).0,
             );
             if !faults.is_empty() {
                 continue;
             }
             // Random sampling may miss a finding; PCT from this seed must not.
-            if let Err(e) = judge(&sc, design, &o, engine == "pct") {
-                let trace = report::save_trace(&label, &sc, &cfg, &o);
+            if let Err(e) = judge(sc, design, &o) {
+                let trace = report::save_trace(&label, sc, &cfg, &o);
                 errors.push(format!(
                     "{label}: {e} (trace: {})",
                     trace.map_or("-".into(), |p| p.display().to_string())
@@ -50,4 +50,4 @@ fn check(name: &str) {
     assert!(errors.is_empty(), "{}", errors.join("\n"));
 }
 
-cgchecks::catalog_tests!(check);
+include!(concat!(env!("OUT_DIR"), "/catalog_tests.rs"));

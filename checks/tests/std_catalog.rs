@@ -2,11 +2,11 @@
 //! is not a documented finding. Real scheduling samples few interleavings, so a finding may or
 //! may not show up here; the loom and shuttle suites are the ones that must find it.
 
-#![cfg(not(any(loom, feature = "loom", feature = "shuttle")))]
+#![cfg(backend_std)]
 
-use cgchecks::engine::{config, stress};
+use cgchecks::engine::{config, stress::stress};
 use cgchecks::scenario::by_name;
-use cgchecks::{judge, report};
+use cgchecks::{judge, report, verdict};
 use cgmodel::{Design, Faults};
 
 fn check(name: &str) {
@@ -14,7 +14,7 @@ fn check(name: &str) {
     let faults = Faults::from_env().unwrap();
     let mut errors = Vec::new();
     for &design in Design::ALL {
-        let o = stress(&sc.plan(), &config(&sc, design, faults, true), 20);
+        let o = stress(&sc.plan(), &config(sc, design, faults, true), 20);
         assert!((1..=20).contains(&o.executions));
         report::record(
             "std",
@@ -22,10 +22,10 @@ fn check(name: &str) {
             design.name(),
             &faults.to_string(),
             &o,
-            report::verdict(&o, false),
+            verdict(sc, design, &o).0,
         );
         if faults.is_empty() {
-            if let Err(e) = judge(&sc, design, &o, false) {
+            if let Err(e) = judge(sc, design, &o) {
                 errors.push(e);
             }
         }
@@ -33,4 +33,4 @@ fn check(name: &str) {
     assert!(errors.is_empty(), "{}", errors.join("\n"));
 }
 
-cgchecks::catalog_tests!(check);
+include!(concat!(env!("OUT_DIR"), "/catalog_tests.rs"));

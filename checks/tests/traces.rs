@@ -2,7 +2,7 @@
 //! violation; without its fault (or with the design that fixes its finding) it does not; replay is
 //! deterministic; malformed files are rejected with a line and a reason, never a panic.
 
-#![cfg(not(any(loom, feature = "loom", feature = "shuttle")))]
+#![cfg(backend_std)]
 
 use std::path::PathBuf;
 

@@ -4,44 +4,38 @@
 //! faults that break state without needing a particular interleaving are asserted (real threads
 //! sample too few schedules), the others are reported.
 
-use cgchecks::engine::{self, config, Outcome};
+use cgchecks::engine::{self, config, Bound, Engine, Outcome, RunOpts};
 use cgchecks::report;
-use cgchecks::scenario::{by_name, catalog, Scenario};
-use cgchecks::zoo::{catchers, killer, Killer};
+use cgchecks::scenario::{by_name, catalog, Killer, LoomPlan, Scenario};
+use cgchecks::zoo::catchers;
 use cgmodel::{Config, Design, Fault, Faults};
 
-/// Runs `sc` under `cfg` with the engine this build has, looking for a failure.
-fn hunt(sc: &Scenario, cfg: &Config) -> (&'static str, Outcome) {
-    #[cfg(any(loom, feature = "loom"))]
-    {
-        let plan = match sc.loom {
-            cgchecks::scenario::LoomPlan::ShuttleOnly(_) => None,
-            _ => Some(engine::loom_iterative(&sc.plan(), cfg, Some(3))),
-        };
-        if let Some(o) = plan {
-            return ("loom", o);
+/// Runs `sc` under `cfg` with this build's engines, looking for a failure: loom up to bound 3;
+/// shuttle PCT, then random; 200 runs on real threads (none for a fault that deadlocks, which
+/// there is a hang, not a report).
+fn hunt(sc: &Scenario, cfg: &Config) -> Outcome {
+    let opts = RunOpts {
+        bound: Some(Bound::Preemptions(3)),
+        iterations: if Engine::default_built() == Engine::Std {
+            200
+        } else {
+            2000
+        },
+        ..RunOpts::default()
+    };
+    let mut last = Outcome::nothing(Engine::default_built());
+    for &eng in Engine::built() {
+        let skip = (eng == Engine::Loom && matches!(sc.loom, LoomPlan::ShuttleOnly(_)))
+            || (eng == Engine::Std && cfg.faults.iter().any(|f| f.deadlocks()));
+        if skip {
+            continue;
         }
-        ("loom", Outcome::nothing())
-    }
-    #[cfg(feature = "shuttle")]
-    {
-        let o = engine::shuttle_pct(&sc.plan(), cfg, 2000, 3, 0x5eed);
-        if o.violation.is_some() {
-            return ("shuttle-pct", o);
+        last = engine::run_scenario(sc, cfg, eng, &opts).expect("a built engine");
+        if last.violation.is_some() {
+            break;
         }
-        (
-            "shuttle-random",
-            engine::shuttle_random(&sc.plan(), cfg, 2000, 0x5eed),
-        )
     }
-    #[cfg(not(any(loom, feature = "loom", feature = "shuttle")))]
-    {
-        if cfg.faults.iter().any(|f| f.deadlocks()) {
-            // A deadlock on real threads is a hang, not a report: loom and shuttle run these.
-            return ("std-skipped", Outcome::nothing());
-        }
-        ("std", engine::stress(&sc.plan(), cfg, 200))
-    }
+    last
 }
 
 /// Faults whose catcher breaks state without a particular interleaving (found at loom bound 0).
@@ -65,19 +59,26 @@ fn every_fault_is_caught() {
         let mut caught = false;
         for name in catchers(f) {
             let sc = by_name(name).unwrap();
-            let (eng, o) = hunt(&sc, &config(&sc, Design::Fixed, Faults::one(f), true));
+            let o = hunt(sc, &config(sc, Design::Fixed, Faults::one(f), true));
             let verdict = if o.violation.is_some() {
                 "caught"
             } else {
                 "missed"
             };
-            report::record(&format!("zoo-{eng}"), name, "fixed", f.name(), &o, verdict);
+            report::record(
+                &format!("zoo-{}", o.engine),
+                name,
+                "fixed",
+                f.name(),
+                &o,
+                verdict,
+            );
             if o.violation.is_some() {
                 caught = true;
                 break;
             }
         }
-        let must = cfg!(any(loom, feature = "loom", feature = "shuttle")) || deterministic(f);
+        let must = cfg!(not(backend_std)) || deterministic(f);
         if !caught && must {
             missed.push(f.name());
         }
@@ -91,7 +92,7 @@ fn the_fault_free_fixed_design_passes_every_catcher() {
     // they catch, not something else).
     for &f in Fault::ALL {
         let sc = by_name(catchers(f)[0]).unwrap();
-        let (_, o) = hunt(&sc, &config(&sc, Design::Fixed, Faults::NONE, true));
+        let o = hunt(sc, &config(sc, Design::Fixed, Faults::NONE, true));
         assert!(
             o.violation.is_none(),
             "{} fails without a fault: {:?}",
@@ -105,8 +106,7 @@ fn the_fault_free_fixed_design_passes_every_catcher() {
 fn every_scenario_can_fail() {
     let mut survivors = Vec::new();
     for sc in catalog() {
-        let k = killer(sc.name)
-            .unwrap_or_else(|| panic!("scenario {} has no killer in zoo::killer", sc.name));
+        let k = sc.killer;
         let (design, faults) = match k {
             Killer::Fault(f) => (Design::Fixed, Faults::one(f)),
             Killer::Design(d) => (d, Faults::NONE),
@@ -115,10 +115,10 @@ fn every_scenario_can_fail() {
             Killer::Fault(f) => deterministic(f),
             Killer::Design(_) => false,
         };
-        let (eng, o) = hunt(&sc, &config(&sc, design, faults, true));
+        let o = hunt(sc, &config(sc, design, faults, true));
         report::record(
-            &format!("kill-{eng}"),
-            sc.name,
+            &format!("kill-{}", o.engine),
+            &sc.name,
             design.name(),
             &faults.to_string(),
             &o,
@@ -128,13 +128,12 @@ fn every_scenario_can_fail() {
                 "survived"
             },
         );
-        let storm = matches!(sc.loom, cgchecks::scenario::LoomPlan::ShuttleOnly(_));
-        let skipped = cfg!(any(loom, feature = "loom")) && storm;
+        let storm = matches!(sc.loom, LoomPlan::ShuttleOnly(_));
+        let skipped = cfg!(backend_loom) && storm;
         // On real threads only single-schedule breaks are certain; six-thread storms are not.
-        let must = cfg!(any(loom, feature = "loom", feature = "shuttle"))
-            || (deterministic_enough && !storm);
+        let must = cfg!(not(backend_std)) || (deterministic_enough && !storm);
         if o.violation.is_none() && must && !skipped {
-            survivors.push(sc.name);
+            survivors.push(sc.name.as_str());
         }
     }
     assert!(
@@ -144,17 +143,17 @@ fn every_scenario_can_fail() {
 }
 
 /// loom on `scenario` with `fault` injected into the fixed design, lockdep on or off.
-#[cfg(any(loom, feature = "loom"))]
+#[cfg(backend_loom)]
 fn loom_with(scenario: &str, fault: Fault, lockdep: bool) -> Outcome {
     let sc = by_name(scenario).unwrap();
-    let cfg = config(&sc, Design::Fixed, Faults::one(fault), lockdep);
-    let o = engine::loom_iterative(&sc.plan(), &cfg, Some(2));
-    report::record("loom-checks", sc.name, "fixed", fault.name(), &o, "caught");
+    let cfg = config(sc, Design::Fixed, Faults::one(fault), lockdep);
+    let o = engine::loom::iterative(&sc.plan(), &cfg, Some(2));
+    report::record("loom-checks", &sc.name, "fixed", fault.name(), &o, "caught");
     o
 }
 
 /// loom's own causality check, not lockdep, finds the unlocked unload when lockdep is off.
-#[cfg(any(loom, feature = "loom"))]
+#[cfg(backend_loom)]
 #[test]
 fn loom_reports_the_unlocked_unload_as_a_data_race() {
     use cgmodel::ViolationKind::{DataRace, LockNotHeld};
@@ -174,7 +173,7 @@ fn loom_reports_the_unlocked_unload_as_a_data_race() {
 }
 
 /// loom's deadlock check finds the ABBA the inverted remount creates.
-#[cfg(any(loom, feature = "loom"))]
+#[cfg(backend_loom)]
 #[test]
 fn loom_reports_the_inverted_remount_as_a_deadlock() {
     let o = loom_with("remount-vs-mkdir", Fault::RemountLockInversion, true);

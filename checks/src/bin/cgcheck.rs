@@ -1,19 +1,23 @@
-//! `cgcheck`: the command-line front door of the cgroup model's checks.
+//! `cgcheck`: the command-line front door of the cgroup model's checks: argument parsing and
+//! dispatch; the work is in the `cgchecks` library. The file is long because each of its eight
+//! subcommands has its arguments, its text output and its JSON output here.
 //!
 //! The engine is the one this binary was built with: loom (`--features loom`), shuttle
 //! (`--features shuttle`) or real threads (default). Unknown names and bad flags exit with 2 and a
 //! one-line error; a run that finds a violation exits with 1.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use cgchecks::engine::{self, Outcome};
-use cgchecks::scenario::{by_name, catalog, Expect, LoomPlan};
-use cgchecks::verify::{
-    self, default_trace_dir, engine_name, run_engine, trace_name, write_trace, RunOpts,
-};
+use cgchecks::engine::{self, Bound, Engine, RunOpts};
+use cgchecks::scenario::{self, LoomPlan};
+use cgchecks::verify::{self, default_trace_dir, trace_name, write_trace};
+use cgchecks::{tracefile, Verdict};
+use cgmodel::sim::sync::{Backend, BACKEND};
 use cgmodel::{Design, Fault, Faults};
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Parser, Subcommand};
-use serde_json::{json, Value};
+use serde_json::json;
 
 #[derive(Parser)]
 #[command(
@@ -29,50 +33,71 @@ struct Cli {
     cmd: Cmd,
 }
 
+fn design_parser() -> impl TypedValueParser<Value = Design> {
+    PossibleValuesParser::new(
+        Design::ALL
+            .iter()
+            .map(|d| PossibleValue::new(d.name()).help(d.about())),
+    )
+    .map(|s| s.parse::<Design>().expect("a listed design"))
+}
+
+fn fault_parser() -> impl TypedValueParser<Value = Fault> {
+    PossibleValuesParser::new(Fault::ALL.iter().map(|f| PossibleValue::new(f.name())))
+        .map(|s| s.parse::<Fault>().expect("a listed fault"))
+}
+
+fn backend_parser() -> impl TypedValueParser<Value = Backend> {
+    PossibleValuesParser::new(["loom", "shuttle", "std"]).map(|s| match s.as_str() {
+        "loom" => Backend::Loom,
+        "shuttle" => Backend::Shuttle,
+        _ => Backend::Std,
+    })
+}
+
 #[derive(Subcommand)]
 enum Cmd {
     /// List the scenarios, designs and faults.
     List,
-    /// Check one scenario with this build's engine.
+    /// Check one scenario (a catalog name, or a path to a .scn file) with this build's engine.
     Run {
-        /// The scenario's name (see `cgcheck list`).
+        /// The scenario's name (see `cgcheck list`), or a path to a scenario file.
         scenario: String,
-        /// The design (default: the baseline v2.6.34).
-        #[arg(long, default_value = "v2.6.34")]
-        design: String,
+        /// The design.
+        #[arg(long, default_value = "v2.6.34", value_parser = design_parser())]
+        design: Design,
         /// Faults to inject, comma-separated (default: none, or CGROUP_MODEL_FAULTS).
+        #[arg(long, value_delimiter = ',', value_parser = fault_parser())]
+        faults: Option<Vec<Fault>>,
+        /// loom: the largest preemption bound, or `none` for exhaustive (default: the scenario's plan).
         #[arg(long)]
-        faults: Option<String>,
-        /// loom: the largest preemption bound, or `none` for exhaustive (default: the catalog's plan).
-        #[arg(long)]
-        bound: Option<String>,
-        /// shuttle: the seed (default 0x5eed).
+        bound: Option<Bound>,
+        /// shuttle: the seed.
         #[arg(long, default_value_t = 0x5eed)]
         seed: u64,
         /// shuttle and std: executions to run.
-        #[arg(long, default_value_t = 1000)]
-        iterations: usize,
-        /// The engine: this build's (`loom`; `shuttle-pct` or `shuttle-random`; `std`). Default:
-        /// loom, shuttle-pct or std, whichever this build has.
-        #[arg(long)]
-        engine: Option<String>,
+        #[arg(long, default_value = "1000")]
+        iterations: std::num::NonZeroUsize,
+        /// The engine (default: this build's: loom, shuttle-pct or std).
+        #[arg(long, value_enum)]
+        engine: Option<Engine>,
         /// Turn lockdep off (loom only), so loom's causality check reports unlocked accesses.
         #[arg(long)]
         no_lockdep: bool,
         /// Where to write the trace of a violation (default: target/cgcheck/traces/).
         #[arg(long)]
-        trace: Option<std::path::PathBuf>,
+        trace: Option<PathBuf>,
     },
     /// Replay a trace file on real threads: exit 0 if the same violation is reproduced, 1 if
     /// not, 2 if the file is malformed.
     Replay {
         /// The trace file.
-        file: std::path::PathBuf,
+        file: PathBuf,
     },
     /// Render a trace file as a Mermaid sequence diagram (or, with --text, the condensed timeline).
     Render {
         /// The trace file.
-        file: std::path::PathBuf,
+        file: PathBuf,
         /// Print the condensed text timeline instead of Mermaid.
         #[arg(long)]
         text: bool,
@@ -84,16 +109,16 @@ enum Cmd {
         /// Also copy the report to docs/results.md.
         #[arg(long)]
         docs: bool,
-        /// The engines, comma-separated (default: loom,shuttle,std).
-        #[arg(long, default_value = "loom,shuttle,std")]
-        engines: String,
+        /// The builds, comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "loom,shuttle,std", value_parser = backend_parser())]
+        engines: Vec<Backend>,
     },
-    /// One engine's part of `verify` (the catalog and the zoo with this build's engine), as JSON.
+    /// One build's part of `verify` (the catalog and the zoo with this build's engines), as JSON.
     #[command(hide = true)]
     VerifyPart {
         /// Where to write the JSON.
         #[arg(long)]
-        out: std::path::PathBuf,
+        out: PathBuf,
     },
     /// Measure this build's engine: throughput on three representative scenarios, what the
     /// instrumentation costs against the same runs without it, growth with threads and ops.
@@ -101,21 +126,12 @@ enum Cmd {
     /// Run the fault zoo: for every fault, hunt it with its catcher scenarios.
     Zoo {
         /// Only these faults (comma-separated).
-        #[arg(long)]
-        faults: Option<String>,
+        #[arg(long, value_delimiter = ',', value_parser = fault_parser())]
+        faults: Option<Vec<Fault>>,
         /// Directory for the trace of each detected fault (default: target/cgcheck/traces).
         #[arg(long)]
-        traces: Option<std::path::PathBuf>,
+        traces: Option<PathBuf>,
     },
-}
-
-fn outcome_json(o: &Outcome) -> Value {
-    json!({
-        "executions": o.executions,
-        "seconds": o.seconds,
-        "bound": o.bound,
-        "violation": o.violation.as_ref().map(|v| json!({"kind": format!("{:?}", v.kind), "name": v.name, "detail": v.detail})),
-    })
 }
 
 /// Prints a line to stdout; a closed pipe (`cgcheck list | head`) ends the program quietly.
@@ -133,8 +149,33 @@ fn fail(msg: impl std::fmt::Display) -> ExitCode {
     ExitCode::from(2)
 }
 
+fn json_out<T: serde::Serialize>(v: &T) {
+    match serde_json::to_string_pretty(v) {
+        Ok(s) => out!("{s}"),
+        Err(e) => eprintln!("cgcheck: {e}"),
+    }
+}
+
+/// clap's error, as one line: `invalid value 'x' for '--design <DESIGN>' [possible values: ...]`.
+fn one_line(e: &clap::Error) -> String {
+    e.render()
+        .to_string()
+        .lines()
+        .map(str::trim)
+        .filter(|l| {
+            !l.is_empty() && !l.starts_with("For more information") && !l.starts_with("Usage:")
+        })
+        .map(|l| l.strip_prefix("error: ").unwrap_or(l))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) if !e.use_stderr() => e.exit(), // --help, --version
+        Err(e) => return fail(one_line(&e)),
+    };
     // Violations travel as panics inside the model checkers, which catch and classify them;
     // their default hook output (and backtraces) would only bury the report.
     std::panic::set_hook(Box::new(|_| {}));
@@ -142,32 +183,11 @@ fn main() -> ExitCode {
         Ok(f) => f,
         Err(e) => return fail(e),
     };
+    if let Err(e) = scenario::try_catalog() {
+        return fail(e);
+    }
     match cli.cmd {
-        Cmd::List => {
-            if cli.json {
-                let v = json!({
-                    "engine": engine_name(),
-                    "scenarios": catalog().iter().map(|s| json!({"name": s.name, "about": s.about, "threads": s.threads.len()})).collect::<Vec<_>>(),
-                    "designs": Design::ALL.iter().map(|d| json!({"name": d.name(), "about": d.about()})).collect::<Vec<_>>(),
-                    "faults": Fault::ALL.iter().map(|f| json!({"name": f.name(), "origin": f.origin()})).collect::<Vec<_>>(),
-                });
-                out!("{v:#}");
-            } else {
-                out!("engine: {}\n\nscenarios:", engine_name());
-                for s in catalog() {
-                    out!("  {:<28} {}", s.name, s.about);
-                }
-                out!("\ndesigns:");
-                for &d in Design::ALL {
-                    out!("  {:<28} {}", d.name(), d.about());
-                }
-                out!("\nfaults:");
-                for &f in Fault::ALL {
-                    out!("  {:<28} {}", f.name(), f.origin());
-                }
-            }
-            ExitCode::SUCCESS
-        }
+        Cmd::List => list(cli.json),
         Cmd::Run {
             scenario,
             design,
@@ -175,618 +195,285 @@ fn main() -> ExitCode {
             bound,
             seed,
             iterations,
-            engine: engine_flag,
+            engine,
             no_lockdep,
             trace,
         } => {
-            let sc = match by_name(&scenario) {
-                Ok(s) => s,
-                Err(e) => return fail(e),
-            };
-            let design: Design = match design.parse() {
-                Ok(d) => d,
-                Err(e) => return fail(e),
-            };
-            let faults = match faults.map(|f| Faults::parse(&f)).unwrap_or(Ok(env_faults)) {
-                Ok(f) => f,
-                Err(e) => return fail(e),
-            };
-            let bound = match bound.as_deref() {
-                None => None,
-                Some("none") => Some(None),
-                Some(b) => match b.parse::<usize>() {
-                    Ok(n) => Some(Some(n)),
-                    Err(_) => return fail(format!("bad --bound `{b}`: a number or `none`")),
-                },
-            };
-            let built = engine_name();
-            let random = match (engine_flag.as_deref(), built) {
-                (None, _)
-                | (Some("loom"), "loom")
-                | (Some("std"), "std")
-                | (Some("shuttle-pct"), "shuttle") => false,
-                (Some("shuttle-random"), "shuttle") => true,
-                (Some(e @ ("loom" | "std" | "shuttle-pct" | "shuttle-random")), _) => {
-                    let feature = match e {
-                        "loom" => "--features loom",
-                        "std" => "no engine feature",
-                        _ => "--features shuttle",
-                    };
-                    return fail(format!("this cgcheck was built for {built}; build it with {feature} to use --engine {e}"));
-                }
-                (Some(other), _) => {
-                    return fail(format!(
-                        "unknown --engine `{other}` (loom, shuttle-pct, shuttle-random, std)"
-                    ))
-                }
-            };
-            if iterations == 0 {
-                return fail("--iterations must be at least 1");
-            }
-            if let (true, LoomPlan::ShuttleOnly(why)) = (built == "loom", sc.loom) {
-                return fail(format!(
-                    "{} is not loom's to run ({why}): use the shuttle build (--features shuttle)",
-                    sc.name
-                ));
-            }
-            let cfg = engine::config(&sc, design, faults, !no_lockdep);
+            let faults = faults.map_or(env_faults, |v| {
+                v.into_iter().fold(Faults::NONE, Faults::with)
+            });
             let opts = RunOpts {
                 bound,
                 seed,
-                iterations,
-                random,
+                iterations: iterations.get(),
             };
-            let spinner = verify::spinner(&format!("{} on {design}", sc.name), !cli.json);
-            let o = run_engine(&sc, &cfg, &opts);
-            spinner.finish_and_clear();
-            let mut trace_path = None;
-            if o.violation.is_some() {
-                let p = trace.unwrap_or_else(|| {
-                    default_trace_dir().join(trace_name(sc.name, design, faults))
-                });
-                if let Err(e) = write_trace(&p, &sc, &cfg, &o, &opts) {
-                    return fail(e);
-                }
-                trace_path = Some(p);
-            }
-            let expected = match (sc.expect)(design) {
-                Expect::Pass => "pass",
-                Expect::Finding(_) => "finding",
-            };
-            let verdict = match (&o.violation, faults.is_empty(), expected) {
-                (None, _, _) => "pass",
-                (Some(_), true, "finding") => "expected-fail",
-                (Some(_), _, _) => "fail",
-            };
-            if cli.json {
-                let mut v = outcome_json(&o);
-                v["scenario"] = json!(sc.name);
-                v["design"] = json!(design.name());
-                v["faults"] = json!(faults.to_string());
-                v["engine"] = json!(engine_name());
-                v["verdict"] = json!(verdict);
-                v["trace"] = json!(trace_path.as_ref().map(|p| p.display().to_string()));
-                out!("{v:#}");
-            } else {
-                out!(
-                    "{} on {} ({}, faults: {}): {} executions in {:.2}s{}",
-                    sc.name,
-                    design,
-                    engine_name(),
-                    faults,
-                    o.executions,
-                    o.seconds,
-                    o.bound
-                        .map_or(String::new(), |b| format!(", last bound {b}"))
-                );
-                match &o.violation {
-                    None => out!("verdict: pass"),
-                    Some(v) => out!("verdict: {verdict}\n{v}"),
-                }
-                if let Some(p) = &trace_path {
-                    out!("trace: {}", p.display());
-                }
-            }
-            if o.violation.is_some() {
-                ExitCode::from(1)
-            } else {
-                ExitCode::SUCCESS
-            }
+            run(
+                &scenario, design, faults, engine, opts, no_lockdep, trace, cli.json,
+            )
         }
-        Cmd::Replay { file } => {
-            let text = match std::fs::read_to_string(&file) {
-                Ok(t) => t,
-                Err(e) => return fail(format!("{}: {e}", file.display())),
-            };
-            let tf = match cgchecks::tracefile::parse(&text) {
-                Ok(t) => t,
-                Err(e) => return fail(format!("{}: {e}", file.display())),
-            };
-            replay_cmd(&tf, cli.json)
-        }
-        Cmd::Render {
-            file,
-            text: as_text,
-        } => {
-            let text = match std::fs::read_to_string(&file) {
-                Ok(t) => t,
-                Err(e) => return fail(format!("{}: {e}", file.display())),
-            };
-            match cgchecks::tracefile::parse(&text) {
-                Ok(tf) if cli.json => {
-                    let steps: Vec<Value> = cgchecks::tracefile::condensed(&tf)
-                        .into_iter()
-                        .map(|(n, l)| json!({"step": n, "line": l}))
-                        .collect();
-                    out!(
-                        "{:#}",
-                        json!({"scenario": tf.scenario, "violation": tf.violation,
-                        "mermaid": cgchecks::tracefile::mermaid(&tf), "condensed": steps})
-                    );
-                    ExitCode::SUCCESS
-                }
-                Ok(tf) if as_text => {
-                    for (n, l) in cgchecks::tracefile::condensed(&tf) {
-                        out!("{n:>6}  {l}");
-                    }
-                    ExitCode::SUCCESS
-                }
-                Ok(tf) => {
-                    out!("{}", cgchecks::tracefile::mermaid(&tf));
-                    ExitCode::SUCCESS
-                }
-                Err(e) => fail(format!("{}: {e}", file.display())),
-            }
-        }
-        Cmd::VerifyPart { out } => match verify_part() {
-            Ok(v) => match std::fs::write(&out, format!("{v:#}")) {
+        Cmd::Replay { file } => replay(&file, cli.json),
+        Cmd::Render { file, text } => render(&file, text, cli.json),
+        Cmd::Verify { docs, engines } => verify_cmd(&engines, docs, cli.json),
+        Cmd::VerifyPart { out } => match verify::part(true) {
+            Ok(p) => match serde_json::to_string_pretty(&p)
+                .map_err(|e| e.to_string())
+                .and_then(|s| {
+                    std::fs::write(&out, s).map_err(|e| format!("{}: {e}", out.display()))
+                }) {
                 Ok(()) => ExitCode::SUCCESS,
-                Err(e) => fail(format!("{}: {e}", out.display())),
+                Err(e) => fail(e),
             },
             Err(e) => fail(e),
         },
-        Cmd::Verify { docs, engines } => verify_cmd(docs, &engines, cli.json),
-        Cmd::Bench => {
-            let v = verify::bench(!cli.json);
-            if cli.json {
-                out!("{v:#}");
-            } else {
-                out!("engine: {}", v["engine"].as_str().unwrap_or(""));
-                out!(
-                    "\n{:<26} {:>6} {:>11} {:>9} {:>12}",
-                    "scenario",
-                    "bound",
-                    "executions",
-                    "seconds",
-                    "exec/s"
-                );
-                for r in v["throughput"].as_array().into_iter().flatten() {
-                    out!(
-                        "{:<26} {:>6} {:>11} {:>9.2} {:>12.0}",
-                        r["scenario"].as_str().unwrap_or(""),
-                        r["bound"].as_u64().map_or("-".into(), |b| b.to_string()),
-                        r["executions"].as_u64().unwrap_or(0),
-                        r["seconds"].as_f64().unwrap_or(0.0),
-                        r["executions_per_second"].as_f64().unwrap_or(0.0)
-                    );
-                }
-                out!(
-                    "\n{:<26} {:>14} {:>10} {:>7}  bare =",
-                    "instrumentation",
-                    "instrumented/s",
-                    "bare/s",
-                    "ratio"
-                );
-                for r in v["instrumentation"].as_array().into_iter().flatten() {
-                    out!(
-                        "{:<26} {:>14.0} {:>10.0} {:>7.2}  {}",
-                        r["scenario"].as_str().unwrap_or(""),
-                        r["instrumented_per_second"].as_f64().unwrap_or(0.0),
-                        r["bare_per_second"].as_f64().unwrap_or(0.0),
-                        r["ratio"].as_f64().unwrap_or(0.0),
-                        r["bare"].as_str().unwrap_or("")
-                    );
-                }
-                out!(
-                    "\n{:>7} {:>14} {:>11} {:>9}",
-                    "threads",
-                    "ops/thread",
-                    "executions",
-                    "seconds"
-                );
-                for r in v["growth"].as_array().into_iter().flatten() {
-                    out!(
-                        "{:>7} {:>14} {:>11} {:>9.2}",
-                        r["threads"].as_u64().unwrap_or(0),
-                        r["ops_per_thread"].as_u64().unwrap_or(0),
-                        r["executions"].as_u64().unwrap_or(0),
-                        r["seconds"].as_f64().unwrap_or(0.0)
-                    );
-                }
-            }
-            ExitCode::SUCCESS
-        }
+        Cmd::Bench => bench(cli.json),
         Cmd::Zoo { faults, traces } => {
-            let trace_dir = traces.unwrap_or_else(default_trace_dir);
-            let chosen: Vec<Fault> = match faults {
-                None => Fault::ALL.to_vec(),
-                Some(s) => match Faults::parse(&s) {
-                    Ok(f) => f.iter().collect(),
-                    Err(e) => return fail(e),
-                },
-            };
-            let rows = match verify::zoo_rows(&chosen, &trace_dir, !cli.json) {
-                Ok(r) => r,
-                Err(e) => return fail(e),
-            };
-            let missed = rows.iter().filter(|r| r["detected"] != json!(true)).count();
-            let mut secs: Vec<(f64, &str)> = rows
-                .iter()
-                .filter(|r| r["detected"] == json!(true))
-                .map(|r| {
-                    (
-                        r["seconds"].as_f64().unwrap_or(0.0),
-                        r["name"].as_str().unwrap_or(""),
-                    )
-                })
-                .collect();
-            secs.sort_by(|a, b| a.0.total_cmp(&b.0));
-            let median = secs.get(secs.len() / 2).map_or(0.0, |x| x.0);
-            let slowest = secs.last().copied().unwrap_or((0.0, "-"));
-            if cli.json {
-                out!(
-                    "{:#}",
-                    json!({"engine": engine_name(), "faults": rows, "median_seconds": median,
-                        "slowest": {"fault": slowest.1, "seconds": slowest.0}, "missed": missed})
-                );
-            } else {
-                out!(
-                    "{:<28} {:<9} {:<26} {:>9} {:>11}",
-                    "fault",
-                    "detected",
-                    "scenario",
-                    "seconds",
-                    "preemptions"
-                );
-                for r in &rows {
-                    out!(
-                        "{:<28} {:<9} {:<26} {:>9.3} {:>11}",
-                        r["name"].as_str().unwrap_or(""),
-                        r["detected"],
-                        r["scenario"].as_str().unwrap_or("-"),
-                        r["seconds"].as_f64().unwrap_or(0.0),
-                        r["preemptions"]
-                            .as_u64()
-                            .map_or("-".to_string(), |p| p.to_string())
-                    );
-                }
-                out!(
-                    "\n{} of {} detected; median time to detect {median:.3}s, slowest {} ({:.3}s)",
-                    rows.len() - missed,
-                    rows.len(),
-                    slowest.1,
-                    slowest.0
-                );
-            }
-            if missed > 0 {
-                ExitCode::from(1)
-            } else {
-                ExitCode::SUCCESS
-            }
+            let chosen = faults.unwrap_or_else(|| Fault::ALL.to_vec());
+            zoo(&chosen, traces.unwrap_or_else(default_trace_dir), cli.json)
         }
     }
 }
 
-#[cfg(not(any(loom, feature = "loom", feature = "shuttle")))]
-fn replay_cmd(tf: &cgchecks::tracefile::TraceFile, json_out: bool) -> ExitCode {
-    let r = cgchecks::tracefile::replay(tf);
-    if json_out {
-        out!(
-            "{:#}",
-            json!({"scenario": tf.scenario, "reproduced": r.reproduced, "reason": r.reason, "steps": r.timeline.len()})
-        );
+fn list(as_json: bool) -> ExitCode {
+    let cat = scenario::catalog();
+    if as_json {
+        json_out(&json!({
+            "engine": Engine::default_built(),
+            "scenarios": cat.iter().map(|s| json!({"name": s.name, "about": s.about, "threads": s.threads.len()})).collect::<Vec<_>>(),
+            "designs": Design::ALL.iter().map(|d| json!({"name": d.name(), "about": d.about()})).collect::<Vec<_>>(),
+            "faults": Fault::ALL.iter().map(|f| json!({"name": f.name(), "origin": f.origin()})).collect::<Vec<_>>(),
+        }));
+    } else {
+        out!("engine: {}\n\nscenarios:", Engine::default_built());
+        for s in cat {
+            out!("  {:<34} {}", s.name, s.about);
+        }
+        out!("\ndesigns:");
+        for d in Design::ALL {
+            out!("  {:<34} {}", d.name(), d.about());
+        }
+        out!("\nfaults:");
+        for f in Fault::ALL {
+            out!("  {:<34} {}", f.name(), f.origin());
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run(
+    name: &str,
+    design: Design,
+    faults: Faults,
+    engine: Option<Engine>,
+    opts: RunOpts,
+    no_lockdep: bool,
+    trace: Option<PathBuf>,
+    as_json: bool,
+) -> ExitCode {
+    let sc = match scenario::resolve(name) {
+        Ok(s) => s,
+        Err(e) => return fail(e),
+    };
+    let engine = engine.unwrap_or_else(Engine::default_built);
+    if !Engine::built().contains(&engine) {
+        return fail(format!(
+            "this cgcheck was built for {BACKEND}; build it with {} to use --engine {engine}",
+            engine.build_flag()
+        ));
+    }
+    if let (Engine::Loom, LoomPlan::ShuttleOnly(why)) = (engine, &sc.loom) {
+        return fail(format!(
+            "{} is not loom's to run ({why}): use the shuttle build (--features shuttle)",
+            sc.name
+        ));
+    }
+    let cfg = engine::config(&sc, design, faults, !no_lockdep);
+    let spinner = verify::spinner(&format!("{} on {design}", sc.name), !as_json);
+    let o = match engine::run_scenario(&sc, &cfg, engine, &opts) {
+        Ok(o) => o,
+        Err(e) => return fail(e),
+    };
+    spinner.finish_and_clear();
+    let mut trace_path = None;
+    if o.violation.is_some() {
+        let p =
+            trace.unwrap_or_else(|| default_trace_dir().join(trace_name(&sc.name, design, faults)));
+        if let Err(e) = write_trace(&p, &sc, &cfg, &o, &opts) {
+            return fail(e);
+        }
+        trace_path = Some(p);
+    }
+    // With a fault injected every violation is a catch, not a documented finding.
+    let verdict = match (faults.is_empty(), cgchecks::verdict(&sc, design, &o).0) {
+        (false, _) if o.violation.is_some() => Verdict::Fail,
+        (false, _) => Verdict::Pass,
+        (true, v) => v,
+    };
+    if as_json {
+        json_out(&json!({
+            "scenario": sc.name, "design": design.name(), "faults": faults.to_string(),
+            "engine": o.engine, "verdict": verdict, "executions": o.executions,
+            "seconds": o.seconds, "bound": o.bound,
+            "violation": o.violation.as_ref().map(|v| json!({"kind": format!("{:?}", v.kind), "name": v.name, "detail": v.detail})),
+            "trace": trace_path.as_ref().map(|p| p.display().to_string()),
+        }));
     } else {
         out!(
-            "{}: {} ({} steps)",
-            tf.scenario,
-            if r.reproduced {
+            "{} on {design} ({}, faults: {faults}): {} executions in {:.2}s, {}",
+            sc.name,
+            o.engine,
+            o.executions,
+            o.seconds,
+            o.bound
+        );
+        match &o.violation {
+            None => out!("verdict: {verdict}"),
+            Some(v) => out!("verdict: {verdict}\n{v}"),
+        }
+        if let Some(p) = &trace_path {
+            out!("trace: {}", p.display());
+        }
+    }
+    if o.violation.is_some() || verdict == Verdict::Missed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn read_trace(file: &std::path::Path) -> Result<tracefile::TraceFile, String> {
+    let text = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
+    tracefile::parse(&text).map_err(|e| format!("{}: {e}", file.display()))
+}
+
+fn replay(file: &std::path::Path, as_json: bool) -> ExitCode {
+    let tf = match read_trace(file) {
+        Ok(t) => t,
+        Err(e) => return fail(e),
+    };
+    if BACKEND != Backend::Std {
+        return fail("replay runs on real threads: use the default build (cargo run --release -p cgroup-checks --bin cgcheck -- replay FILE)");
+    }
+    #[cfg(backend_std)]
+    {
+        let r = tracefile::replay(&tf);
+        if as_json {
+            json_out(
+                &json!({"scenario": tf.scenario, "reproduced": r.reproduced, "reason": r.reason, "steps": r.timeline.len()}),
+            );
+        } else {
+            let what = if r.reproduced {
                 "reproduced"
             } else {
                 "not reproduced"
-            },
-            r.timeline.len()
-        );
-        out!("{}", r.reason);
+            };
+            out!(
+                "{}: {what} ({} steps)\n{}",
+                tf.scenario,
+                r.timeline.len(),
+                r.reason
+            );
+        }
+        if r.reproduced {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        }
     }
-    if r.reproduced {
-        ExitCode::SUCCESS
+    #[cfg(not(backend_std))]
+    {
+        let _ = (tf, as_json);
+        unreachable!("checked above")
+    }
+}
+
+fn render(file: &std::path::Path, as_text: bool, as_json: bool) -> ExitCode {
+    let tf = match read_trace(file) {
+        Ok(t) => t,
+        Err(e) => return fail(e),
+    };
+    if as_json {
+        let steps: Vec<_> = tracefile::condensed(&tf)
+            .into_iter()
+            .map(|(n, l)| json!({"step": n, "line": l}))
+            .collect();
+        json_out(&json!({"scenario": tf.scenario, "violation": tf.violation,
+            "mermaid": tracefile::mermaid(&tf), "condensed": steps}));
+    } else if as_text {
+        for (n, l) in tracefile::condensed(&tf) {
+            out!("{n:>6}  {l}");
+        }
     } else {
-        ExitCode::from(1)
+        out!("{}", tracefile::mermaid(&tf));
     }
+    ExitCode::SUCCESS
 }
 
-#[cfg(any(loom, feature = "loom", feature = "shuttle"))]
-fn replay_cmd(_: &cgchecks::tracefile::TraceFile, _: bool) -> ExitCode {
-    fail("replay runs on real threads: use the default build (cargo run --release -p cgroup-checks --bin cgcheck -- replay FILE)")
-}
-
-/// This build's part of `verify`: the catalog and the zoo, traces under target/cgcheck/traces/ENGINE.
-fn verify_part() -> Result<Value, String> {
-    let dir = default_trace_dir().join(engine_name());
-    let scenarios = verify::catalog_rows(&dir, true)?;
-    let faults = verify::zoo_rows(Fault::ALL, &dir, true)?;
-    Ok(json!({"engine": engine_name(), "scenarios": scenarios, "faults": faults}))
-}
-
-#[cfg(any(loom, feature = "loom", feature = "shuttle"))]
-fn verify_cmd(_: bool, _: &str, _: bool) -> ExitCode {
-    fail("verify builds and runs every engine itself: run it from the default build (cargo run --release -p cgroup-checks --bin cgcheck -- verify)")
-}
-
-/// Builds the loom or shuttle flavour of cgcheck (in its own target directory) and runs its
-/// part of `verify`.
-#[cfg(not(any(loom, feature = "loom", feature = "shuttle")))]
-fn engine_part(engine: &str, out_dir: &std::path::Path) -> Result<Value, String> {
-    use std::process::Command;
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let target = out_dir.join(format!("build-{engine}"));
-    eprintln!("cgcheck verify: building the {engine} engine");
-    let st = Command::new(&cargo)
-        .args([
-            "build",
-            "--release",
-            "--quiet",
-            "-p",
-            "cgroup-checks",
-            "--bin",
-            "cgcheck",
-            "--features",
-            engine,
-        ])
-        .arg("--target-dir")
-        .arg(&target)
-        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-        .status()
-        .map_err(|e| format!("running {cargo}: {e}"))?;
-    if !st.success() {
-        return Err(format!("building the {engine} engine failed"));
+fn verify_cmd(backends: &[Backend], docs: bool, as_json: bool) -> ExitCode {
+    if BACKEND != Backend::Std {
+        return fail("verify builds and runs every engine itself: run it from the default build (cargo run --release -p cgroup-checks --bin cgcheck -- verify)");
     }
-    let json = out_dir.join(format!("part-{engine}.json"));
-    eprintln!("cgcheck verify: running the {engine} engine");
-    let st = Command::new(target.join("release").join("cgcheck"))
-        .arg("verify-part")
-        .arg("--out")
-        .arg(&json)
-        .status()
-        .map_err(|e| format!("running the {engine} engine: {e}"))?;
-    if !st.success() {
-        return Err(format!("the {engine} engine's run failed"));
-    }
-    let text = std::fs::read_to_string(&json).map_err(|e| format!("{}: {e}", json.display()))?;
-    serde_json::from_str(&text).map_err(|e| format!("{}: {e}", json.display()))
-}
-
-#[cfg(not(any(loom, feature = "loom", feature = "shuttle")))]
-fn verify_cmd(docs: bool, engines: &str, json_out: bool) -> ExitCode {
-    let out_dir = default_trace_dir()
-        .parent()
-        .map(|p| p.to_path_buf())
-        .unwrap_or_default();
-    let out_dir = std::fs::create_dir_all(&out_dir)
-        .and_then(|_| std::fs::canonicalize(&out_dir))
-        .unwrap_or(out_dir);
-    if let Err(e) = std::fs::create_dir_all(&out_dir) {
-        return fail(format!("{}: {e}", out_dir.display()));
-    }
-    let mut parts = Vec::new();
-    for e in engines.split(',').map(str::trim).filter(|e| !e.is_empty()) {
-        let part = match e {
-            "loom" | "shuttle" => engine_part(e, &out_dir),
-            "std" => verify_part(),
-            other => return fail(format!("unknown engine `{other}` (loom, shuttle, std)")),
+    #[cfg(backend_std)]
+    {
+        let r = match verify::verify(backends, docs, true) {
+            Ok(r) => r,
+            Err(e) => return fail(e),
         };
-        match part {
-            Ok(p) => parts.push(p),
-            Err(err) => return fail(err),
+        if as_json {
+            json_out(&r);
+        } else {
+            out!("{}", verify::report::summary(&r));
+            let dir = verify::out_dir();
+            out!(
+                "wrote {} and {}",
+                dir.join("results.json").display(),
+                dir.join("report.md").display()
+            );
+        }
+        if r.ok {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
         }
     }
-    // Every committed trace, replayed on real threads.
-    let traces_dir = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../traces"));
-    let mut files: Vec<_> = std::fs::read_dir(traces_dir)
-        .map(|d| {
-            d.filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|x| x == "trace"))
-                .collect()
-        })
-        .unwrap_or_default();
-    files.sort();
-    let pb = verify::progress(files.len(), "replay", true);
-    let mut replays = Vec::new();
-    for f in &files {
-        pb.set_message(
-            f.file_name()
-                .map(|n| n.to_string_lossy().to_string())
-                .unwrap_or_default(),
+    #[cfg(not(backend_std))]
+    {
+        let _ = (backends, docs, as_json);
+        unreachable!("checked above")
+    }
+}
+
+fn bench(as_json: bool) -> ExitCode {
+    let b = match cgchecks::bench::bench(!as_json) {
+        Ok(b) => b,
+        Err(e) => return fail(e),
+    };
+    if as_json {
+        json_out(&b);
+        return ExitCode::SUCCESS;
+    }
+    out!("{b}");
+    ExitCode::SUCCESS
+}
+
+fn zoo(chosen: &[Fault], trace_dir: PathBuf, as_json: bool) -> ExitCode {
+    let rows = match verify::zoo_rows(chosen, &trace_dir, !as_json) {
+        Ok(r) => r,
+        Err(e) => return fail(e),
+    };
+    let z = verify::report::Zoo::of(&rows);
+    if as_json {
+        json_out(
+            &json!({"engine": Engine::default_built(), "faults": rows, "median_seconds": z.median,
+            "slowest": {"fault": z.slowest.0, "seconds": z.slowest.1}, "missed": z.missed}),
         );
-        let row = match std::fs::read_to_string(f)
-            .map_err(|e| e.to_string())
-            .and_then(|t| cgchecks::tracefile::parse(&t).map_err(|e| e.to_string()))
-        {
-            Ok(tf) => {
-                let r = cgchecks::tracefile::replay(&tf);
-                json!({"file": format!("traces/{}", f.file_name().unwrap_or_default().to_string_lossy()), "reproduced": r.reproduced, "reason": r.reason, "steps": r.timeline.len()})
-            }
-            Err(e) => json!({"file": f.display().to_string(), "reproduced": false, "reason": e}),
-        };
-        replays.push(row);
-        pb.inc(1);
-    }
-    pb.finish_and_clear();
-    // Merge: every scenario row; per fault, the first engine that caught it (loom first: it gives
-    // the fewest preemptions), with every engine's row kept under fault_runs.
-    let scenarios: Vec<Value> = parts
-        .iter()
-        .flat_map(|p| p["scenarios"].as_array().cloned().unwrap_or_default())
-        .collect();
-    let runs: Vec<Value> = parts
-        .iter()
-        .flat_map(|p| p["faults"].as_array().cloned().unwrap_or_default())
-        .collect();
-    let faults: Vec<Value> = Fault::ALL
-        .iter()
-        .map(|f| {
-            let mine: Vec<&Value> = runs.iter().filter(|r| r["name"] == f.name()).collect();
-            mine.iter()
-                .find(|r| r["detected"] == json!(true))
-                .or(mine.first())
-                .map(|r| (*r).clone())
-                .unwrap_or_else(|| json!({"name": f.name(), "detected": false}))
-        })
-        .collect();
-    let failed: Vec<&Value> = scenarios
-        .iter()
-        .filter(|r| r["verdict"] == "fail")
-        .collect();
-    let missed: Vec<&Value> = faults
-        .iter()
-        .filter(|r| r["detected"] != json!(true))
-        .collect();
-    let unreproduced: Vec<&Value> = replays
-        .iter()
-        .filter(|r| r["reproduced"] != json!(true))
-        .collect();
-    let ok = failed.is_empty() && missed.is_empty() && unreproduced.is_empty();
-    let results = json!({
-        "ok": ok, "engines": engines, "scenarios": scenarios, "faults": faults,
-        "fault_runs": runs, "replays": replays,
-    });
-    let results_path = out_dir.join("results.json");
-    let report = verify_report(&results);
-    for (p, text) in [
-        (results_path.clone(), format!("{results:#}")),
-        (out_dir.join("report.md"), report.clone()),
-    ] {
-        if let Err(e) = std::fs::write(&p, text) {
-            return fail(format!("{}: {e}", p.display()));
-        }
-    }
-    if docs {
-        let p = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/results.md"));
-        if let Err(e) = std::fs::write(p, &report) {
-            return fail(format!("{}: {e}", p.display()));
-        }
-    }
-    if json_out {
-        out!("{results:#}");
     } else {
-        out!("{}", verify_summary(&results));
-        out!(
-            "wrote {} and {}",
-            results_path.display(),
-            out_dir.join("report.md").display()
-        );
+        out!("{}", verify::report::zoo_table(&rows, &z));
     }
-    if ok {
-        ExitCode::SUCCESS
-    } else {
+    let missed = z.missed;
+    if missed > 0 {
         ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
     }
-}
-
-/// The short summary `verify` prints.
-#[cfg(not(any(loom, feature = "loom", feature = "shuttle")))]
-fn verify_summary(r: &Value) -> String {
-    let arr = |k: &str| r[k].as_array().cloned().unwrap_or_default();
-    let sc = arr("scenarios");
-    let count = |v: &str| sc.iter().filter(|x| x["verdict"] == v).count();
-    let mut s = String::from(
-        "engine           runs   pass  expected-fail  fail     executions    seconds\n",
-    );
-    let mut engines: Vec<String> = sc
-        .iter()
-        .filter_map(|x| x["engine"].as_str().map(String::from))
-        .collect();
-    engines.dedup();
-    engines.sort();
-    engines.dedup();
-    for e in &engines {
-        let rows: Vec<&Value> = sc.iter().filter(|x| x["engine"] == e.as_str()).collect();
-        let by = |v: &str| rows.iter().filter(|x| x["verdict"] == v).count();
-        let ex: u64 = rows.iter().filter_map(|x| x["executions"].as_u64()).sum();
-        let secs: f64 = rows.iter().filter_map(|x| x["seconds"].as_f64()).sum();
-        s += &format!(
-            "{e:<16} {:>5} {:>6} {:>14} {:>5} {ex:>14} {secs:>10.1}\n",
-            rows.len(),
-            by("pass"),
-            by("expected-fail"),
-            by("fail")
-        );
-    }
-    let faults = arr("faults");
-    let detected = faults
-        .iter()
-        .filter(|f| f["detected"] == json!(true))
-        .count();
-    let replays = arr("replays");
-    let reproduced = replays
-        .iter()
-        .filter(|f| f["reproduced"] == json!(true))
-        .count();
-    s += &format!(
-        "\nscenario runs: {} pass, {} expected-fail (documented findings), {} fail\nfaults detected: {detected} of {}\ntraces reproduced: {reproduced} of {}\nverdict: {}",
-        count("pass"),
-        count("expected-fail"),
-        count("fail"),
-        faults.len(),
-        replays.len(),
-        if r["ok"] == json!(true) { "OK" } else { "FAILED" }
-    );
-    s
-}
-
-/// The Markdown report `verify` writes (and `--docs` copies to docs/results.md).
-#[cfg(not(any(loom, feature = "loom", feature = "shuttle")))]
-fn verify_report(r: &Value) -> String {
-    let arr = |k: &str| r[k].as_array().cloned().unwrap_or_default();
-    let mut s = String::from("# Verification results\n\nRegenerate with `cargo run --release -p cgroup-checks --bin cgcheck -- verify --docs` (it builds and runs the loom and shuttle engines itself). Machine-readable: `target/cgcheck/results.json`.\n\n## Summary\n\n```text\n");
-    s += &verify_summary(r);
-    s += "\n```\n\n## Scenarios\n\n| scenario | design | engine | verdict | executions | seconds | bound |\n|---|---|---|---|---|---|---|\n";
-    for x in arr("scenarios") {
-        s += &format!(
-            "| `{}` | {} | {} | {} | {} | {:.2} | {} |\n",
-            x["name"].as_str().unwrap_or(""),
-            x["design"].as_str().unwrap_or(""),
-            x["engine"].as_str().unwrap_or(""),
-            x["verdict"].as_str().unwrap_or(""),
-            x["executions"],
-            x["seconds"].as_f64().unwrap_or(0.0),
-            x["bound"]
-                .as_u64()
-                .map_or("-".to_string(), |b| b.to_string())
-        );
-    }
-    s += "\n## Faults\n\n| fault | detected | scenario | engine | seconds | preemptions |\n|---|---|---|---|---|---|\n";
-    for x in arr("faults") {
-        s += &format!(
-            "| `{}` | {} | {} | {} | {:.3} | {} |\n",
-            x["name"].as_str().unwrap_or(""),
-            x["detected"],
-            x["scenario"].as_str().unwrap_or("-"),
-            x["engine"].as_str().unwrap_or("-"),
-            x["seconds"].as_f64().unwrap_or(0.0),
-            x["preemptions"]
-                .as_u64()
-                .map_or("-".to_string(), |b| b.to_string())
-        );
-    }
-    s += "\n## Trace replays\n\n| trace | reproduced | steps |\n|---|---|---|\n";
-    for x in arr("replays") {
-        s += &format!(
-            "| `{}` | {} | {} |\n",
-            x["file"].as_str().unwrap_or(""),
-            x["reproduced"],
-            x["steps"]
-        );
-    }
-    s
 }

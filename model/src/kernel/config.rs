@@ -1,4 +1,5 @@
-//! Sizes, designs and choices of one model instance.
+//! Sizes, designs and choices of one model instance (the model's Kconfig), and their one-line
+//! `key=value` form used by scenario and trace files.
 
 use crate::variants::{Design, Faults};
 
@@ -11,7 +12,8 @@ pub enum HashKind {
     Collide,
 }
 
-/// The configuration of one model instance. Everything is small on purpose (design.md 1).
+/// The configuration of one model instance. Everything is small on purpose: the checkers explore
+/// every interleaving, so each object more multiplies what they explore.
 #[derive(Clone, Debug)]
 pub struct Config {
     /// Built-in subsystems, from `["cpuset", "cpu"]` (1 or 2).
@@ -60,5 +62,74 @@ impl Config {
     /// `CGROUP_SUBSYS_COUNT`.
     pub fn count(&self) -> usize {
         self.builtin + self.modular_slots
+    }
+}
+
+impl Config {
+    /// The settings as one line of `key=value` words (the design and faults are written apart).
+    pub fn settings(&self) -> String {
+        format!(
+            "builtin={} modular_slots={} buckets={} hash={} max_threads={} lockdep={} task_links={}",
+            self.builtin,
+            self.modular_slots,
+            self.buckets,
+            match self.hash {
+                HashKind::Sum => "sum",
+                HashKind::Collide => "collide",
+            },
+            self.max_threads,
+            if self.lockdep { "on" } else { "off" },
+            if self.task_links { "on" } else { "off" }
+        )
+    }
+
+    /// Applies `key=value` words (any subset of [`Config::settings`]'s), checking each value and
+    /// the ranges [`crate::Kernel::boot`] accepts.
+    pub fn apply_settings(&mut self, s: &str) -> Result<(), String> {
+        for kv in s.split_whitespace() {
+            let (k, v) = kv
+                .split_once('=')
+                .ok_or_else(|| format!("`{kv}` is not key=value"))?;
+            let num = || {
+                v.parse::<usize>()
+                    .map_err(|_| format!("`{k}` needs a number, got `{v}`"))
+            };
+            let onoff = || match v {
+                "on" => Ok(true),
+                "off" => Ok(false),
+                _ => Err(format!("`{k}` is on or off, got `{v}`")),
+            };
+            match k {
+                "builtin" => self.builtin = num()?,
+                "modular_slots" => self.modular_slots = num()?,
+                "buckets" => self.buckets = num()?,
+                "max_threads" => self.max_threads = num()?,
+                "hash" => {
+                    self.hash = match v {
+                        "sum" => HashKind::Sum,
+                        "collide" => HashKind::Collide,
+                        _ => return Err(format!("unknown hash `{v}` (sum, collide)")),
+                    }
+                }
+                "lockdep" => self.lockdep = onoff()?,
+                "task_links" => self.task_links = onoff()?,
+                _ => {
+                    return Err(format!(
+                        "unknown config key `{k}` (builtin, modular_slots, buckets, hash, max_threads, lockdep, task_links)"
+                    ))
+                }
+            }
+        }
+        if !(1..=2).contains(&self.builtin)
+            || !(1..=2).contains(&self.modular_slots)
+            || self.buckets == 0
+            || self.max_threads == 0
+        {
+            return Err(
+                "config out of range (builtin 1-2, modular_slots 1-2, buckets and max_threads >= 1)"
+                    .into(),
+            );
+        }
+        Ok(())
     }
 }

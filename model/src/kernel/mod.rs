@@ -128,6 +128,8 @@ impl Kernel {
     ///
     /// The handle is a std `Arc` on purpose: a loom `Arc` would add two atomic operations per
     /// thread (clone, drop) that loom would interleave for nothing (measured: 3x the executions).
+    #[doc(alias = "cgroup_init_early")]
+    #[doc(alias = "start_kernel")]
     pub fn boot(cfg: Config, sink: StdArc<Sink>) -> StdArc<Kernel> {
         assert!((1..=2).contains(&cfg.builtin), "1 or 2 built-in subsystems");
         assert!((1..=2).contains(&cfg.modular_slots), "1 or 2 modular slots");

@@ -117,6 +117,7 @@ impl Kernel {
     /// -EBUSY unless LIVE), `try_stop_module` under stop_machine (-EWOULDBLOCK while the refcount is
     /// held, else state GOING), then the module's exit (running `cgroup_unload_subsys`), then
     /// `free_module`: the module memory, its `struct cgroup_subsys` included, is gone.
+    #[doc(alias = "delete_module")]
     pub fn sys_delete_module(&self, mi: usize, cx: &Cx) -> Result<(), Errno> {
         let _f = cx.enter("sys_delete_module");
         let m = &self.modules[mi];

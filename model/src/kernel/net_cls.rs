@@ -125,6 +125,8 @@ impl Kernel {
     /// `try_module_get` (-ENOENT if not registered or the module is going); allocate the
     /// `tcf_proto` (-ENOMEM drops the pin); `cls_cgroup_init`; link it into the chain under the
     /// qdisc lock.
+    #[doc(alias = "tc_ctl_tfilter")]
+    #[doc(alias = "tcf_proto_lookup_ops")]
     pub fn tc_filter_add(&self, name: &str, cx: &Cx) -> Result<(), Errno> {
         let _f = cx.enter("tc_ctl_tfilter");
         let rtnl = self.rtnl.lock(cx);
@@ -169,6 +171,8 @@ impl Kernel {
 
     /// `tc filter del` of `name`: under rtnl, unlink from the chain under the qdisc lock, then
     /// `tcf_destroy`: `cls_cgroup_destroy`, `module_put(tp->ops->owner)`, kfree.
+    #[doc(alias = "tc_ctl_tfilter")]
+    #[doc(alias = "tcf_destroy")]
     pub fn tc_filter_del(&self, name: &str, cx: &Cx) -> Result<(), Errno> {
         let _f = cx.enter("tc_ctl_tfilter");
         let rtnl = self.rtnl.lock(cx);
@@ -197,6 +201,8 @@ impl Kernel {
 
     /// A packet sent by task `tsk` (the calling thread runs as `current`): `dev_queue_xmit` takes
     /// the qdisc lock and runs each filter's classify; returns the first non-zero classid.
+    #[doc(alias = "dev_queue_xmit")]
+    #[doc(alias = "tc_classify")]
     pub fn classify_packet(&self, tsk: TaskH, cx: &Cx) -> Option<u32> {
         let _f = cx.enter("dev_queue_xmit");
         let q = self.qdisc_lock.lock(cx);

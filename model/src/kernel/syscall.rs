@@ -12,6 +12,7 @@ use crate::sim::trace::{self, What};
 impl Kernel {
     /// Runs one step as a system call by thread `cx`, then reaches the thread's quiescent point:
     /// no kernel lock may still be held, and its pending RCU callbacks run after a grace period.
+    #[doc(alias = "system_call")]
     pub fn exec(&self, step: &Step, cx: &Cx) -> OpResult {
         cx.begin_op(step.to_string(), step.fail_alloc);
         let text: std::sync::Arc<str> = step.to_string().into();
@@ -101,6 +102,7 @@ impl Kernel {
 
     /// The thread's quiescent point at the return to user space: lockdep's "lock held when
     /// returning to user space", then `call_rcu` callbacks after a grace period.
+    #[doc(alias = "syscall_exit")]
     pub fn quiescent(&self, cx: &Cx) {
         let _f = cx.enter("return to user space");
         let globals: [&dyn Lockdep; 11] = [

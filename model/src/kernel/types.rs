@@ -177,10 +177,15 @@ pub struct SubsysOps {
     /// `->destroy(ss, cgrp)`: frees `cgrp->subsys[id]`, where `id` is the subsystem's id.
     pub destroy: fn(&Kernel, &'static SubsysOps, usize, CgroupH, &Cx),
     /// The providing module's `module_init` (None for a built-in); it loads the subsystem.
-    pub module_init: Option<fn(&Kernel, usize, SubsysH, &Cx) -> Result<(), Errno>>,
+    pub module_init: Option<ModuleInit>,
     /// The providing module's `module_exit`; it unloads the subsystem.
-    pub module_exit: Option<fn(&Kernel, usize, SubsysH, &Cx)>,
+    pub module_exit: Option<ModuleExit>,
 }
+
+/// A module's `module_init` function, given the module's index and its `struct cgroup_subsys`.
+pub type ModuleInit = fn(&Kernel, usize, SubsysH, &Cx) -> Result<(), Errno>;
+/// A module's `module_exit` function.
+pub type ModuleExit = fn(&Kernel, usize, SubsysH, &Cx);
 
 /// `struct cgroup_subsys`. For a modular subsystem this lives in the module's memory and is freed
 /// with it.

@@ -6,7 +6,7 @@
 //! (`d_count`, `i_mutex`, the children's names under `dcache_lock`); a mountpoint holds at most
 //! one mount.
 
-use crate::kernel::cgroup::mount::SbOpts;
+use crate::kernel::cgroup::options::SbOpts;
 use crate::kernel::errno::Errno;
 use crate::kernel::{CgroupH, Kernel, RootH};
 use crate::sim::cx::Cx;
@@ -55,6 +55,8 @@ impl Kernel {
 
     /// `mount -t cgroup -o DATA cgroup MNT`: `do_new_mount` → `cgroup_get_sb` → `do_add_mount`.
     /// A mountpoint holds one mount in the model (-EBUSY if taken; the VFS would over-mount).
+    #[doc(alias = "do_mount")]
+    #[doc(alias = "do_new_mount")]
     pub fn sys_mount(&self, mnt: &str, data: &str, cx: &Cx) -> Result<(), Errno> {
         let _f = cx.enter("do_mount");
         let taken = {
@@ -103,6 +105,7 @@ impl Kernel {
     }
 
     /// `mount -o remount,DATA MNT`.
+    #[doc(alias = "do_remount")]
     pub fn sys_remount(&self, mnt: &str, data: &str, cx: &Cx) -> Result<(), Errno> {
         let _f = cx.enter("do_remount");
         let root = self.path_mount(mnt, cx)?;
@@ -113,6 +116,7 @@ impl Kernel {
 
     /// Path walk to a mountpoint: under vfsmount_lock, `mntget` pins the superblock (an active
     /// reference, dropped with [`Kernel::deactivate_super`]). -ENOENT if nothing is mounted there.
+    #[doc(alias = "do_path_lookup")]
     pub fn path_mount(&self, mnt: &str, cx: &Cx) -> Result<RootH, Errno> {
         let g = self.vfsmount_lock.lock(cx);
         let r = self.mounts.with(&self.vfsmount_lock, cx, |l| {
@@ -183,6 +187,8 @@ impl Kernel {
 
     /// `mkdir MNT/PATH`: the VFS resolves the parent and holds its `i_mutex` (-EEXIST if the name
     /// exists), then `cgroup_mkdir` → `cgroup_create`.
+    #[doc(alias = "sys_mkdirat")]
+    #[doc(alias = "vfs_mkdir")]
     pub fn sys_mkdir(&self, mnt: &str, path: &str, cx: &Cx) -> Result<(), Errno> {
         let _f = cx.enter("sys_mkdirat");
         let (dir, name) = match path.rsplit_once('/') {
@@ -213,6 +219,8 @@ impl Kernel {
 
     /// `rmdir MNT/PATH`: the VFS holds the parent's and the victim's `i_mutex`, `cgroup_rmdir`
     /// runs, and the final `dput` frees the cgroup through `cgroup_diput`.
+    #[doc(alias = "do_rmdir")]
+    #[doc(alias = "vfs_rmdir")]
     pub fn sys_rmdir(&self, mnt: &str, path: &str, cx: &Cx) -> Result<(), Errno> {
         let _f = cx.enter("sys_rmdir");
         let p = self.path_lookup(mnt, path, cx)?;

@@ -27,8 +27,8 @@ mod imp {
         pub use loom::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, AtomicUsize};
     }
 
-    /// Name of the backend, for reports.
-    pub const BACKEND: &str = "loom";
+    /// This build's backend.
+    pub const BACKEND: super::Backend = super::Backend::Loom;
 
     /// A scheduling point between loading a pointer and using it. Loom already branches at every
     /// atomic and lock operation and checks cell causality, so this is a no-op there.
@@ -56,8 +56,8 @@ mod imp {
         pub use shuttle::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, AtomicUsize};
     }
 
-    /// Name of the backend, for reports.
-    pub const BACKEND: &str = "shuttle";
+    /// This build's backend.
+    pub const BACKEND: super::Backend = super::Backend::Shuttle;
 
     /// Shuttle only switches threads at its own primitives; without a point here it cannot put a
     /// free between loading a pointer and using it (it would never interleave a `kfree` between
@@ -89,8 +89,8 @@ mod imp {
         pub use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, AtomicUsize};
     }
 
-    /// Name of the backend, for reports.
-    pub const BACKEND: &str = "std";
+    /// This build's backend.
+    pub const BACKEND: super::Backend = super::Backend::Std;
 
     /// Real threads interleave on their own; nothing to do.
     #[inline]
@@ -107,6 +107,18 @@ pub use imp::{
     JoinHandle, Mutex, MutexGuard, Ordering, RwLock, RwLockReadGuard, RwLockWriteGuard, UnsafeCell,
     BACKEND,
 };
+
+/// The synchronization backend a build runs the model on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, strum::Display, strum::IntoStaticStr)]
+#[strum(serialize_all = "lowercase")]
+pub enum Backend {
+    /// Real threads and std's primitives.
+    Std,
+    /// loom: every interleaving (within a preemption bound), with weak-memory outcomes.
+    Loom,
+    /// shuttle: sampled schedules (PCT or random), every atomic sequentially consistent.
+    Shuttle,
+}
 
 /// Whether this build checks under a model checker (loom or shuttle) rather than real threads.
 pub const MODEL_CHECKED: bool = cfg!(not(backend_std));

@@ -26,59 +26,107 @@ use std::fmt;
 pub enum Fault {
     /// `__put_css_set` decrements to zero without css_set_lock and only then unhashes
     /// (before 146aa1bd): `find_css_set` can find and resurrect a css_set at refcount 0.
-    #[strum(serialize = "put-unlocked-final-dec", message = "146aa1bd \"cgroups: fix probable race with put_css_set[_taskexit] and find_css_set\" (2.6.28)")]
+    #[strum(
+        serialize = "put-unlocked-final-dec",
+        message = "146aa1bd \"cgroups: fix probable race with put_css_set[_taskexit] and find_css_set\" (2.6.28)"
+    )]
     PutUnlockedFinalDec,
     /// `cgroup_attach_task` calls `find_css_set` on the task's css_set without pinning it
     /// (before 77efecd9): a concurrent exit frees it under find_css_set.
-    #[strum(serialize = "attach-no-pin", message = "77efecd9 \"cgroups: call find_css_set() safely in cgroup_attach_task()\" (2.6.29)")]
+    #[strum(
+        serialize = "attach-no-pin",
+        message = "77efecd9 \"cgroups: call find_css_set() safely in cgroup_attach_task()\" (2.6.29)"
+    )]
     AttachNoPin,
     /// `find_css_set` does not link new css_sets to dummytop (the cover letter's dummy-link
     /// point): `cgroup_unload_subsys` walks dummytop's links and misses them.
-    #[strum(serialize = "no-dummy-link", message = "the series' cover letter: css_sets always stay linked to the dummy cgroup")]
+    #[strum(
+        serialize = "no-dummy-link",
+        message = "the series' cover letter: css_sets always stay linked to the dummy cgroup"
+    )]
     NoDummyLink,
     /// `parse_cgroupfs_options` takes no module reference: the module can go between parse and
     /// `rebind_subsystems` (the window Ben's design closes; cf. 1d5be6b2).
-    #[strum(serialize = "parse-no-module-get", message = "Ben Blum's per-hierarchy module pinning in parse; cf. 1d5be6b2 (Li Zefan's review)")]
+    #[strum(
+        serialize = "parse-no-module-get",
+        message = "Ben Blum's per-hierarchy module pinning in parse; cf. 1d5be6b2 (Li Zefan's review)"
+    )]
     ParseNoModuleGet,
     /// A mount that fails after parsing does not drop the module references parse took.
-    #[strum(serialize = "mount-fail-keeps-refs", message = "cgroup_get_sb's drop_modules label (module refs on the error path)")]
+    #[strum(
+        serialize = "mount-fail-keeps-refs",
+        message = "cgroup_get_sb's drop_modules label (module refs on the error path)"
+    )]
     MountFailKeepsRefs,
     /// `rebind_subsystems` keeps parse's duplicate reference for a subsystem already bound there.
-    #[strum(serialize = "remount-keeps-dup-ref", message = "rebind_subsystems: \"a refcount was taken, but we already had one\"")]
+    #[strum(
+        serialize = "remount-keeps-dup-ref",
+        message = "rebind_subsystems: \"a refcount was taken, but we already had one\""
+    )]
     RemountKeepsDupRef,
     /// `cgroup_load_subsys` sets the new css in every css_set without rehashing it.
-    #[strum(serialize = "load-no-rehash", message = "cgroup_load_subsys: \"pay our respects to the hashtable gods\"")]
+    #[strum(
+        serialize = "load-no-rehash",
+        message = "cgroup_load_subsys: \"pay our respects to the hashtable gods\""
+    )]
     LoadNoRehash,
     /// `cgroup_unload_subsys` rewrites the css_sets' slots without css_set_lock.
-    #[strum(serialize = "unload-no-css_set_lock", message = "cgroup_unload_subsys's write_lock(&css_set_lock)")]
+    #[strum(
+        serialize = "unload-no-css_set_lock",
+        message = "cgroup_unload_subsys's write_lock(&css_set_lock)"
+    )]
     UnloadNoCssSetLock,
     /// `cgroup_fork` takes its reference on the parent's css_set after dropping task_lock.
-    #[strum(serialize = "fork-ref-after-unlock", message = "cgroup_fork: get_css_set under task_lock(current)")]
+    #[strum(
+        serialize = "fork-ref-after-unlock",
+        message = "cgroup_fork: get_css_set under task_lock(current)"
+    )]
     ForkRefAfterUnlock,
     /// `cgroup_attach_task` drops the old css_set without `synchronize_rcu`, freeing it at once
     /// (the pre-c378369d world, where that grace period was the readers' only protection).
-    #[strum(serialize = "attach-no-synchronize-rcu", message = "cgroup_attach_task's synchronize_rcu; c378369d (css_set freed under RCU, 2.6.32)")]
+    #[strum(
+        serialize = "attach-no-synchronize-rcu",
+        message = "cgroup_attach_task's synchronize_rcu; c378369d (css_set freed under RCU, 2.6.32)"
+    )]
     AttachNoSynchronizeRcu,
     /// `cgroup_attach_task` does not recheck `PF_EXITING`: an exiting task gets a new css_set
     /// that `cgroup_exit` has already passed, so it is never put.
-    #[strum(serialize = "attach-no-exiting-check", message = "cgroup_attach_task's PF_EXITING check under task_lock")]
+    #[strum(
+        serialize = "attach-no-exiting-check",
+        message = "cgroup_attach_task's PF_EXITING check under task_lock"
+    )]
     AttachNoExitingCheck,
     /// `rebind_subsystems`'s -EBUSY path drops the module references of the subsystems it was
     /// asked to add, which its caller drops again (the shape of 839ec545).
-    #[strum(serialize = "rebind-ebusy-puts-refs", message = "839ec545 \"cgroup: fix root_count when mount fails due to busy subsystem\" (shape)")]
+    #[strum(
+        serialize = "rebind-ebusy-puts-refs",
+        message = "839ec545 \"cgroup: fix root_count when mount fails due to busy subsystem\" (shape)"
+    )]
     RebindEbusyPutsRefs,
     /// `__put_css_set` frees the css_set with `kfree` instead of `call_rcu` (reverts c378369d).
-    #[strum(serialize = "css_set-free-no-rcu", message = "c378369d \"cgroups: change css_set freeing mechanism to be under RCU\" (2.6.32)")]
+    #[strum(
+        serialize = "css_set-free-no-rcu",
+        message = "c378369d \"cgroups: change css_set freeing mechanism to be under RCU\" (2.6.32)"
+    )]
     CssSetFreeNoRcu,
     /// `cgroup_rmdir` does not recheck `count`/children after `pre_destroy`.
-    #[strum(serialize = "rmdir-no-recheck", message = "cgroup_rmdir's second count/children check after pre_destroy")]
+    #[strum(
+        serialize = "rmdir-no-recheck",
+        message = "cgroup_rmdir's second count/children check after pre_destroy"
+    )]
     RmdirNoRecheck,
     /// `cgroup_kill_sb` frees the root before the superblock leaves the list (before 67e055d1).
-    #[strum(serialize = "kill-sb-free-root-first", message = "67e055d1 \"cgroups: fix possible use after free\" (2.6.29)")]
+    #[strum(
+        serialize = "kill-sb-free-root-first",
+        message = "67e055d1 \"cgroups: fix possible use after free\" (2.6.29)"
+    )]
     KillSbFreeRootFirst,
     /// `cgroup_remount` takes cgroup_mutex before the root directory's i_mutex, inverting the
     /// VFS order (i_mutex, then cgroup_mutex) that mkdir and mount follow: an ABBA deadlock.
-    #[strum(serialize = "remount-lock-inversion", message = "the lock order i_mutex -> cgroup_mutex (cgroup_get_sb, cgroup_mkdir, cgroup_remount)")]
+    #[strum(
+        serialize = "remount-lock-inversion",
+        message = "the lock order i_mutex -> cgroup_mutex (cgroup_get_sb, cgroup_mkdir, cgroup_remount)"
+    )]
     RemountLockInversion,
 }
 

@@ -13,6 +13,7 @@ use crate::sim::sync::{self, Ordering};
 
 impl Kernel {
     /// Allocates a css of subsystem `ss` (the subsystem's `create` callback's kzalloc).
+    #[doc(alias = "kzalloc")]
     pub fn alloc_css(&self, ss: &'static SubsysOps, _cx: &Cx) -> CssH {
         self.csses.alloc(Css {
             ss,
@@ -119,6 +120,8 @@ impl Kernel {
     /// A built-in subsystem's per-task path pins `task`'s css for `ss_name`: under
     /// `rcu_read_lock`, `task_subsys_state(task, id)` then `css_tryget` (-ENODEV if the css is
     /// already `CSS_REMOVED`). The holder is remembered out of band for [`Kernel::css_put_task`].
+    #[doc(alias = "task_subsys_state")]
+    #[doc(alias = "css_tryget")]
     pub fn css_get_task(&self, task: TaskH, ss_name: &str, cx: &Cx) -> Result<(), Errno> {
         let _f = cx.enter("task_subsys_state+css_tryget");
         let id = BUILTIN
@@ -142,6 +145,7 @@ impl Kernel {
     }
 
     /// Drops the oldest pin `task` holds on a css of `ss_name` with `css_put` (-ENOENT if none).
+    #[doc(alias = "css_put")]
     pub fn css_put_task(&self, task: TaskH, ss_name: &str, cx: &Cx) -> Result<(), Errno> {
         let pin = {
             let mut pins = self.css_pins.lock().unwrap();

@@ -45,6 +45,7 @@ impl Kernel {
     }
 
     /// The bucket `css_set_hash(cg->subsys)` for an existing css_set.
+    #[doc(alias = "css_set_hash")]
     pub fn css_set_bucket(&self, cg: CssSetH, cx: &Cx) -> usize {
         let t = self.css_set_template(cg, cx);
         self.css_set_hash(&t)
@@ -52,6 +53,7 @@ impl Kernel {
 
     /// `hlist_del(&cg->hlist)`: unlinks `cg` from whichever bucket holds it (pointer surgery does not
     /// recompute the hash). Unlinking an unhashed css_set is a BUG (poisoned list pointers).
+    #[doc(alias = "hlist_del")]
     pub fn hlist_del_css_set(&self, cg: CssSetH, cx: &Cx) {
         for b in &self.css_set_table {
             let found = b.with_mut(&self.css_set_lock, cx, |v| {
@@ -72,6 +74,7 @@ impl Kernel {
     }
 
     /// `hlist_add_head(&cg->hlist, css_set_hash(cg->subsys))`.
+    #[doc(alias = "hlist_add_head")]
     pub fn hlist_add_css_set(&self, cg: CssSetH, cx: &Cx) {
         let b = self.css_set_bucket(cg, cx);
         self.css_set_table[b].with_mut(&self.css_set_lock, cx, |v| v.insert(0, cg));
@@ -123,6 +126,7 @@ impl Kernel {
 
     /// `__put_css_set` with the freeing step chosen: `free_now` frees at once (the fault
     /// `attach-no-synchronize-rcu`) instead of after a grace period.
+    #[doc(alias = "__put_css_set")]
     pub(crate) fn put_css_set_free(&self, cg: CssSetH, _taskexit: bool, free_now: bool, cx: &Cx) {
         let _f = cx.enter("__put_css_set");
         let w = if self.fault(Fault::PutUnlockedFinalDec) {
@@ -251,6 +255,7 @@ impl Kernel {
     }
 
     /// [`Kernel::allocate_cg_links`]; `nofail` is `__GFP_NOFAIL` (no allocation can fail).
+    #[doc(alias = "allocate_cg_links")]
     pub fn allocate_cg_links_gfp(&self, count: usize, nofail: bool, cx: &Cx) -> Option<Vec<LinkH>> {
         let _f = cx.enter("allocate_cg_links");
         let mut v = Vec::with_capacity(count);
@@ -279,6 +284,7 @@ impl Kernel {
     /// &cgrp->css_sets, cgrp_link_list)`: `list_del` from both lists, `kfree`), as `cgroup_kill_sb`
     /// does; `dec_count` also decrements `cgrp->count` for each. The static `init_css_set_link`
     /// is unlinked but not freed. Caller holds `write_lock(css_set_lock)`.
+    #[doc(alias = "cgroup_kill_sb")]
     pub fn unlink_cgroup_css_sets(&self, cgrp: CgroupH, dec_count: bool, cx: &Cx) {
         let links = self
             .cgrp(cgrp, cx)

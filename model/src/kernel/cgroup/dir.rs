@@ -14,6 +14,8 @@ use crate::variants::Fault;
 impl Kernel {
     /// `cgroup_lock_hierarchy(root)` … `cgroup_unlock_hierarchy(root)` around `f`: every bound
     /// subsystem's `hierarchy_mutex`, in list order, cgroup_mutex held.
+    #[doc(alias = "cgroup_lock_hierarchy")]
+    #[doc(alias = "cgroup_unlock_hierarchy")]
     fn with_hierarchy_locked<R>(&self, root: RootH, cx: &Cx, f: impl FnOnce() -> R) -> R {
         let _f = cx.enter("cgroup_lock_hierarchy");
         let sss = self.root(root, cx).subsys_list.get(&self.cgroup_mutex, cx);
@@ -202,6 +204,8 @@ impl Kernel {
     /// Writing `VALUE` to `net_cls.classid` of `MNT/PATH`: `cgroup_file_write` (-ENODEV if
     /// removed) → `write_classid`: `cgroup_lock_live_group`, then the store. -ENOENT if net_cls is
     /// not bound to that hierarchy (no such file).
+    #[doc(alias = "cgroup_file_write")]
+    #[doc(alias = "cgroup_write_X64")]
     pub fn write_classid(&self, mnt: &str, path: &str, value: u32, cx: &Cx) -> Result<(), Errno> {
         let _f = cx.enter("write_classid");
         let p = self.path_lookup(mnt, path, cx)?;

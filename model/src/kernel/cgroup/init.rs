@@ -55,6 +55,7 @@ impl Kernel {
         }
     }
 
+    #[doc(alias = "cgroup_init")]
     fn css_set_lock_write_add_task(&self, t: TaskH, cg: CssSetH, cx: &Cx) {
         let _w = self.css_set_lock.write(cx);
         self.task(t, cx)

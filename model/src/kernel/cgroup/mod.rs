@@ -3,7 +3,8 @@
 //! - [`css_set`]: the css_set hash, reference counts and `find_css_set` (cgroup.c 298-648);
 //! - [`task`]: `task_cgroup_from_root`, `cgroup_attach_task`, and fork/exit (653-1840, 4006-4150);
 //! - [`rebind`]: `rebind_subsystems` (938-1029);
-//! - [`mount`]: option parsing, remount, `cgroup_get_sb`, `cgroup_kill_sb` (1062-1624);
+//! - [`options`]: `parse_cgroupfs_options` (1062-1216);
+//! - [`mount`]: remount, `cgroup_get_sb`, `cgroup_kill_sb` (1218-1624);
 //! - [`dir`]: mkdir, rmdir, `cgroup_diput` and the control-file writes (809-930, 1842-1970,
 //!   3243-3576);
 //! - [`css`]: `init_cgroup_css` and the css reference counts (3229-3241, 3417-3468, 4312-4329);
@@ -15,6 +16,7 @@ pub mod css_set;
 pub mod dir;
 pub mod init;
 pub mod mount;
+pub mod options;
 pub mod rebind;
 pub mod subsys;
 pub mod task;

@@ -24,6 +24,7 @@ impl Kernel {
 
     /// [`Kernel::rebind_subsystems`]; `nofail` is `cgroup_kill_sb`'s: its dummytop relink (under
     /// [`Fix::DummyUnlinked`]) allocates with `__GFP_NOFAIL`, since kill_sb cannot fail.
+    #[doc(alias = "rebind_subsystems")]
     pub(crate) fn rebind_subsystems_gfp(
         &self,
         root: RootH,
@@ -213,6 +214,7 @@ impl Kernel {
     }
 
     /// `list_move(&ss->sibling, &to->subsys_list)` from the list of `from`.
+    #[doc(alias = "list_move")]
     fn move_subsys(&self, ss: SubsysH, from: RootH, to: RootH, cx: &Cx) {
         self.subsys_list_del(ss, from, cx);
         self.subsys_list_add(ss, to, cx);

@@ -29,6 +29,7 @@ impl Kernel {
 
     /// What every modelled `create` starts with: the kzalloc of the subsystem's state (-ENOMEM if
     /// the scenario fails it), here a css of subsystem `ops`.
+    #[doc(alias = "kzalloc")]
     pub fn kzalloc_css(&self, ops: &'static SubsysOps, cx: &Cx) -> Result<CssH, Errno> {
         if !cx.kmalloc_ok() {
             return Err(Errno::ENOMEM);
@@ -38,6 +39,7 @@ impl Kernel {
 
     /// What every modelled `destroy` does: kfree `cgrp->subsys[id]` (a NULL slot is the kernel's
     /// NULL dereference).
+    #[doc(alias = "kfree")]
     pub fn kfree_css(&self, ops: &'static SubsysOps, id: usize, cgrp: CgroupH, cx: &Cx) {
         match rcu_dereference::<Css>(&self.cgrp(cgrp, cx).subsys[id]) {
             Some(css) => self.csses.kfree(css, cx),
@@ -52,6 +54,7 @@ impl Kernel {
     /// `list_del(&ss->sibling)` (or the first half of `list_move`) on `from`'s `subsys_list`, the
     /// list `ss` is on: the unlink writes the neighbours' pointers, so a freed neighbour is a
     /// use-after-free, as the kernel's list surgery would be.
+    #[doc(alias = "list_del")]
     pub fn subsys_list_del(&self, ss: SubsysH, from: RootH, cx: &Cx) {
         let nb = self
             .root(from, cx)
@@ -78,6 +81,7 @@ impl Kernel {
     }
 
     /// `list_add(&ss->sibling, &root->subsys_list)`: writes the old first entry's `prev`.
+    #[doc(alias = "list_add")]
     pub fn subsys_list_add(&self, ss: SubsysH, root: RootH, cx: &Cx) {
         let first = self
             .root(root, cx)

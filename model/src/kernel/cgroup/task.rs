@@ -15,6 +15,8 @@ use crate::variants::faults::Fault;
 
 impl Kernel {
     /// Sets or clears `tsk->cg_list` membership of `cg->tasks`; css_set_lock held for writing.
+    #[doc(alias = "list_del_init")]
+    #[doc(alias = "list_add")]
     fn cg_list_set(&self, tsk: TaskH, cg: Option<CssSetH>, cx: &Cx) {
         if cx.lockdep && !self.css_set_lock.held_write(cx) {
             self.sink.fail(Violation::new(
@@ -41,6 +43,7 @@ impl Kernel {
     }
 
     /// `list_empty(&tsk->cg_list)`.
+    #[doc(alias = "list_empty")]
     fn cg_list_empty(&self, tsk: TaskH, cx: &Cx) -> bool {
         self.task(tsk, cx).cg_list.load(Ordering::Relaxed) == 0
     }
@@ -49,6 +52,7 @@ impl Kernel {
     /// `cgroup_fork`, `cgroup_fork_callbacks`, then either a later `copy_process` failure
     /// (`cgroup_exit(p, 0)`, -ENOMEM; chosen by failing the second allocation) or `attach_pid` and
     /// `cgroup_post_fork`. The calling thread runs as `parent`.
+    #[doc(alias = "copy_process")]
     pub fn do_fork(&self, parent: TaskH, child: &str, cx: &Cx) -> Result<TaskH, Errno> {
         let _f = cx.enter("copy_process");
         if self.pids.lock().unwrap().contains_key(child) {

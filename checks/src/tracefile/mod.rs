@@ -19,15 +19,24 @@
 //! end
 //! ```
 //!
-//! The timeline is the schedule: the thread column says which thread takes each step. Replay runs
-//! the plan on real threads and lets each thread take a step only when it is its turn
-//! ([`cgmodel::sim::trace::Turnstile`]); the trace is reproduced when the replay takes exactly the same
-//! steps (byte for byte) and ends in the same violation.
+//! The timeline is the schedule: the thread column says which thread takes each step. Replay
+//! ([`replay()`], real threads only) runs the plan and lets each thread take a step only when it
+//! is its turn ([`cgmodel::sim::replay::Turnstile`]); the trace is reproduced when the replay
+//! takes exactly the same steps (byte for byte) and ends in the same violation. [`condensed`] and
+//! [`mermaid`] render a trace for readers.
+
+mod render;
+#[cfg(backend_std)]
+mod replay;
+
+pub use render::{condensed, mermaid};
+#[cfg(backend_std)]
+pub use replay::replay;
 
 use std::fmt::Write as _;
 
 use cgmodel::sim::trace::Event;
-use cgmodel::{Config, Design, Faults, HashKind, Step};
+use cgmodel::{Config, Design, Faults, Step};
 
 use crate::scenario::Plan;
 
@@ -67,69 +76,13 @@ impl std::fmt::Display for ParseError {
     }
 }
 
-fn config_line(c: &Config) -> String {
-    format!(
-        "builtin={} modular_slots={} buckets={} hash={} max_threads={} lockdep={} task_links={}",
-        c.builtin,
-        c.modular_slots,
-        c.buckets,
-        if c.hash == HashKind::Sum {
-            "sum"
-        } else {
-            "collide"
-        },
-        c.max_threads,
-        if c.lockdep { "on" } else { "off" },
-        if c.task_links { "on" } else { "off" }
-    )
-}
-
 fn parse_config(s: &str, design: Design, faults: Faults) -> Result<Config, String> {
     let mut c = Config {
         design,
         faults,
         ..Config::default()
     };
-    for kv in s.split_whitespace() {
-        let (k, v) = kv
-            .split_once('=')
-            .ok_or_else(|| format!("`{kv}` is not key=value"))?;
-        let num = || {
-            v.parse::<usize>()
-                .map_err(|_| format!("`{k}` needs a number, got `{v}`"))
-        };
-        let onoff = || match v {
-            "on" => Ok(true),
-            "off" => Ok(false),
-            _ => Err(format!("`{k}` is on or off, got `{v}`")),
-        };
-        match k {
-            "builtin" => c.builtin = num()?,
-            "modular_slots" => c.modular_slots = num()?,
-            "buckets" => c.buckets = num()?,
-            "max_threads" => c.max_threads = num()?,
-            "hash" => {
-                c.hash = match v {
-                    "sum" => HashKind::Sum,
-                    "collide" => HashKind::Collide,
-                    _ => return Err(format!("unknown hash `{v}`")),
-                }
-            }
-            "lockdep" => c.lockdep = onoff()?,
-            "task_links" => c.task_links = onoff()?,
-            _ => return Err(format!("unknown config key `{k}`")),
-        }
-    }
-    if !(1..=2).contains(&c.builtin)
-        || !(1..=2).contains(&c.modular_slots)
-        || c.buckets == 0
-        || c.max_threads == 0
-    {
-        return Err(
-            "config out of range (builtin 1-2, modular_slots 1-2, buckets and max_threads >= 1)"
-                .into(),
-        );
-    }
+    c.apply_settings(s)?;
     Ok(c)
 }
 
@@ -148,7 +101,7 @@ pub fn write(
     let _ = writeln!(s, "design: {}", cfg.design);
     let _ = writeln!(s, "faults: {}", cfg.faults);
     let _ = writeln!(s, "engine: {engine}");
-    let _ = writeln!(s, "config: {}", config_line(cfg));
+    let _ = writeln!(s, "config: {}", cfg.settings());
     let _ = writeln!(s, "violation: {}", violation.replace('\n', " "));
     for st in &plan.setup {
         let _ = writeln!(s, "setup: {st}");
@@ -299,6 +252,17 @@ pub fn parse(text: &str) -> Result<TraceFile, ParseError> {
     })
 }
 
+/// The result of a replay.
+#[derive(Clone, Debug)]
+pub struct Replay {
+    /// The same steps, and the same violation.
+    pub reproduced: bool,
+    /// Why not (or what was reproduced).
+    pub reason: String,
+    /// The replay's timeline.
+    pub timeline: Vec<String>,
+}
+
 /// The operations of an atomic step (`<field> <op> <values>`).
 const ATOMIC_OPS: [&str; 7] = [
     "load",
@@ -311,7 +275,7 @@ const ATOMIC_OPS: [&str; 7] = [
 ];
 
 /// The atomic operation of a step's text, if it is an atomic access.
-fn atomic_op(what: &str) -> Option<&str> {
+pub(crate) fn atomic_op(what: &str) -> Option<&str> {
     what.split(' ').nth(1).filter(|op| ATOMIC_OPS.contains(op))
 }
 
@@ -340,177 +304,4 @@ pub fn step_key(line: &str) -> Result<(usize, String), String> {
         None => return Err("empty step".into()),
     };
     Ok((tid, format!("T{tid} {func:<28} {key_what}")))
-}
-
-/// The result of a replay.
-#[derive(Clone, Debug)]
-pub struct Replay {
-    /// The same steps, and the same violation.
-    pub reproduced: bool,
-    /// Why not (or what was reproduced).
-    pub reason: String,
-    /// The replay's timeline.
-    pub timeline: Vec<String>,
-}
-
-/// Replays a trace on real threads (the std backend only: loom and shuttle builds schedule
-/// threads themselves).
-#[cfg(not(any(loom, feature = "loom", feature = "shuttle")))]
-pub fn replay(tf: &TraceFile) -> Replay {
-    use cgmodel::sim::trace::Turnstile;
-    use cgmodel::Sink;
-    use std::sync::Arc;
-
-    let expected: Vec<(usize, String)> = tf
-        .timeline
-        .iter()
-        .map(|l| step_key(l).expect("parsed"))
-        .collect();
-    let turnstile = Arc::new(Turnstile::new(expected));
-    let sink = Arc::new(Sink::replaying(turnstile.clone()));
-    let (plan, cfg, s2) = (tf.plan.clone(), tf.config.clone(), sink.clone());
-    let runner = std::thread::spawn(move || {
-        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            crate::engine::execution(&plan, &cfg, s2)
-        }));
-    });
-    let _ = runner.join();
-    let timeline: Vec<String> = sink
-        .trace
-        .events()
-        .iter()
-        .map(|e| e.render().replace('\n', " "))
-        .collect();
-    let got = sink.first().map(|v| format!("{}: {}", v.name, v.detail));
-    // loom's own reports (a deadlock, a data race) have no counterpart on real threads: there the
-    // trace is reproduced when the replay took every recorded step and nothing else broke.
-    let deadlock = tf.violation.starts_with("deadlock") || tf.violation.starts_with("data-race");
-    let (reproduced, reason) = if let Some(e) = turnstile.error() {
-        (false, e)
-    } else if let Some(i) =
-        (0..timeline.len().max(tf.timeline.len())).find(|&i| timeline.get(i) != tf.timeline.get(i))
-    {
-        (
-            false,
-            format!(
-                "step {} differs: the trace has `{}`, the replay took `{}`",
-                i + 1,
-                tf.timeline.get(i).map_or("(end)", String::as_str),
-                timeline.get(i).map_or("(end)", String::as_str)
-            ),
-        )
-    } else if deadlock {
-        if got.is_none() && turnstile.finished() {
-            (
-                true,
-                format!(
-                    "every recorded step taken, up to loom's report: {}",
-                    tf.violation
-                ),
-            )
-        } else {
-            (
-                false,
-                format!(
-                    "expected the deadlock, got {}",
-                    got.unwrap_or_else(|| "no violation".into())
-                ),
-            )
-        }
-    } else {
-        match got {
-            Some(g) if g == tf.violation => (true, g),
-            Some(g) => (false, format!("a different violation: {g}")),
-            None => (false, "no violation".to_string()),
-        }
-    };
-    Replay {
-        reproduced,
-        reason,
-        timeline,
-    }
-}
-
-/// The steps a reader follows: from the first step of a thread other than the setup's on, every
-/// system call, lock step, allocation, free, atomic write and the violation (plain loads and
-/// lookups are left out; the full timeline has them). Each with its step number.
-pub fn condensed(tf: &TraceFile) -> Vec<(usize, String)> {
-    let start = tf
-        .timeline
-        .iter()
-        .position(|l| !l.starts_with("T0 "))
-        .unwrap_or(0);
-    let what = |l: &str| {
-        l.splitn(3, ' ')
-            .nth(2)
-            .unwrap_or("")
-            .trim_start()
-            .to_string()
-    };
-    let writes = |l: &str| {
-        let w = what(l);
-        match atomic_op(&w) {
-            Some("store") => true,
-            Some(_) => w.contains("->"),
-            None => false,
-        }
-    };
-    let mut out = Vec::new();
-    for (i, l) in tf.timeline.iter().enumerate().skip(start) {
-        let w = what(l);
-        // Loads of pointer fields stay: they show which object a thread is about to use.
-        let pointer_load = atomic_op(&w) == Some("load")
-            && w.split(' ').next().is_some_and(|f| {
-                [
-                    "task.cgroups",
-                    "css_set.subsys[]",
-                    "cgroup.subsys[]",
-                    "subsys[]",
-                ]
-                .contains(&f)
-            });
-        let lookup =
-            w.starts_with("deref") || (atomic_op(&w).is_some() && !writes(l) && !pointer_load);
-        // A lookup stays when the same thread's next step writes an atomic: it names the object
-        // the write is to (`deref css_set #1`, then `css_set.refcount fetch_sub 1 -> 0`).
-        let names_next = w.starts_with("deref")
-            && tf
-                .timeline
-                .get(i + 1)
-                .is_some_and(|n| n.split(' ').next() == l.split(' ').next() && writes(n));
-        if !lookup || names_next {
-            out.push((i + 1, l.clone()));
-        }
-    }
-    out
-}
-
-/// Renders a trace as a Mermaid sequence diagram of its [`condensed`] steps: one participant per
-/// thread, each step a note on its thread.
-pub fn mermaid(tf: &TraceFile) -> String {
-    let mut s = String::from("sequenceDiagram\n");
-    let mut roles = vec!["setup".to_string()];
-    roles.extend(tf.plan.threads.iter().map(|t| {
-        t.iter()
-            .map(|s| s.to_string())
-            .collect::<Vec<_>>()
-            .join(", ")
-    }));
-    for (i, r) in roles.iter().enumerate() {
-        let _ = writeln!(
-            s,
-            "    participant T{i} as T{i}: {}",
-            r.replace([':', ';', '#'], " ")
-        );
-    }
-    for (n, l) in condensed(tf) {
-        let Ok((tid, _)) = step_key(l.as_str()) else {
-            continue;
-        };
-        let body = l.split_once(' ').map_or("", |x| x.1).trim_start();
-        let text = format!("{n}: {body}").replace([';', '#'], " ");
-        let text: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-        let _ = writeln!(s, "    Note over T{tid}: {text}");
-    }
-    s
 }

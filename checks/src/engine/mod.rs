@@ -1,0 +1,388 @@
+//! Running a scenario: one execution (the same code under every backend), and the engines that
+//! repeat it, one file each: [`loom`] (exhaustive, or within a preemption bound), [`shuttle`]
+//! (PCT and random schedules from a recorded seed) and [`stress`] (real threads, repeated).
+//! A build has one backend, so it has loom, or both shuttle engines, or real threads;
+//! [`run`] is the one place that dispatches to this build's.
+
+#[cfg(backend_loom)]
+pub mod loom;
+#[cfg(backend_shuttle)]
+pub mod shuttle;
+#[cfg(backend_std)]
+pub mod stress;
+
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use cgmodel::check::invariants;
+use cgmodel::sim::sync::{self, Backend, BACKEND};
+use cgmodel::sim::trace::{Event, Turnstile};
+use cgmodel::{Config, Design, Faults, Kernel, Sink, Violation};
+use serde::{Deserialize, Serialize};
+
+use crate::scenario::{LoomPlan, Plan, Scenario};
+
+/// An engine: how the interleavings of a plan are explored.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    clap::ValueEnum,
+    strum::Display,
+    strum::IntoStaticStr,
+)]
+#[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
+pub enum Engine {
+    /// loom: every interleaving, fewest preemptions first (the loom build).
+    Loom,
+    /// shuttle's PCT scheduler: priority changes at random points, bug depth 1, 2, 3 (the
+    /// shuttle build).
+    ShuttlePct,
+    /// shuttle's random scheduler (the shuttle build).
+    ShuttleRandom,
+    /// Real threads, repeated (the default build).
+    Std,
+}
+
+impl Engine {
+    /// The backend the engine needs.
+    pub fn backend(self) -> Backend {
+        match self {
+            Engine::Loom => Backend::Loom,
+            Engine::ShuttlePct | Engine::ShuttleRandom => Backend::Shuttle,
+            Engine::Std => Backend::Std,
+        }
+    }
+
+    /// The engines this build can run, its default first.
+    pub fn built() -> &'static [Engine] {
+        match BACKEND {
+            Backend::Loom => &[Engine::Loom],
+            Backend::Shuttle => &[Engine::ShuttlePct, Engine::ShuttleRandom],
+            Backend::Std => &[Engine::Std],
+        }
+    }
+
+    /// This build's default engine.
+    pub fn default_built() -> Engine {
+        Engine::built()[0]
+    }
+
+    /// Whether the engine's exploration must find an expected finding (loom's is exhaustive
+    /// within its bound; PCT's is the engine the catalog's findings are stated for); random
+    /// schedules and real threads sample, and may miss one.
+    pub fn must_find(self) -> bool {
+        matches!(self, Engine::Loom | Engine::ShuttlePct)
+    }
+
+    /// The build flag that gives this engine.
+    pub fn build_flag(self) -> &'static str {
+        match self.backend() {
+            Backend::Loom => "--features loom",
+            Backend::Shuttle => "--features shuttle",
+            Backend::Std => "no engine feature",
+        }
+    }
+}
+
+/// How far an exploration went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Bound {
+    /// loom without a preemption bound: every interleaving.
+    Exhaustive,
+    /// loom, every interleaving with at most this many preemptions.
+    Preemptions(usize),
+    /// shuttle PCT at this bug depth.
+    PctDepth(usize),
+    /// Sampled schedules (shuttle random, real threads): no bound.
+    Sampled,
+}
+
+impl std::fmt::Display for Bound {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Bound::Exhaustive => f.write_str("exhaustive"),
+            Bound::Preemptions(n) => write!(f, "bound {n}"),
+            Bound::PctDepth(d) => write!(f, "pct depth {d}"),
+            Bound::Sampled => f.write_str("sampled"),
+        }
+    }
+}
+
+impl std::str::FromStr for Bound {
+    type Err = String;
+    /// `none` (exhaustive) or a preemption bound.
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "none" => Ok(Bound::Exhaustive),
+            n => n
+                .parse()
+                .map(Bound::Preemptions)
+                .map_err(|_| format!("bad bound `{s}`: a number or `none`")),
+        }
+    }
+}
+
+/// The outcome of checking one plan on one configuration with one engine.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    /// The engine.
+    pub engine: Engine,
+    /// Executions run.
+    pub executions: u64,
+    /// Wall time, seconds.
+    pub seconds: f64,
+    /// The bound of the run that decided the verdict.
+    pub bound: Bound,
+    /// The first violation found, if any.
+    pub violation: Option<Violation>,
+    /// The steps of the execution that found it (empty when none did).
+    pub events: Vec<Event>,
+}
+
+impl Outcome {
+    /// Nothing run yet (the start of a sum over bounds).
+    pub fn nothing(engine: Engine) -> Outcome {
+        Outcome {
+            engine,
+            executions: 0,
+            seconds: 0.0,
+            bound: Bound::Sampled,
+            violation: None,
+            events: Vec::new(),
+        }
+    }
+
+    /// How the outcome was found, for a trace header: `loom, preemption bound 1 (fewest
+    /// preemptions first)`, `shuttle pct depth 2, seed 0x5eed, failing schedule 3 of 1000`.
+    pub fn describe(&self, opts: &RunOpts) -> String {
+        match self.engine {
+            Engine::Loom => match self.bound {
+                Bound::Preemptions(b) => {
+                    format!("loom, preemption bound {b} (fewest preemptions first)")
+                }
+                _ => "loom, exhaustive".to_string(),
+            },
+            Engine::ShuttlePct | Engine::ShuttleRandom => format!(
+                "shuttle {}, seed {:#x}, failing schedule {} of {}",
+                match self.bound {
+                    Bound::PctDepth(d) => format!("pct depth {d}"),
+                    _ => "random".to_string(),
+                },
+                opts.seed,
+                self.executions,
+                opts.iterations
+            ),
+            Engine::Std => format!("std (real threads), failing run {}", self.executions),
+        }
+    }
+}
+
+/// How to run an engine.
+#[derive(Clone, Copy, Debug)]
+pub struct RunOpts {
+    /// loom: the largest preemption bound (None: the scenario's plan).
+    pub bound: Option<Bound>,
+    /// shuttle: the seed.
+    pub seed: u64,
+    /// shuttle and std: executions.
+    pub iterations: usize,
+}
+
+impl Default for RunOpts {
+    /// The scenario's loom plan, seed `0x5eed`, 1,000 executions.
+    fn default() -> Self {
+        RunOpts {
+            bound: None,
+            seed: 0x5eed,
+            iterations: 1000,
+        }
+    }
+}
+
+/// The loom bound a scenario's plan asks for: None is exhaustive.
+pub fn loom_max(plan: &LoomPlan) -> Option<usize> {
+    match plan {
+        LoomPlan::Exhaustive => None,
+        LoomPlan::Bounded(b, _) => Some(*b),
+        LoomPlan::ShuttleOnly(_) => Some(2),
+    }
+}
+
+/// Runs `plan` (of scenario `loom_plan`'s bound) under `cfg` on `engine`, which must be one this
+/// build has ([`Engine::built`]): the one place that knows which engines a build has.
+pub fn run(
+    plan: &Plan,
+    loom_plan: &LoomPlan,
+    cfg: &Config,
+    engine: Engine,
+    opts: &RunOpts,
+) -> Result<Outcome, String> {
+    if !Engine::built().contains(&engine) {
+        return Err(format!(
+            "this build runs {}; build with {} to use {engine}",
+            BACKEND,
+            engine.build_flag()
+        ));
+    }
+    #[cfg(backend_loom)]
+    {
+        let _ = (opts.seed, opts.iterations);
+        let max = match opts.bound {
+            None => loom_max(loom_plan),
+            Some(Bound::Exhaustive) => None,
+            Some(Bound::Preemptions(n)) => Some(n),
+            Some(b) => return Err(format!("loom takes a preemption bound or none, not {b}")),
+        };
+        Ok(loom::iterative(plan, cfg, max))
+    }
+    #[cfg(backend_shuttle)]
+    {
+        let _ = (opts.bound, loom_plan);
+        Ok(match engine {
+            Engine::ShuttleRandom => shuttle::random(plan, cfg, opts.iterations, opts.seed),
+            _ => shuttle::pct_iterative(plan, cfg, opts.iterations, 3, opts.seed),
+        })
+    }
+    #[cfg(backend_std)]
+    {
+        let _ = (opts.bound, opts.seed, loom_plan);
+        Ok(stress::stress(plan, cfg, opts.iterations as u64))
+    }
+}
+
+/// [`run`] on a scenario.
+pub fn run_scenario(
+    sc: &Scenario,
+    cfg: &Config,
+    engine: Engine,
+    opts: &RunOpts,
+) -> Result<Outcome, String> {
+    run(&sc.plan(), &sc.loom, cfg, engine, opts)
+}
+
+/// One execution of `plan` with configuration `cfg`: boot, run the setup on thread 0, run each
+/// op list on its own thread, join, then check every invariant. Violations go to `sink` (the
+/// model panics on the first one, which is how the engines see a failure).
+pub fn execution(plan: &Plan, cfg: &Config, sink: Arc<Sink>) {
+    let k = Kernel::boot(cfg.clone(), sink.clone());
+    let cx = k.cx(0, "setup");
+    for s in &plan.setup {
+        if let Err(e) = k.exec(s, &cx) {
+            panic!("scenario {}: setup step `{s}` failed: {e}", plan.name);
+        }
+    }
+    if let Err(v) = invariants::check(&k) {
+        sink.fail(v);
+    }
+    let handles: Vec<_> = plan
+        .threads
+        .clone()
+        .into_iter()
+        .enumerate()
+        .map(|(i, steps)| {
+            let k = k.clone();
+            sync::spawn(move || {
+                let _exit = ReplayExit(k.sink.turnstile.clone(), i + 1);
+                let cx = k.cx(i + 1, "thread");
+                for s in &steps {
+                    let _ = k.exec(s, &cx);
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        if let Err(p) = h.join() {
+            // The thread's violation is already in the sink; re-raise it for the engine. A replay
+            // that stopped (diverged, or ran to the end of a deadlock) has none.
+            match sink.first() {
+                Some(v) => panic!("{v}"),
+                None => std::panic::resume_unwind(p),
+            }
+        }
+    }
+    if let Err(v) = invariants::check(&k) {
+        sink.fail(v);
+    }
+}
+
+/// Tells a replay's turnstile that a thread finished, even when it unwinds.
+struct ReplayExit(Option<Arc<Turnstile>>, usize);
+
+impl Drop for ReplayExit {
+    fn drop(&mut self) {
+        if let Some(t) = &self.0 {
+            t.exit(self.1);
+        }
+    }
+}
+
+fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = p.downcast_ref::<String>() {
+        s.clone()
+    } else if let Some(s) = p.downcast_ref::<&str>() {
+        s.to_string()
+    } else {
+        "non-string panic".into()
+    }
+}
+
+/// Runs the checker `run` over executions of `plan` under `cfg`, counting executions and keeping
+/// the report of the execution that failed. A panic the model did not report (loom's data-race,
+/// deadlock or leak check) is classified from its message.
+pub(crate) fn drive(
+    engine: Engine,
+    bound: Bound,
+    run: impl FnOnce(Arc<dyn Fn() + Send + Sync>),
+    plan: &Plan,
+    cfg: &Config,
+) -> Outcome {
+    let count = Arc::new(Mutex::new(0u64));
+    let last: Arc<Mutex<Arc<Sink>>> = Arc::new(Mutex::new(Arc::new(Sink::default())));
+    let (c2, l2, plan2, cfg2) = (count.clone(), last.clone(), plan.clone(), cfg.clone());
+    let body: Arc<dyn Fn() + Send + Sync> = Arc::new(move || {
+        *c2.lock().unwrap() += 1;
+        let sink = Arc::new(Sink::default());
+        *l2.lock().unwrap() = sink.clone();
+        execution(&plan2, &cfg2, sink);
+    });
+    let t = Instant::now();
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(body)));
+    let seconds = t.elapsed().as_secs_f64();
+    let executions = *count.lock().unwrap();
+    let violation = r.err().map(|p| {
+        let recorded = last.lock().unwrap().first();
+        recorded.unwrap_or_else(|| Violation::from_panic(&panic_message(p.as_ref())))
+    });
+    let events = if violation.is_some() {
+        last.lock().unwrap().trace.events()
+    } else {
+        Vec::new()
+    };
+    Outcome {
+        engine,
+        executions,
+        seconds,
+        bound,
+        violation,
+        events,
+    }
+}
+
+/// The configuration a run uses: the scenario's, for `design`, with `faults` and `lockdep`.
+pub fn config(sc: &Scenario, design: Design, faults: Faults, lockdep: bool) -> Config {
+    Config {
+        faults,
+        lockdep,
+        ..sc.config_for(design)
+    }
+}

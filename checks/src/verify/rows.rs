@@ -1,0 +1,113 @@
+//! The rows of `target/cgcheck/results.json`, as types: what one engine's part writes and what
+//! `verify` merges.
+
+use cgmodel::{Design, Fault};
+use serde::{Deserialize, Serialize};
+
+use crate::engine::{Bound, Engine};
+use crate::Verdict;
+
+/// Serializes a model name (a design or a fault) as its one spelling.
+mod name {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<T: std::fmt::Display, S: Serializer>(v: &T, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(v)
+    }
+
+    pub fn deserialize<'de, T, D>(d: D) -> Result<T, D::Error>
+    where
+        T: std::str::FromStr<Err = String>,
+        D: Deserializer<'de>,
+    {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// One scenario on one design with one engine.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ScenarioRow {
+    /// The scenario.
+    pub name: String,
+    /// The design.
+    #[serde(with = "name")]
+    pub design: Design,
+    /// The engine.
+    pub engine: Engine,
+    /// The verdict against the scenario's expectation.
+    pub verdict: Verdict,
+    /// Executions run.
+    pub executions: u64,
+    /// Wall time of the run, seconds.
+    pub seconds: f64,
+    /// The bound of the run that decided the verdict.
+    pub bound: Bound,
+    /// The violation found (`name: detail`), if any.
+    pub violation: Option<String>,
+    /// The trace written for it, if any.
+    pub trace: Option<String>,
+}
+
+/// One fault hunted with its catcher scenarios on one engine.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct FaultRow {
+    /// The fault.
+    #[serde(with = "name")]
+    pub name: Fault,
+    /// Whether a catcher found it.
+    pub detected: bool,
+    /// The catcher that found it.
+    pub scenario: Option<String>,
+    /// The engine.
+    pub engine: Engine,
+    /// Seconds over every catcher tried.
+    pub seconds: f64,
+    /// The bound of the run that found it.
+    pub bound: Option<Bound>,
+    /// Executions of that run.
+    pub executions: u64,
+    /// The trace written for it.
+    pub trace: Option<String>,
+    /// The violation (`name: detail`).
+    pub violation: Option<String>,
+}
+
+/// One committed trace replayed on real threads.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ReplayRow {
+    /// The file, relative to the repository.
+    pub file: String,
+    /// The same steps and the same violation.
+    pub reproduced: bool,
+    /// Why not, or what was reproduced.
+    pub reason: String,
+    /// Steps replayed.
+    pub steps: usize,
+}
+
+/// What one build's engines contribute: the catalog and the zoo.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Part {
+    /// Every scenario on every design, per engine.
+    pub scenarios: Vec<ScenarioRow>,
+    /// Every fault, per engine.
+    pub faults: Vec<FaultRow>,
+}
+
+/// `target/cgcheck/results.json`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Results {
+    /// Every verdict as expected, every fault detected, every trace reproduced.
+    pub ok: bool,
+    /// The builds that ran (`loom`, `shuttle`, `std`).
+    pub engines: Vec<String>,
+    /// Every scenario row.
+    pub scenarios: Vec<ScenarioRow>,
+    /// Per fault, the first engine's row that caught it (loom first: fewest preemptions).
+    pub faults: Vec<FaultRow>,
+    /// Every engine's fault rows.
+    pub fault_runs: Vec<FaultRow>,
+    /// Every committed trace, replayed.
+    pub replays: Vec<ReplayRow>,
+}
