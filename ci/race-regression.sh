@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The race regression: every catalog scenario (checks/src/scenario.rs) on every design, under
+# The race regression: every catalog scenario (checks/scenarios/*.scn) on every design, under
 # loom and under shuttle, plus the fault zoo's kill matrix and the generated scenarios.
 #
 # usage: ci/race-regression.sh            # everything, on this machine

@@ -8,10 +8,10 @@ if ! ls "$dir"/*.tsv >/dev/null 2>&1; then
     echo "no race report in $dir (run ci/race-regression.sh first)" >&2
     exit 1
 fi
-printf '\n%-16s %-26s %-19s %-26s %-5s %10s %9s  %s\n' engine scenario design faults bound executions seconds verdict
+printf '\n%-16s %-34s %-31s %-26s %-13s %10s %9s  %s\n' engine scenario design faults bound executions seconds verdict
 sort -t$'\t' -k1,1 -k2,2 -k3,3 "$dir"/*.tsv | awk -F'\t' '{
-    printf "%-16s %-26s %-19s %-26s %-5s %10d %9.2f  %s\n", $1, $2, $3, substr($4,1,26), $5, $6, $7, $8
-    n[$1]++; ex[$1]+=$6; s[$1]+=$7; if ($8=="FAIL") bad++
+    printf "%-16s %-34s %-31s %-26s %-13s %10d %9.2f  %s\n", $1, $2, $3, substr($4,1,26), $5, $6, $7, $8
+    n[$1]++; ex[$1]+=$6; s[$1]+=$7; if ($8=="fail" || $8=="missed") bad++
 } END {
     print ""
     for (e in n) printf "%-16s %4d runs %12d executions %9.1f s\n", e, n[e], ex[e], s[e]

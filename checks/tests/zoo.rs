@@ -63,7 +63,7 @@ fn every_fault_is_caught() {
             let verdict = if o.violation.is_some() {
                 "caught"
             } else {
-                "missed"
+                "uncaught"
             };
             report::record(
                 &format!("zoo-{}", o.engine),

@@ -1,7 +1,7 @@
 //! Sequential state-machine test: random op sequences on a tiny world (mountpoints m0/m1, dirs
 //! a, b, a/b, tasks T0..T3, filters F0/F1, modules net_cls/blkio) run against the model and
 //! against a small reference model ([`Oracle`]) written from the v2.6.34 semantics
-//! (../shared/reference/kernel-2.6.34.md 3.6-3.9 and kernel/cgroup.c). After every step: the
+//! (kernel/cgroup.c: mount, rebind, load and unload). After every step: the
 //! model's result equals the prediction (or is -ENOMEM on a step with an injected allocation
 //! failure, in which case nothing may have changed), `invariants::check` holds, and what user
 //! space can observe (task cgroups, module refcounts, mounted subsystems) matches, as do the css

@@ -73,7 +73,7 @@ fn css_set_reachable_live(k: &Kernel) -> Result<(), String> {
 /// `hash-placement`.
 pub const HASH_PLACEMENT: Invariant = Invariant {
     name: "hash-placement",
-    about: "every hashed css_set sits in bucket css_set_hash(cg->subsys), exactly once (K4)",
+    about: "every hashed css_set sits in bucket css_set_hash(cg->subsys), exactly once (what cgroup_load_subsys's rehash keeps)",
     check: hash_placement,
 };
 

@@ -69,7 +69,7 @@ fn links_per_hierarchy(k: &Kernel) -> Result<(), String> {
 /// `dummy-link-walk`.
 pub const DUMMY_LINK_WALK: Invariant = Invariant {
     name: "dummy-link-walk",
-    about: "the css_sets reached through dummytop's links are exactly the hashed ones (what unload walks = what load walks; K3), or none while the dummy hierarchy is inactive (dummy-unlinked designs)",
+    about: "the css_sets reached through dummytop's links are exactly the hashed ones (what cgroup_unload_subsys walks = what cgroup_load_subsys walks), or none while the dummy hierarchy is inactive (dummy-unlinked designs)",
     check: dummy_link_walk,
 };
 
