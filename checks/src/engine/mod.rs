@@ -1,6 +1,6 @@
 //! Running a scenario: one execution (the same code under every backend), and the engines that
-//! repeat it, one file each: [`loom`] (exhaustive, or within a preemption bound), [`shuttle`]
-//! (PCT and random schedules from a recorded seed) and [`stress`] (real threads, repeated).
+//! repeat it, one file each: `loom` (exhaustive, or within a preemption bound), `shuttle`
+//! (PCT and random schedules from a recorded seed) and `stress` (real threads, repeated).
 //! A build has one backend, so it has loom, or both shuttle engines, or real threads;
 //! [`run`] is the one place that dispatches to this build's.
 

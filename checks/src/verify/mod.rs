@@ -2,7 +2,7 @@
 //! fault zoo on each, and every committed trace replayed; the results, their summary and the
 //! Markdown report.
 //!
-//! One build has one backend, so the default build ([`verify`]) builds the loom and shuttle
+//! One build has one backend, so the default build (`verify`) builds the loom and shuttle
 //! flavours of `cgcheck` in their own target directories and runs their [`part`] (`cgcheck
 //! verify-part`), then merges the parts with its own.
 
@@ -119,8 +119,7 @@ fn zoo_opts() -> RunOpts {
 pub fn zoo_rows(chosen: &[Fault], trace_dir: &Path, show: bool) -> Result<Vec<FaultRow>, String> {
     let engine = Engine::default_built();
     let pb = progress(chosen.len(), "zoo", show);
-    let mut rows = Vec::new();
-    for &f in chosen {
+    let rows = par_map(chosen, |&f| {
         pb.set_message(f.name());
         let mut row = FaultRow {
             name: f,
@@ -154,9 +153,11 @@ pub fn zoo_rows(chosen: &[Fault], trace_dir: &Path, show: bool) -> Result<Vec<Fa
                 break;
             }
         }
-        rows.push(row);
         pb.inc(1);
-    }
+        Ok(row)
+    })
+    .into_iter()
+    .collect::<Result<Vec<_>, String>>()?;
     pb.finish_and_clear();
     Ok(rows)
 }
@@ -169,10 +170,10 @@ pub fn catalog_rows(trace_dir: &Path, show: bool) -> Result<Vec<ScenarioRow>, St
         .flat_map(|sc| Design::ALL.iter().map(move |&d| (sc, d)))
         .collect();
     let pb = progress(work.len(), "catalog", show);
-    let mut rows = Vec::new();
-    for (sc, design) in work {
+    let rows: Vec<Result<Vec<ScenarioRow>, String>> = par_map(&work, |&(sc, design)| {
         pb.set_message(format!("{} on {design}", sc.name));
         let cfg = engine::config(sc, design, Faults::NONE, true);
+        let mut rows = Vec::new();
         for &eng in Engine::built() {
             if eng == Engine::Loom && matches!(sc.loom, LoomPlan::ShuttleOnly(_)) {
                 continue;
@@ -205,9 +206,42 @@ pub fn catalog_rows(trace_dir: &Path, show: bool) -> Result<Vec<ScenarioRow>, St
             });
         }
         pb.inc(1);
-    }
+        Ok(rows)
+    });
     pb.finish_and_clear();
-    Ok(rows)
+    let mut out = Vec::new();
+    for r in rows {
+        out.extend(r?);
+    }
+    Ok(out)
+}
+
+/// `f` over `items` on one worker per core (each run is single-threaded: loom and shuttle run
+/// an execution's threads on the calling thread), in the order of `items`.
+fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Mutex;
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(items.len().max(1));
+    let next = AtomicUsize::new(0);
+    let out: Mutex<Vec<Option<R>>> = Mutex::new((0..items.len()).map(|_| None).collect());
+    std::thread::scope(|s| {
+        for _ in 0..workers {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(item) = items.get(i) else { break };
+                let r = f(item);
+                out.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(r);
+            });
+        }
+    });
+    out.into_inner()
+        .unwrap_or_else(|e| e.into_inner())
+        .into_iter()
+        .map(|r| r.expect("every item ran"))
+        .collect()
 }
 
 /// This build's part of `verify`: the catalog and the zoo, traces under
