@@ -10,8 +10,11 @@ cd "$(dirname "$0")/.."
 cargo build --release -q -p cgroup-checks --bin cgcheck --features shuttle
 rm -f traces/*.trace
 ./target/release/cgcheck zoo --traces traces >/dev/null
-./target/release/cgcheck run netcls-init-vs-classify --trace traces/netcls-init-vs-classify--v2.6.34.trace >/dev/null || true
-./target/release/cgcheck run load-error-then-load --trace traces/load-error-then-load--v2.6.34.trace >/dev/null || true
+# The findings on v2.6.34 (docs/design-review.md section 4).
+for sc in netcls-init-vs-classify load-error-then-load classid-open-vs-remount classid-open-vs-rmmod \
+    netcls-init-fails-vs-tc-add css-put-release-vs-rmmod-preempt; do
+    ./target/release/cgcheck run "$sc" --trace "traces/$sc--v2.6.34.trace" >/dev/null || true
+done
 # The cover letter's question: the dummy-unlinked design without the special cases.
 for sc in dummy-empty-load-unload-vs-attach dummy-last-unload-vs-attach dummy-empty-reload-vs-classify \
     dummy-empty-load-vs-mount dummy-relink-vs-exit load-vs-mount-all storm-modules storm-hierarchies; do

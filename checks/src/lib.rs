@@ -9,6 +9,7 @@
 //!
 //! [`judge`] compares an outcome with the scenario's expected verdict.
 
+pub mod anchors;
 pub mod bench;
 pub mod engine;
 pub mod report;
@@ -74,7 +75,11 @@ pub fn verdict(sc: &Scenario, design: Design, o: &Outcome) -> (Verdict, Option<S
                 sc.name
             )),
         ),
-        (Expect::Finding(_), None) if !o.engine.must_find() => (Verdict::Pass, None),
+        (Expect::Finding(names), None)
+            if !o.engine.must_find() || !names.iter().any(|n| o.engine.can_report(n)) =>
+        {
+            (Verdict::Pass, None)
+        }
         (Expect::Finding(names), None) => (
             Verdict::Missed,
             Some(format!(

@@ -24,5 +24,9 @@ pub fn catchers(f: Fault) -> &'static [&'static str] {
         Fault::RmdirNoRecheck => &["rmdir-vs-attach"],
         Fault::KillSbFreeRootFirst => &["mount-vs-umount", "mount-busy-vs-umount"],
         Fault::RemountLockInversion => &["remount-vs-mkdir"],
+        Fault::FileNoParentRef => &["classid-open-vs-rmdir"],
+        Fault::PidlistFindUnlocksEarly => &["tasks-open-vs-close"],
+        Fault::RmdirKeepsReleaseList => &["release-vs-rmdir", "css-put-release-vs-rmmod"],
+        Fault::PostForkEarlyRead => &["fork-vs-attach-child"],
     }
 }

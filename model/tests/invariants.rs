@@ -26,7 +26,7 @@ const HEALTHY: &[&str] = &[
 ];
 
 fn task_cg(k: &Kernel, t: &str) -> Handle<CssSet> {
-    let h = k.pids.lock().unwrap()[t];
+    let h = k.task_named(t).expect("task");
     Handle::from_raw(k.tasks.peek(h).cgroups.load(O::SeqCst)).unwrap()
 }
 
@@ -126,7 +126,7 @@ fn breakers() -> Vec<(&'static str, Breaker)> {
             });
         }),
         ("task-css_set", |k, _| {
-            let t = k.pids.lock().unwrap()["T2"];
+            let t = k.task_named("T2").expect("T2");
             k.tasks.peek(t).cg_list.store(0, O::SeqCst);
         }),
         ("module-refs", |k, _| {
@@ -146,6 +146,16 @@ fn breakers() -> Vec<(&'static str, Breaker)> {
                 cgrp: LockedBy::new(None),
                 cg: LockedBy::new(None),
             });
+        }),
+        ("release-list", |k, _| {
+            // rmdir that leaves the removed cgroup queued for the release agent.
+            let c = cgroup_of(k, task_cg(k, "T1"), true);
+            k.cgroups
+                .peek(c)
+                .flags
+                .fetch_or(cgmodel::kernel::CGRP_REMOVED, O::SeqCst);
+            k.cgroups.peek(c).release_list.poke(|b| *b = true);
+            k.release_list.poke(|l| l.push(c));
         }),
     ]
 }
@@ -215,7 +225,7 @@ fn with_rootnode_empty_the_dummy_unlinked_designs_want_no_dummytop_links() {
         // What an unload without the special case leaves: a css_set still linked to dummytop.
         let m = k.cgroup_mutex.lock(cx);
         let w = k.css_set_lock.write(cx);
-        k.link_css_set(k.init_css_set_link, k.init_css_set, k.dummytop, cx);
+        k.link_css_set_one(k.init_css_set_link, k.init_css_set, k.dummytop, cx);
         drop(w);
         drop(m);
         let found: Vec<_> = invariants::check_all(k)

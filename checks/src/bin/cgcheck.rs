@@ -123,6 +123,23 @@ enum Cmd {
     /// Measure this build's engine: throughput on three representative scenarios, what the
     /// instrumentation costs against the same runs without it, growth with threads and ops.
     Bench,
+    /// Check the anchor map against a kernel tree: each kernel function the model mirrors is
+    /// unchanged, moved, changed or missing (exit 0 if all are unchanged, 1 on drift, 2 if the
+    /// tree cannot be read).
+    Anchors {
+        /// The kernel tree (the directory holding kernel/, include/, net/...).
+        #[arg(long, required_unless_present = "markdown")]
+        kernel: Option<PathBuf>,
+        /// The map to check (default: the model's, model/anchors.tsv).
+        #[arg(long)]
+        map: Option<PathBuf>,
+        /// Rewrite the map's lines and digests from the tree instead of checking.
+        #[arg(long, conflicts_with = "markdown")]
+        write: bool,
+        /// Print the map as docs/model.md's table instead of checking (no tree needed).
+        #[arg(long)]
+        markdown: bool,
+    },
     /// Run the fault zoo: for every fault, hunt it with its catcher scenarios.
     Zoo {
         /// Only these faults (comma-separated).
@@ -226,6 +243,15 @@ fn main() -> ExitCode {
             Err(e) => fail(e),
         },
         Cmd::Bench => bench(cli.json),
+        Cmd::Anchors {
+            kernel,
+            map,
+            write,
+            markdown,
+        } => match kernel {
+            Some(k) if !markdown => anchors(&k, map.as_deref(), write, cli.json),
+            _ => anchors_markdown(map.as_deref()),
+        },
         Cmd::Zoo { faults, traces } => {
             let chosen = faults.unwrap_or_else(|| Fault::ALL.to_vec());
             zoo(&chosen, traces.unwrap_or_else(default_trace_dir), cli.json)
@@ -472,6 +498,85 @@ fn zoo(chosen: &[Fault], trace_dir: PathBuf, as_json: bool) -> ExitCode {
     }
     let missed = z.missed;
     if missed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn anchors_markdown(map: Option<&std::path::Path>) -> ExitCode {
+    let default_map = verify::repo_root().join("model").join("anchors.tsv");
+    let map_path = map.unwrap_or(&default_map);
+    let rows = match std::fs::read_to_string(map_path)
+        .map_err(|e| e.to_string())
+        .and_then(|t| cgmodel::kernel::anchors::parse_map(&t))
+    {
+        Ok(r) => r,
+        Err(e) => return fail(format!("{}: {e}", map_path.display())),
+    };
+    print!("{}", cgchecks::anchors::markdown(&rows));
+    ExitCode::SUCCESS
+}
+
+fn anchors(
+    tree: &std::path::Path,
+    map: Option<&std::path::Path>,
+    write: bool,
+    as_json: bool,
+) -> ExitCode {
+    use cgchecks::anchors::{check, write_map, Status};
+    let default_map = verify::repo_root().join("model").join("anchors.tsv");
+    let map_path = map.unwrap_or(&default_map);
+    let text = match std::fs::read_to_string(map_path) {
+        Ok(t) => t,
+        Err(e) => return fail(format!("{}: {e}", map_path.display())),
+    };
+    if write {
+        return match write_map(&text, tree).and_then(|t| {
+            std::fs::write(map_path, t).map_err(|e| format!("{}: {e}", map_path.display()))
+        }) {
+            Ok(()) => {
+                out!("wrote {}", map_path.display());
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(e),
+        };
+    }
+    let rows = match cgmodel::kernel::anchors::parse_map(&text) {
+        Ok(r) => r,
+        Err(e) => return fail(format!("{}: {e}", map_path.display())),
+    };
+    let findings = match check(&rows, tree) {
+        Ok(f) => f,
+        Err(e) => return fail(e),
+    };
+    let drift = findings
+        .iter()
+        .filter(|f| f.status != Status::Unchanged)
+        .count();
+    if as_json {
+        json_out(
+            &json!({"tree": tree.display().to_string(), "functions": findings.len(), "drift": drift, "findings": findings}),
+        );
+    } else {
+        for f in findings.iter().filter(|f| f.status != Status::Unchanged) {
+            let found = f.found.map_or("-".to_string(), |(a, b)| format!("{a}-{b}"));
+            out!(
+                "{:<10} {:<30} {:<28} map {}-{}, tree {found}",
+                f.status.to_string(),
+                f.function,
+                f.file,
+                f.expected.0,
+                f.expected.1
+            );
+        }
+        out!(
+            "{} functions: {} unchanged, {drift} drifted",
+            findings.len(),
+            findings.len() - drift
+        );
+    }
+    if drift > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

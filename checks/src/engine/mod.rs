@@ -83,6 +83,13 @@ impl Engine {
         matches!(self, Engine::Loom | Engine::ShuttlePct)
     }
 
+    /// Whether the engine can report a violation of kind `name` at all: only loom has a data-race
+    /// detector (shuttle's executions are sequentially consistent, and real threads are not
+    /// watched), so a finding that is only a data race is loom's to find.
+    pub fn can_report(self, name: &str) -> bool {
+        self == Engine::Loom || name != "data-race"
+    }
+
     /// The build flag that gives this engine.
     pub fn build_flag(self) -> &'static str {
         match self.backend() {

@@ -2,7 +2,7 @@
 //! `cgcheck replay` re-executes deterministically.
 //!
 //! ```text
-//! cgroup-model trace v1
+//! cgroup-model trace v2
 //! scenario: attach-vs-exit
 //! design: fixed
 //! faults: attach-no-pin
@@ -13,14 +13,15 @@
 //! thread 1: attach T1 m0/a
 //! thread 2: exit T1
 //! timeline: 412 steps
-//!      1  T0 cgroup_init                  lock cgroup_mutex
+//!      1  T0 cgroup_init                  lock cgroup_mutex  cgroup.c:3862
 //!    ...
-//!    412  T1 find_existing_css_set        VIOLATION use-after-free: ...
+//!    412  T1 find_existing_css_set        VIOLATION use-after-free: ...  cgroup.c:498
 //! end
 //! ```
 //!
-//! The timeline is the schedule: the thread column says which thread takes each step. Replay
-//! ([`replay()`], real threads only) runs the plan and lets each thread take a step only when it
+//! Each step ends with the kernel line it models (`cgroup.c:1727`; `cgroup.c:1025+` for code a
+//! design or fault inserts after that line). The timeline is the schedule: the thread column says which thread takes each step. Replay
+//! (`replay()`, real threads only) runs the plan and lets each thread take a step only when it
 //! is its turn ([`cgmodel::sim::replay::Turnstile`]); the trace is reproduced when the replay
 //! takes exactly the same steps (byte for byte) and ends in the same violation. [`condensed`] and
 //! [`mermaid`] render a trace for readers.
@@ -39,6 +40,9 @@ use cgmodel::sim::trace::Event;
 use cgmodel::{Config, Design, Faults, Step};
 
 use crate::scenario::Plan;
+
+/// The first line of a trace file.
+pub const HEADER: &str = "cgroup-model trace v2";
 
 /// A parsed trace file.
 #[derive(Clone, Debug)]
@@ -96,7 +100,7 @@ pub fn write(
     events: &[Event],
 ) -> String {
     let mut s = String::new();
-    let _ = writeln!(s, "cgroup-model trace v1");
+    let _ = writeln!(s, "{HEADER}");
     let _ = writeln!(s, "scenario: {scenario}");
     let _ = writeln!(s, "design: {}", cfg.design);
     let _ = writeln!(s, "faults: {}", cfg.faults);
@@ -123,11 +127,21 @@ pub fn write(
 pub fn parse(text: &str) -> Result<TraceFile, ParseError> {
     let err = |line: usize, reason: String| ParseError { line, reason };
     let lines: Vec<&str> = text.lines().collect();
-    if lines.first().map(|l| l.trim()) != Some("cgroup-model trace v1") {
-        return Err(err(
-            1,
-            "not a cgroup-model trace (the first line must be `cgroup-model trace v1`)".into(),
-        ));
+    match lines.first().map(|l| l.trim()) {
+        Some(HEADER) => {}
+        Some("cgroup-model trace v1") => {
+            return Err(err(
+                1,
+                "a v1 trace (its steps carry no kernel lines): regenerate it (bash ci/traces.sh)"
+                    .into(),
+            ))
+        }
+        _ => {
+            return Err(err(
+                1,
+                format!("not a cgroup-model trace (the first line must be `{HEADER}`)"),
+            ))
+        }
     }
     let mut fields: Vec<(&str, &str)> = Vec::new();
     let mut setup = Vec::new();
@@ -279,8 +293,29 @@ pub(crate) fn atomic_op(what: &str) -> Option<&str> {
     what.split(' ').nth(1).filter(|op| ATOMIC_OPS.contains(op))
 }
 
+/// A timeline line and its kernel line (`cgroup.c:1727`, `cgroup.c:1025+`), if it has one.
+pub fn split_location(line: &str) -> (&str, Option<&str>) {
+    match line.rsplit_once("  ") {
+        Some((body, loc)) if is_location(loc) => (body, Some(loc)),
+        _ => (line, None),
+    }
+}
+
+/// `file.c:123` or `file.h:123+`.
+fn is_location(s: &str) -> bool {
+    let Some((file, line)) = s.rsplit_once(':') else {
+        return false;
+    };
+    let line = line.strip_suffix('+').unwrap_or(line);
+    !line.is_empty()
+        && line.chars().all(|c| c.is_ascii_digit())
+        && (file.ends_with(".c") || file.ends_with(".h"))
+        && !file.contains(' ')
+}
+
 /// The thread and the replay key of a timeline line (`T1 func  what [values]`).
 pub fn step_key(line: &str) -> Result<(usize, String), String> {
+    let (line, _) = split_location(line);
     let (t, rest) = line
         .split_once(' ')
         .ok_or("expected `T<thread> <function> <step>`")?;

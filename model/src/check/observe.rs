@@ -14,10 +14,11 @@ impl Kernel {
     /// hierarchy mounted at `mnt`; None if either does not exist.
     pub fn observe_task_cgroup(&self, task: &str, mnt: &str) -> Option<String> {
         quiet(|| {
-            let t = *self.pids.lock().unwrap().get(task)?;
-            let root = self
+            let t = self.task_named(task)?;
+            let sb = self
                 .mounts
                 .peek(|l| l.iter().find(|(n, _)| n == mnt).map(|x| x.1))?;
+            let root = self.sbs.peek(sb).s_fs_info;
             let cg: Handle<CssSet> =
                 Handle::from_raw(self.tasks.peek(t).cgroups.load(Ordering::SeqCst))?;
             if cg == self.init_css_set {
@@ -69,9 +70,10 @@ impl Kernel {
     /// The names of the subsystems bound to the hierarchy mounted at `mnt`.
     pub fn observe_mount_subsystems(&self, mnt: &str) -> Option<Vec<String>> {
         quiet(|| {
-            let root = self
+            let sb = self
                 .mounts
                 .peek(|l| l.iter().find(|(n, _)| n == mnt).map(|x| x.1))?;
+            let root = self.sbs.peek(sb).s_fs_info;
             let mut v: Vec<String> = self
                 .roots
                 .peek(root)

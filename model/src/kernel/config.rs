@@ -1,6 +1,7 @@
 //! Sizes, designs and choices of one model instance (the model's Kconfig), and their one-line
 //! `key=value` form used by scenario and trace files.
 
+use crate::sim::rcu::RcuFlavour;
 use crate::variants::{Design, Faults};
 
 /// How `css_set_hash` maps a css template to a bucket.
@@ -37,6 +38,8 @@ pub struct Config {
     /// `use_task_css_set_links` is already set at boot (as after the first `cgroup_iter_start`),
     /// so fork, exit and attach maintain the css_set task lists.
     pub task_links: bool,
+    /// The RCU flavour the kernel is built with (`CONFIG_TREE_RCU` or `CONFIG_TREE_PREEMPT_RCU`).
+    pub rcu: RcuFlavour,
 }
 
 impl Default for Config {
@@ -54,6 +57,7 @@ impl Default for Config {
             design: Design::V2634,
             lockdep: true,
             task_links: true,
+            rcu: RcuFlavour::Classic,
         }
     }
 }
@@ -69,7 +73,7 @@ impl Config {
     /// The settings as one line of `key=value` words (the design and faults are written apart).
     pub fn settings(&self) -> String {
         format!(
-            "builtin={} modular_slots={} buckets={} hash={} max_threads={} lockdep={} task_links={}",
+            "builtin={} modular_slots={} buckets={} hash={} max_threads={} lockdep={} task_links={} rcu={}",
             self.builtin,
             self.modular_slots,
             self.buckets,
@@ -79,7 +83,8 @@ impl Config {
             },
             self.max_threads,
             if self.lockdep { "on" } else { "off" },
-            if self.task_links { "on" } else { "off" }
+            if self.task_links { "on" } else { "off" },
+            self.rcu
         )
     }
 
@@ -112,10 +117,15 @@ impl Config {
                     }
                 }
                 "lockdep" => self.lockdep = onoff()?,
+                "rcu" => {
+                    self.rcu = v
+                        .parse()
+                        .map_err(|_| format!("unknown rcu `{v}` (classic, preempt)"))?
+                }
                 "task_links" => self.task_links = onoff()?,
                 _ => {
                     return Err(format!(
-                        "unknown config key `{k}` (builtin, modular_slots, buckets, hash, max_threads, lockdep, task_links)"
+                        "unknown config key `{k}` (builtin, modular_slots, buckets, hash, max_threads, lockdep, task_links, rcu)"
                     ))
                 }
             }

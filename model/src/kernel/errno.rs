@@ -21,11 +21,19 @@ pub enum Errno {
     EEXIST,
     /// `-ENODEV`: the cgroup was removed under a file write.
     ENODEV,
+    /// `-EBADF`: no such descriptor, or not open for that access.
+    EBADF,
+    /// `-ENFILE`: no `struct file` could be allocated.
+    ENFILE,
+    /// `-ENOBUFS`: tc could not allocate its filter.
+    ENOBUFS,
+    /// `-EINTR`: rmdir's sleep on a referenced css ended by a signal.
+    EINTR,
 }
 
 impl Errno {
     /// All values, for parsers and generators.
-    pub const ALL: [Errno; 8] = [
+    pub const ALL: [Errno; 12] = [
         Errno::ENOENT,
         Errno::EBUSY,
         Errno::EINVAL,
@@ -34,6 +42,10 @@ impl Errno {
         Errno::EWOULDBLOCK,
         Errno::EEXIST,
         Errno::ENODEV,
+        Errno::EBADF,
+        Errno::ENFILE,
+        Errno::ENOBUFS,
+        Errno::EINTR,
     ];
 }
 

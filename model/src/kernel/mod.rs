@@ -7,6 +7,7 @@
 //! - [`vfs`]: the slice of fs/super.c, fs/namespace.c and fs/namei.c that orders cgroup code;
 //! - [`ops`] and [`syscall`]: the operations user space issues, and their entry into the kernel.
 
+pub mod anchors;
 pub mod blk_cgroup;
 pub mod builtin;
 pub mod cgroup;
@@ -21,16 +22,24 @@ pub mod vfs;
 
 pub use types::*;
 
-use std::collections::HashMap;
-use std::sync::{Arc as StdArc, Mutex as StdMutex, OnceLock};
+/// Pids the model has: `T0` (the idle task) to `T15`.
+pub const PID_MAX: usize = 16;
+/// File descriptors the model has: `fd0` to `fd7`, in one table the model threads share (the
+/// threads of one process).
+pub const FD_MAX: usize = 8;
 
+use std::sync::{Arc as StdArc, Mutex as StdMutex};
+
+use crate::kernel::anchors::kfn;
 use crate::kernel::config::Config;
+use crate::sim::arena::Handle;
 use crate::sim::arena::{Arena, Ref};
 use crate::sim::atomic::{AtomicI64, AtomicU32, AtomicUsize};
 use crate::sim::cx::Cx;
 use crate::sim::lockdep::{KMutex, KRwLock, LockedBy, LockedWord};
-use crate::sim::rcu::{rcu_dereference, Rcu};
+use crate::sim::rcu::{Rcu, RcuFuncs};
 use crate::sim::report::{Sink, Violation, ViolationKind};
+use crate::sim::sync::Ordering;
 use crate::variants::{Fault, Fix};
 
 /// The whole modelled kernel.
@@ -48,8 +57,10 @@ pub struct Kernel {
     /// `module_mutex`.
     pub module_mutex: KMutex,
     /// `stop_machine` against preempt-disabled regions: `try_module_get`/`module_put` read it,
-    /// `__try_stop_module` writes it.
+    /// `__try_stop_module` and `free_module`'s `stop_machine(__unlink_module)` write it.
     pub stop_machine: KRwLock,
+    /// `tasklist_lock`: fork publishes the child's pid under it (`attach_pid`).
+    pub tasklist_lock: KRwLock,
     /// `sb_lock`: the filesystem's superblock list.
     pub sb_lock: KMutex,
     /// `vfsmount_lock`: the mount table.
@@ -62,8 +73,8 @@ pub struct Kernel {
     pub cls_mod_lock: KRwLock,
     /// The qdisc root lock: the filter chain of the (single) device.
     pub qdisc_lock: KMutex,
-    /// RCU.
-    pub rcu: Rcu,
+    /// RCU (shared with every thread's context: spinning locks disable preemption in it).
+    pub rcu: StdArc<Rcu>,
 
     /// css_sets.
     pub csets: Arena<CssSet>,
@@ -81,6 +92,16 @@ pub struct Kernel {
     pub tasks: Arena<Task>,
     /// tcf_protos.
     pub filters: Arena<TcFilter>,
+    /// super_blocks.
+    pub sbs: Arena<SuperBlock>,
+    /// cftypes.
+    pub cftypes: Arena<Cftype>,
+    /// Control files' dentries.
+    pub cgfiles: Arena<CgFile>,
+    /// Open files.
+    pub files: Arena<File>,
+    /// cgroup_pidlists.
+    pub pidlists: Arena<Pidlist>,
 
     /// `subsys[CGROUP_SUBSYS_COUNT]`: modular slots written under cgroup_mutex.
     pub subsys: Vec<AtomicUsize>,
@@ -100,10 +121,22 @@ pub struct Kernel {
     pub roots_list: LockedBy<Vec<RootH>>,
     /// `root_count` (cgroup_mutex): active hierarchies, the dummy one included.
     pub root_count: LockedBy<usize>,
-    /// The cgroup filesystem's superblocks (sb_lock).
-    pub supers: LockedBy<Vec<RootH>>,
-    /// The mount table (vfsmount_lock): mountpoint → hierarchy.
-    pub mounts: LockedBy<Vec<(String, RootH)>>,
+    /// The cgroup filesystem's superblocks, `fs_supers` (sb_lock).
+    pub supers: LockedBy<Vec<SbH>>,
+    /// The mount table (vfsmount_lock): mountpoint → superblock.
+    pub mounts: LockedBy<Vec<(String, SbH)>>,
+    /// `release_list` (release_list_lock): cgroups queued for the release agent.
+    pub release_list: LockedBy<Vec<CgroupH>>,
+    /// The core's control files (`files[]`: `tasks`, `notify_on_release`), static.
+    pub core_cftypes: Vec<CftH>,
+    /// The pid hash (`find_task_by_vpid`): slot `n` is pid `n`, published by `attach_pid` under
+    /// `tasklist_lock` and read under RCU.
+    pub pid_hash: Vec<AtomicUsize>,
+    /// The file descriptor table (`current->files->fdt->fd[]`), shared by every model thread:
+    /// `fd_install` publishes with `rcu_assign_pointer` under `file_lock`; `fget` reads under RCU.
+    pub fd_table: Vec<AtomicUsize>,
+    /// `files->file_lock`.
+    pub file_lock: KMutex,
     /// The modules.
     pub modules: Vec<Module>,
     /// The device's filter chain (qdisc_lock).
@@ -111,8 +144,6 @@ pub struct Kernel {
     /// `use_task_css_set_links`.
     pub use_task_links: bool,
 
-    /// Out of band: pid table (`find_task_by_vpid`). task_structs are never freed in the model.
-    pub pids: StdMutex<HashMap<String, TaskH>>,
     /// Out of band: tasks that have passed the pointer swap in `cgroup_exit` (they hold no ref).
     pub exited: StdMutex<Vec<TaskH>>,
     /// Out of band: css references held by subsystem paths on behalf of tasks (`css-get`).
@@ -136,31 +167,14 @@ impl Kernel {
         assert!(cfg.buckets >= 1 && cfg.max_threads >= 1);
         let count = cfg.count();
         let roots = Arena::default();
-        let rootnode = roots.alloc(Root {
-            dummy: true,
-            top: OnceLock::new(),
-            subsys_bits: LockedWord::new(0, "root.subsys_bits"),
-            actual_subsys_bits: LockedBy::new(0),
-            subsys_list: LockedBy::new(Vec::new()),
-            number_of_cgroups: LockedBy::new(1),
-            on_roots: LockedBy::new(false),
-            name: String::new(),
-            noprefix: false,
-            s_active: AtomicI64::named(1, "sb.s_active"),
-            hierarchy_id: 0,
-        });
+        let rootnode = roots.alloc(Root::new(true, String::new(), false, 0, 0));
         roots.set_label(rootnode, "rootnode");
         let cgroups = Arena::default();
         let dummytop = cgroups.alloc(Cgroup::new(rootnode, None, "/".into(), count, 1));
         cgroups.set_label(dummytop, "dummytop");
         let _ = roots.peek(rootnode).top.set(dummytop);
         let csets = Arena::default();
-        let init_css_set = csets.alloc(CssSet {
-            refcount: AtomicI64::named(1, "css_set.refcount"),
-            subsys: ptr_array(count, "css_set.subsys[]:css"),
-            cg_links: LockedBy::new(Vec::new()),
-            tasks: LockedBy::new(Vec::new()),
-        });
+        let init_css_set = csets.alloc(new_css_set(count));
         csets.set_label(init_css_set, "init_css_set");
         let links = Arena::default();
         let init_css_set_link = links.alloc(Link {
@@ -168,6 +182,22 @@ impl Kernel {
             cg: LockedBy::new(None),
         });
         links.set_label(init_css_set_link, "init_css_set_link");
+        let cftypes = Arena::default();
+        let core_cftypes = [
+            ("tasks", CftKind::Tasks),
+            ("notify_on_release", CftKind::NotifyOnRelease),
+        ]
+        .into_iter()
+        .map(|(name, kind)| {
+            let c = cftypes.alloc(Cftype {
+                name,
+                ss: None,
+                kind,
+            });
+            cftypes.set_label(c, format!("{name} (cgroup.c files[], static)"));
+            c
+        })
+        .collect();
         let modules = MODULAR
             .iter()
             .map(|&ops| Module {
@@ -183,17 +213,27 @@ impl Kernel {
         let k = Kernel {
             sink,
             cgroup_mutex: KMutex::new("cgroup_mutex"),
-            css_set_lock: KRwLock::new("css_set_lock"),
-            release_list_lock: KMutex::new("release_list_lock"),
+            css_set_lock: KRwLock::spin("css_set_lock"),
+            release_list_lock: KMutex::spin_no_rcu("release_list_lock"),
             module_mutex: KMutex::new("module_mutex"),
-            stop_machine: KRwLock::new("stop_machine"),
-            sb_lock: KMutex::new("sb_lock"),
-            vfsmount_lock: KMutex::new("vfsmount_lock"),
-            dcache_lock: KMutex::new("dcache_lock"),
+            stop_machine: KRwLock::spin("stop_machine"),
+            tasklist_lock: KRwLock::spin_no_rcu("tasklist_lock"),
+            sb_lock: KMutex::spin_no_rcu("sb_lock"),
+            vfsmount_lock: KMutex::spin_no_rcu("vfsmount_lock"),
+            dcache_lock: KMutex::spin_no_rcu("dcache_lock"),
             rtnl: KMutex::new("rtnl_mutex"),
-            cls_mod_lock: KRwLock::new("cls_mod_lock"),
-            qdisc_lock: KMutex::new("qdisc_root_lock"),
-            rcu: Rcu::new(cfg.max_threads),
+            cls_mod_lock: KRwLock::spin("cls_mod_lock"),
+            qdisc_lock: KMutex::spin("qdisc_root_lock"),
+            rcu: StdArc::new(Rcu::new(
+                cfg.max_threads,
+                cfg.rcu,
+                RcuFuncs {
+                    read_lock: &kfn::rcu_read_lock,
+                    read_unlock: &kfn::rcu_read_unlock,
+                    synchronize: &kfn::synchronize_rcu,
+                    synchronize_sched: &kfn::synchronize_sched,
+                },
+            )),
             csets,
             csses: Arena::default(),
             cgroups,
@@ -202,6 +242,11 @@ impl Kernel {
             subsystems: Arena::default(),
             tasks: Arena::default(),
             filters: Arena::default(),
+            sbs: Arena::default(),
+            cftypes,
+            cgfiles: Arena::default(),
+            files: Arena::default(),
+            pidlists: Arena::default(),
             subsys: ptr_array(count, "subsys[]:cgroup_subsys"),
             rootnode,
             dummytop,
@@ -210,28 +255,32 @@ impl Kernel {
             css_set_table: (0..cfg.buckets)
                 .map(|_| LockedBy::new(Vec::new()))
                 .collect(),
-            css_set_count: LockedWord::new(1, "css_set_count"),
+            css_set_count: LockedWord::new(0, "css_set_count"),
             roots_list: LockedBy::new(Vec::new()),
-            root_count: LockedBy::new(1),
+            root_count: LockedBy::new(0),
             supers: LockedBy::new(Vec::new()),
             mounts: LockedBy::new(Vec::new()),
+            release_list: LockedBy::new(Vec::new()),
+            core_cftypes,
+            pid_hash: ptr_array(PID_MAX, "pid_hash:task"),
+            fd_table: ptr_array(FD_MAX, "fdt->fd[]:file"),
+            file_lock: KMutex::spin_no_rcu("files->file_lock"),
             modules,
             filter_chain: LockedBy::new(Vec::new()),
             use_task_links: cfg.task_links,
-            pids: StdMutex::new(HashMap::new()),
             exited: StdMutex::new(Vec::new()),
             css_pins: StdMutex::new(Vec::new()),
             next_hierarchy_id: StdMutex::new(1),
             cfg,
         };
-        k.cgroup_init();
+        k.start_kernel();
         StdArc::new(k)
     }
 
     /// `init_task` (T0): the idle task, holder of `init_css_set`'s initial reference. It forks but
-    /// never exits and cannot be attached (it is not in the pid hash).
+    /// never exits and cannot be attached (it is not in the pid hash). Out of band.
     pub fn init_task(&self) -> TaskH {
-        self.pids.lock().unwrap()["T0"]
+        self.tasks.live()[0]
     }
 
     /// A context for model thread `tid` of this kernel.
@@ -240,7 +289,13 @@ impl Kernel {
             tid < self.cfg.max_threads,
             "thread {tid} beyond max_threads"
         );
-        let cx = Cx::new(tid, role, self.sink.clone(), self.cfg.lockdep);
+        let cx = Cx::new(
+            tid,
+            role,
+            self.sink.clone(),
+            self.cfg.lockdep,
+            Some(self.rcu.clone()),
+        );
         cx.install_trace();
         cx
     }
@@ -274,9 +329,10 @@ impl Kernel {
         self.tasks.get(h, cx)
     }
 
-    /// `subsys[i]` (an RCU/cgroup_mutex-protected pointer read).
+    /// `subsys[i]`: a plain load of the slot (the kernel reads it under cgroup_mutex, or
+    /// locklessly where the caller's subsystem is pinned).
     pub fn subsys_at(&self, i: usize) -> Option<SubsysH> {
-        rcu_dereference(&self.subsys[i])
+        Handle::from_raw(self.subsys[i].load(Ordering::Relaxed))
     }
 
     /// Whether the design under check applies `fix`.

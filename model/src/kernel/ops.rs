@@ -8,10 +8,17 @@
 //! attach T1 m0/a          fork T0 T1               exit T1
 //! tc-add F0               tc-del F0                classify T1
 //! css-get T1 cpu          css-put T1 cpu           (built-in subsystems: cpuset, cpu)
+//! open fd1 m0/a/net_cls.classid w                  (modes r, w, rw; fd0 to fd7)
+//! read fd1                write fd1 7              close fd1
 //! ```
+//!
+//! Tasks are `T0` (the idle task) to `T15`, named by their pid. `attach T1 m0/a` is
+//! `echo 1 > m0/a/tasks` and `classid m0/a 7` is `echo 7 > m0/a/net_cls.classid`.
 //!
 //! Any step may end in `!nomem@N`: the N-th allocation the step makes fails (1-based), which is how
 //! a scenario chooses an -ENOMEM path.
+//!
+//! The file is long because the op language's syntax, printing and parsing live together.
 
 use std::fmt;
 use std::str::FromStr;
@@ -110,6 +117,36 @@ pub enum Op {
         /// The built-in subsystem.
         ss: String,
     },
+    /// `open("MNT/PATH/FILE", MODE)` into descriptor `fd`.
+    Open {
+        /// The descriptor (`fd1` is 1).
+        fd: usize,
+        /// Mountpoint name.
+        mnt: String,
+        /// Path of the file below it.
+        path: String,
+        /// Open for reading.
+        read: bool,
+        /// Open for writing.
+        write: bool,
+    },
+    /// `read(fd)`.
+    Read {
+        /// The descriptor.
+        fd: usize,
+    },
+    /// `write(fd, "VALUE")`.
+    Write {
+        /// The descriptor.
+        fd: usize,
+        /// The number written.
+        value: u64,
+    },
+    /// `close(fd)`.
+    Close {
+        /// The descriptor.
+        fd: usize,
+    },
     /// `echo VALUE > MNT/PATH/net_cls.classid`.
     Classid {
         /// Mountpoint name.
@@ -146,6 +183,10 @@ pub enum Ret {
     Done,
     /// A classification: the classid, or None for no match.
     Classid(Option<u32>),
+    /// A number read from a control file.
+    Value(u64),
+    /// The pids read from a `tasks` file, as a bit set (pid `n` is bit `n`).
+    Pids(u16),
 }
 
 /// The result of a step, as user space sees it.
@@ -195,6 +236,23 @@ impl fmt::Display for Op {
             }
             Op::CssGet { task, ss } => write!(f, "css-get {task} {ss}"),
             Op::CssPut { task, ss } => write!(f, "css-put {task} {ss}"),
+            Op::Open {
+                fd,
+                mnt,
+                path,
+                read,
+                write,
+            } => {
+                let mode = match (read, write) {
+                    (true, true) => "rw",
+                    (true, false) => "r",
+                    _ => "w",
+                };
+                write!(f, "open fd{fd} {} {mode}", join_path(mnt, path))
+            }
+            Op::Read { fd } => write!(f, "read fd{fd}"),
+            Op::Write { fd, value } => write!(f, "write fd{fd} {value}"),
+            Op::Close { fd } => write!(f, "close fd{fd}"),
         }
     }
 }
@@ -215,6 +273,14 @@ impl fmt::Display for Ret {
             Ret::Done => f.write_str("0"),
             Ret::Classid(None) => f.write_str("no match"),
             Ret::Classid(Some(c)) => write!(f, "classid {c}"),
+            Ret::Value(v) => write!(f, "{v}"),
+            Ret::Pids(p) => {
+                let pids: Vec<String> = (0..16)
+                    .filter(|n| p & (1 << n) != 0)
+                    .map(|n| n.to_string())
+                    .collect();
+                write!(f, "pids [{}]", pids.join(" "))
+            }
         }
     }
 }
@@ -243,11 +309,27 @@ impl FromStr for Op {
             }
         };
         let name = |x: &str, what: &str| -> Result<String, String> {
-            if name_ok(x) {
-                Ok(x.to_string())
-            } else {
-                Err(format!("bad {what} `{x}` in `{s}`"))
+            if !name_ok(x) {
+                return Err(format!("bad {what} `{x}` in `{s}`"));
             }
+            if what == "task" && crate::kernel::Kernel::pid_of(x).is_none() {
+                return Err(format!(
+                    "bad task `{x}` in `{s}`: tasks are T0 to T{}, named by pid",
+                    crate::kernel::PID_MAX - 1
+                ));
+            }
+            Ok(x.to_string())
+        };
+        let fd = |x: &str| -> Result<usize, String> {
+            x.strip_prefix("fd")
+                .and_then(|n| n.parse::<usize>().ok())
+                .filter(|&n| n < crate::kernel::FD_MAX)
+                .ok_or_else(|| {
+                    format!(
+                        "bad descriptor `{x}` in `{s}`: fd0 to fd{}",
+                        crate::kernel::FD_MAX - 1
+                    )
+                })
         };
         let path = |x: &str| -> Result<(String, String), String> {
             let (m, p) = split_path(x);
@@ -369,6 +451,44 @@ impl FromStr for Op {
                 } else {
                     Op::CssPut { task, ss }
                 }
+            }
+            "open" => {
+                arity(3)?;
+                let fd = fd(w[1])?;
+                let (mnt, p) = path(w[2])?;
+                if p.is_empty() {
+                    return Err(format!("`open` needs MNT/PATH/FILE, got `{s}`"));
+                }
+                let (read, write) = match w[3] {
+                    "r" => (true, false),
+                    "w" => (false, true),
+                    "rw" => (true, true),
+                    m => return Err(format!("bad mode `{m}` in `{s}` (r, w, rw)")),
+                };
+                Op::Open {
+                    fd,
+                    mnt,
+                    path: p,
+                    read,
+                    write,
+                }
+            }
+            "read" | "close" => {
+                arity(1)?;
+                let fd = fd(w[1])?;
+                if verb == "read" {
+                    Op::Read { fd }
+                } else {
+                    Op::Close { fd }
+                }
+            }
+            "write" => {
+                arity(2)?;
+                let fd = fd(w[1])?;
+                let value = w[2]
+                    .parse::<u64>()
+                    .map_err(|e| format!("bad value `{}` in `{s}`: {e}", w[2]))?;
+                Op::Write { fd, value }
             }
             other => return Err(format!("unknown operation `{other}` in `{s}`")),
         })

@@ -1,9 +1,10 @@
 //! The system call entry and the return to user space: how a step of the op language enters
 //! the kernel ([`Kernel::exec`]), and the quiescent point every thread reaches after each step.
 
+use crate::kernel::anchors::kfn;
 use crate::kernel::errno::Errno;
 use crate::kernel::ops::{module_index, Op, OpResult, Ret, Step};
-use crate::kernel::{Kernel, TaskH, PF_EXITING};
+use crate::kernel::{Kernel, TaskH, CGRP_REMOVED, PF_EXITING};
 use crate::sim::cx::Cx;
 use crate::sim::lockdep::Lockdep;
 use crate::sim::sync::Ordering;
@@ -27,37 +28,34 @@ impl Kernel {
     }
 
     fn exec_op(&self, step: &Step, cx: &Cx) -> OpResult {
+        // The thread runs as the task the step names: found in the pid hash under RCU, as the
+        // task itself exists only once its fork has published it (-ESRCH before).
         let task = |n: &str| {
-            self.pids
-                .lock()
-                .unwrap()
-                .get(n)
-                .copied()
+            Self::pid_of(n)
+                .and_then(|pid| self.current_task(pid, cx))
                 .ok_or(Errno::ESRCH)
         };
+        let done = |r: Result<(), Errno>| r.map(|_| Ret::Done);
         let r = match &step.op {
-            Op::Insmod(m) => self
-                .sys_init_module(module_index(m).expect("parsed"), cx)
-                .map(|_| Ret::Done),
-            Op::Rmmod(m) => self
-                .sys_delete_module(module_index(m).expect("parsed"), cx)
-                .map(|_| Ret::Done),
-            Op::Mount { mnt, opts } => self.sys_mount(mnt, opts, cx).map(|_| Ret::Done),
-            Op::Remount { mnt, opts } => self.sys_remount(mnt, opts, cx).map(|_| Ret::Done),
-            Op::Umount { mnt } => self.sys_umount(mnt, cx).map(|_| Ret::Done),
-            Op::Mkdir { mnt, path } => self.sys_mkdir(mnt, path, cx).map(|_| Ret::Done),
-            Op::Rmdir { mnt, path } => self.sys_rmdir(mnt, path, cx).map(|_| Ret::Done),
-            Op::Attach { task: t, mnt, path } => (|| {
-                let p = self.path_lookup(mnt, path, cx)?;
-                let r = self.attach_task_by_pid(p.cgrp, t, cx);
-                self.path_put(p, cx);
-                r.map(|_| Ret::Done)
-            })(),
+            Op::Insmod(m) => done(self.sys_init_module(module_index(m).expect("parsed"), cx)),
+            Op::Rmmod(m) => done(self.sys_delete_module(module_index(m).expect("parsed"), cx)),
+            Op::Mount { mnt, opts } => {
+                done(self.sys_mount(mnt, (!opts.is_empty()).then_some(opts.as_str()), cx))
+            }
+            Op::Remount { mnt, opts } => done(self.sys_remount(mnt, Some(opts), cx)),
+            Op::Umount { mnt } => done(self.sys_umount(mnt, cx)),
+            Op::Mkdir { mnt, path } => done(self.sys_mkdir(mnt, path, cx)),
+            Op::Rmdir { mnt, path } => done(self.sys_rmdir(mnt, path, cx)),
+            Op::Attach { task: t, mnt, path } => {
+                let pid = Self::pid_of(t).expect("parsed");
+                done(self.echo_tasks(mnt, path, pid, cx))
+            }
             Op::Fork { parent, child } => (|| {
                 let p = task(parent)?;
                 if self.is_exiting(p, cx) {
                     return Err(Errno::ESRCH);
                 }
+                let child = Self::pid_of(child).expect("parsed");
                 self.do_fork(p, child, cx).map(|_| Ret::Done)
             })(),
             Op::Exit { task: t } => (|| {
@@ -65,10 +63,10 @@ impl Kernel {
                 if p == self.init_task() {
                     return Err(Errno::ESRCH); // the idle task never exits
                 }
-                self.do_exit(p, cx).map(|_| Ret::Done)
+                done(self.do_exit(p, cx))
             })(),
-            Op::TcAdd { filter } => self.tc_filter_add(filter, cx).map(|_| Ret::Done),
-            Op::TcDel { filter } => self.tc_filter_del(filter, cx).map(|_| Ret::Done),
+            Op::TcAdd { filter } => done(self.tc_filter_add(filter, cx)),
+            Op::TcDel { filter } => done(self.tc_filter_del(filter, cx)),
             Op::Classify { task: t } => (|| {
                 let p = task(t)?;
                 if self.is_exiting(p, cx) {
@@ -77,43 +75,96 @@ impl Kernel {
                 Ok(Ret::Classid(self.classify_packet(p, cx)))
             })(),
             Op::Classid { mnt, path, value } => {
-                self.write_classid(mnt, path, *value, cx).map(|_| Ret::Done)
+                let file = if path.is_empty() {
+                    "net_cls.classid".to_string()
+                } else {
+                    format!("{path}/net_cls.classid")
+                };
+                done(self.echo(mnt, &file, u64::from(*value), cx))
             }
             Op::CssGet { task: t, ss } => (|| {
                 let p = task(t)?;
                 if self.is_exiting(p, cx) {
                     return Err(Errno::ESRCH);
                 }
-                self.css_get_task(p, ss, cx).map(|_| Ret::Done)
+                done(self.css_get_task(p, ss, cx))
             })(),
             Op::CssPut { task: t, ss } => (|| {
                 let p = task(t)?;
-                self.css_put_task(p, ss, cx).map(|_| Ret::Done)
+                done(self.css_put_task(p, ss, cx))
             })(),
+            Op::Open {
+                fd,
+                mnt,
+                path,
+                read,
+                write,
+            } => done(self.sys_open(mnt, path, (*read, *write), *fd, cx)),
+            Op::Read { fd } => self.sys_read(*fd, cx),
+            Op::Write { fd, value } => done(self.sys_write(*fd, *value, cx)),
+            Op::Close { fd } => done(self.sys_close(*fd, cx)),
         };
         self.quiescent(cx);
         r
     }
 
-    /// Whether a task has started exiting (`PF_EXITING`).
+    /// `echo PID > MNT/PATH/tasks`, shortened: the path walk to the directory, then what
+    /// `cgroup_file_write` does for `tasks` (the lockless removed check, then
+    /// `cgroup_tasks_write`). The file's own open and release do nothing for a write-only
+    /// `tasks` file (`cgroup_pidlist_open` and `cgroup_pidlist_release` return at once), its
+    /// cftype is static, and the walk pins the directory and the mount as the open file would;
+    /// so the `struct file` is left out (docs/model.md).
+    pub fn echo_tasks(&self, mnt: &str, path: &str, pid: usize, cx: &Cx) -> Result<(), Errno> {
+        let p = self.path_lookup(mnt, path, cx)?;
+        let r = {
+            let _f = cx.enter(&kfn::cgroup_file_write);
+            cx.at(1955);
+            if self.cgrp(p.cgrp, cx).flags.load(Ordering::Relaxed) & CGRP_REMOVED != 0 {
+                Err(Errno::ENODEV)
+            } else {
+                cx.at(1960);
+                self.cgroup_tasks_write(p.cgrp, pid, cx)
+            }
+        };
+        self.path_put(p, cx);
+        r
+    }
+
+    /// `echo VALUE > MNT/PATH/FILE`: `open(O_WRONLY)`, `write`, `close`, with the file kept by
+    /// this thread (its descriptor's table steps are left out: no other thread can use it).
+    pub fn echo(&self, mnt: &str, path: &str, value: u64, cx: &Cx) -> Result<(), Errno> {
+        let f = self.do_filp_open(mnt, path, (false, true), cx)?;
+        let r = self.cgroup_file_write(f, value, cx);
+        self.fput(f, cx);
+        r
+    }
+
+    /// Whether a task has started exiting (`PF_EXITING`): a plain read, anchored at the entry
+    /// that names the running task (`get_current`, arch/x86/include/asm/current.h:14). The op
+    /// language lets a step name a task that has exited; such a task makes no more system calls
+    /// in the kernel, and the model answers -ESRCH.
     pub fn is_exiting(&self, t: TaskH, cx: &Cx) -> bool {
-        self.task(t, cx).flags.load(Ordering::SeqCst) & PF_EXITING != 0
+        let _f = cx.enter(&kfn::get_current);
+        cx.at(14);
+        self.task(t, cx).flags.load(Ordering::Relaxed) & PF_EXITING != 0
     }
 
     /// The thread's quiescent point at the return to user space: lockdep's "lock held when
     /// returning to user space", then `call_rcu` callbacks after a grace period.
     #[doc(alias = "syscall_exit")]
     pub fn quiescent(&self, cx: &Cx) {
-        let _f = cx.enter("return to user space");
-        let globals: [&dyn Lockdep; 11] = [
+        let _f = cx.enter(&kfn::lockdep_sys_exit);
+        let globals: [&dyn Lockdep; 13] = [
             &self.cgroup_mutex,
             &self.css_set_lock,
             &self.release_list_lock,
             &self.module_mutex,
             &self.stop_machine,
+            &self.tasklist_lock,
             &self.sb_lock,
             &self.vfsmount_lock,
             &self.dcache_lock,
+            &self.file_lock,
             &self.rtnl,
             &self.cls_mod_lock,
             &self.qdisc_lock,
@@ -127,11 +178,11 @@ impl Kernel {
                 );
             }
         }
-        if cx.in_rcu_read() {
+        if cx.in_atomic() {
             self.bug(
                 cx,
                 "rcu-read-lock-held-at-return",
-                "rcu_read_lock still held",
+                "rcu_read_lock held or preemption disabled at the return to user space",
             );
         }
         self.rcu.run_callbacks(self, cx);

@@ -5,6 +5,8 @@
 //! Pointer fields read under RCU are atomics holding [`Handle::to_raw`] words; list and scalar
 //! fields protected by a lock are [`LockedBy`] cells naming that lock on every access; the locks
 //! are separate objects taken where the kernel takes them.
+//!
+//! The file is long because it holds every modelled kernel object, as cgroup.h does.
 
 use std::sync::OnceLock;
 
@@ -13,7 +15,7 @@ use crate::kernel::Kernel;
 use crate::sim::arena::{Handle, Object};
 use crate::sim::atomic::{AtomicI64, AtomicU32, AtomicUsize};
 use crate::sim::cx::Cx;
-use crate::sim::lockdep::{KMutex, LockedBy, LockedWord};
+use crate::sim::lockdep::{KMutex, KRwLock, KSemaphore, LockedBy, LockedWord};
 
 /// Handle of a `struct css_set`.
 pub type CssSetH = Handle<CssSet>;
@@ -23,8 +25,18 @@ pub type CssH = Handle<Css>;
 pub type CgroupH = Handle<Cgroup>;
 /// Handle of a `struct cg_cgroup_link`.
 pub type LinkH = Handle<Link>;
-/// Handle of a `struct cgroupfs_root` (and its superblock).
+/// Handle of a `struct cgroupfs_root`.
 pub type RootH = Handle<Root>;
+/// Handle of a `struct super_block`.
+pub type SbH = Handle<SuperBlock>;
+/// Handle of a `struct cftype` (a control file's type: static in the kernel image or a module).
+pub type CftH = Handle<Cftype>;
+/// Handle of the dentry of a control file.
+pub type CgFileH = Handle<CgFile>;
+/// Handle of a `struct file` open on a control file.
+pub type FileH = Handle<File>;
+/// Handle of a `struct cgroup_pidlist`.
+pub type PidlistH = Handle<Pidlist>;
 /// Handle of a `struct cgroup_subsys` (for a module: part of the module's memory).
 pub type SubsysH = Handle<Subsys>;
 /// Handle of a `struct task_struct`.
@@ -32,16 +44,19 @@ pub type TaskH = Handle<Task>;
 /// Handle of a `struct tcf_proto` (a tc filter instance).
 pub type FilterH = Handle<TcFilter>;
 
-/// `CSS_ROOT` in `css.flags`: a dummytop or hierarchy-root css, never reference counted.
+/// `CSS_ROOT` in `css.flags`: a dummytop css (set by `init_cgroup_css`, cgroup.c:3237; rebind
+/// moves it to a hierarchy's top cgroup), never reference counted.
 pub const CSS_ROOT: u32 = 1;
 /// `CSS_REMOVED` in `css.flags`.
 pub const CSS_REMOVED: u32 = 2;
-/// `CGRP_REMOVED` in `cgroup.flags`.
+/// `CGRP_REMOVED` in `cgroup.flags` (bit 0, include/linux/cgroup.h:145).
 pub const CGRP_REMOVED: u32 = 1;
-/// `CGRP_RELEASABLE` in `cgroup.flags`.
+/// `CGRP_RELEASABLE` in `cgroup.flags` (bit 1): the cgroup had tasks or css references.
 pub const CGRP_RELEASABLE: u32 = 2;
-/// `CGRP_WAIT_ON_RMDIR` in `cgroup.flags`.
-pub const CGRP_WAIT_ON_RMDIR: u32 = 4;
+/// `CGRP_NOTIFY_ON_RELEASE` in `cgroup.flags` (bit 2): run the release agent when it empties.
+pub const CGRP_NOTIFY_ON_RELEASE: u32 = 4;
+/// `CGRP_WAIT_ON_RMDIR` in `cgroup.flags` (bit 3).
+pub const CGRP_WAIT_ON_RMDIR: u32 = 8;
 /// `PF_EXITING` in `task.flags`.
 pub const PF_EXITING: u32 = 4;
 
@@ -76,9 +91,13 @@ pub struct Css {
     pub refcnt: AtomicI64,
     /// `flags`: [`CSS_ROOT`], [`CSS_REMOVED`].
     pub flags: AtomicU32,
-    /// net_cls: `cgroup_cls_state.classid` (a plain u32 in the kernel, written under cgroup_mutex,
-    /// read locklessly by the classifier; a relaxed atomic here so the benign race is not reported).
+    /// net_cls: `cgroup_cls_state.classid`: a plain u32 in the kernel, written by
+    /// `write_classid` and read by the classifier with no lock at all (a relaxed atomic here:
+    /// a word-sized racy access, which KCSAN would report and the kernel tolerates).
     pub classid: AtomicU32,
+    /// Static data of the subsystem's module (`blkio_root_cgroup`): `destroy` does not free it;
+    /// the module's memory goes with `free_module`.
+    pub is_static: bool,
 }
 impl Object for Css {
     const KIND: &'static str = "css";
@@ -108,6 +127,15 @@ pub struct Cgroup {
     pub d_count: AtomicI64,
     /// The directory inode's `i_mutex`.
     pub i_mutex: KMutex,
+    /// The directory's control files (dcache_lock): their dentries, as `cgroup_add_file` made
+    /// them and `cgroup_clear_directory` unhashes them.
+    pub files: LockedBy<Vec<CgFileH>>,
+    /// On the release list (`!list_empty(&cgrp->release_list)`, release_list_lock).
+    pub release_list: LockedBy<bool>,
+    /// `pidlist_mutex`.
+    pub pidlist_mutex: KMutex,
+    /// `pidlists` (pidlist_mutex): the pid arrays of the `tasks` files open for reading.
+    pub pidlists: LockedBy<Vec<PidlistH>>,
 }
 impl Object for Cgroup {
     const KIND: &'static str = "cgroup";
@@ -124,7 +152,7 @@ impl Object for Link {
     const KIND: &'static str = "cg_cgroup_link";
 }
 
-/// `struct cgroupfs_root` together with its superblock (`s_active`).
+/// `struct cgroupfs_root`.
 pub struct Root {
     /// This is `rootnode`, the dummy hierarchy.
     pub dummy: bool,
@@ -144,8 +172,8 @@ pub struct Root {
     pub name: String,
     /// `flags` (noprefix), immutable for the model (remount may not change them).
     pub noprefix: bool,
-    /// The superblock's `s_active`.
-    pub s_active: AtomicI64,
+    /// `sb` (set by `cgroup_set_super`; None for rootnode).
+    pub sb: OnceLock<SbH>,
     /// `hierarchy_id`.
     pub hierarchy_id: usize,
 }
@@ -154,10 +182,132 @@ impl Object for Root {
 }
 
 impl Root {
+    /// A fresh root (`init_cgroup_root`), its top cgroup to be set by the caller.
+    pub fn new(dummy: bool, name: String, noprefix: bool, bits: u64, hierarchy_id: usize) -> Root {
+        Root {
+            dummy,
+            top: OnceLock::new(),
+            subsys_bits: LockedWord::new(bits as i64, "root.subsys_bits"),
+            actual_subsys_bits: LockedBy::new(0),
+            subsys_list: LockedBy::new(Vec::new()),
+            number_of_cgroups: LockedBy::new(1),
+            on_roots: LockedBy::new(false),
+            name,
+            noprefix,
+            sb: OnceLock::new(),
+            hierarchy_id,
+        }
+    }
+
     /// `top_cgroup` (set once at creation, before the root is published).
     pub fn top(&self) -> CgroupH {
         *self.top.get().expect("top_cgroup set at creation")
     }
+
+    /// `sb` (set once by `cgroup_set_super`, before the superblock is on any list).
+    pub fn sb(&self) -> SbH {
+        *self.sb.get().expect("a mounted root has its superblock")
+    }
+}
+
+/// `S_BIAS` (fs/super.c): `s_count` carries it while the superblock is alive; the last
+/// `deactivate_super` takes it away, and `grab_super` then refuses the superblock.
+pub const S_BIAS: i64 = 1 << 30;
+
+/// `struct super_block` of the cgroup filesystem, reduced to what orders cgroup code.
+pub struct SuperBlock {
+    /// `s_umount`: held for writing from `alloc_super` until the mount is set up (or torn down),
+    /// and by `grab_super` while it checks a superblock another mount found.
+    pub s_umount: KSemaphore,
+    /// `s_active`: active references (the mounts, the child cgroups, open paths).
+    pub s_active: AtomicI64,
+    /// `s_count` (sb_lock): passive references plus [`S_BIAS`] while alive.
+    pub s_count: LockedBy<i64>,
+    /// `s_root` is set (`cgroup_get_rootdir` succeeded, s_umount): the mount got that far.
+    pub s_root: LockedBy<bool>,
+    /// `s_fs_info`: the hierarchy.
+    pub s_fs_info: RootH,
+}
+impl Object for SuperBlock {
+    const KIND: &'static str = "super_block";
+}
+
+/// The control files the model keeps (the kernel has more; these are the ones the modelled paths
+/// use).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CftKind {
+    /// `tasks` (cgroup.c `files[]`): open for reading loads a pid array; writing attaches a task.
+    Tasks,
+    /// `notify_on_release` (cgroup.c `files[]`).
+    NotifyOnRelease,
+    /// `net_cls.classid` (net/sched/cls_cgroup.c `ss_files[]`).
+    Classid,
+}
+
+/// `struct cftype`: a control file's name and handlers. The core's are static in the kernel
+/// image; a module's live in the module's memory and go with `free_module`.
+pub struct Cftype {
+    /// `name` (without the subsystem prefix).
+    pub name: &'static str,
+    /// Which handlers it has.
+    pub kind: CftKind,
+    /// The `struct cgroup_subsys` whose `populate` adds it (the file is named `net_cls.classid`),
+    /// in the same module memory; None for the core's.
+    pub ss: Option<SubsysH>,
+}
+impl Object for Cftype {
+    const KIND: &'static str = "cftype";
+}
+
+/// The dentry (and inode) of a control file: `d_fsdata` is its cftype, `d_parent` its cgroup's.
+pub struct CgFile {
+    /// The file's name in its directory (`tasks`, `net_cls.classid`).
+    pub name: String,
+    /// `d_fsdata`: the cftype (`__d_cft`).
+    pub cft: CftH,
+    /// `d_parent`'s cgroup (`__d_cgrp(dentry->d_parent)`).
+    pub cgrp: CgroupH,
+    /// `d_count`: one for the pin `cgroup_create_file` takes, one per open file and path walk.
+    pub d_count: AtomicI64,
+}
+impl Object for CgFile {
+    const KIND: &'static str = "dentry";
+}
+
+/// `struct file` open on a control file: it holds its dentry and its mount.
+pub struct File {
+    /// `f_dentry`.
+    pub dentry: CgFileH,
+    /// The mount's superblock (`f_vfsmnt`, an active reference in the model).
+    pub sb: SbH,
+    /// `FMODE_READ`.
+    pub read: bool,
+    /// `FMODE_WRITE`.
+    pub write: bool,
+    /// `f_count`: the fd table's reference plus one per `fget` in progress.
+    pub f_count: AtomicI64,
+    /// `private_data`: the pid array of a `tasks` file open for reading (set by its open, before
+    /// `fd_install` publishes the file).
+    pub pidlist: AtomicUsize,
+}
+impl Object for File {
+    const KIND: &'static str = "file";
+}
+
+/// `struct cgroup_pidlist`: the pids of a cgroup's tasks, shared by the readers of its `tasks`
+/// file.
+pub struct Pidlist {
+    /// `owner`.
+    pub owner: CgroupH,
+    /// `mutex` (an rw_semaphore): written by a load, read by `seq_read`.
+    pub mutex: KRwLock,
+    /// `use_count` (`l->mutex` held for writing, and the owner's pidlist_mutex to drop it).
+    pub use_count: LockedBy<i64>,
+    /// `list`: the pids, as a bit set (pid `n` is bit `n`), loaded at open.
+    pub pids: LockedBy<u16>,
+}
+impl Object for Pidlist {
+    const KIND: &'static str = "cgroup_pidlist";
 }
 
 /// The constant part of a `struct cgroup_subsys`: what a subsystem's source file defines
@@ -180,7 +330,18 @@ pub struct SubsysOps {
     pub module_init: Option<ModuleInit>,
     /// The providing module's `module_exit`; it unloads the subsystem.
     pub module_exit: Option<ModuleExit>,
+    /// The control files `->populate` adds (`ss_files[]`, in the subsystem's memory), none for
+    /// the built-ins and blkio (theirs are not modelled).
+    pub files: &'static [(&'static str, CftKind)],
+    /// `->populate(ss, cgrp)`: adds the subsystem's control files to a new directory.
+    pub populate: Option<Populate>,
+    /// `create` on a top cgroup returns static data (`top_cpuset`, `init_task_group`,
+    /// `blkio_root_cgroup`): it cannot fail and `destroy` does not free it.
+    pub static_root: bool,
 }
+
+/// A subsystem's `populate` callback: adds its control files to a directory.
+pub type Populate = fn(&Kernel, SubsysH, CgroupH, &Cx) -> Result<(), Errno>;
 
 /// A module's `module_init` function, given the module's index and its `struct cgroup_subsys`.
 pub type ModuleInit = fn(&Kernel, usize, SubsysH, &Cx) -> Result<(), Errno>;
@@ -202,6 +363,11 @@ pub struct Subsys {
     pub active: AtomicU32,
     /// `hierarchy_mutex`.
     pub hierarchy_mutex: KMutex,
+    /// The cftypes of `ops.files`, in the same memory as this `struct cgroup_subsys` (the
+    /// module's, for a modular one).
+    pub cftypes: OnceLock<Vec<CftH>>,
+    /// The static root css (`blkio_root_cgroup`), in the module's memory, if `ops.static_root`.
+    pub static_css: Option<CssH>,
 }
 impl Object for Subsys {
     const KIND: &'static str = "cgroup_subsys";
@@ -211,6 +377,8 @@ impl Object for Subsys {
 pub struct Task {
     /// The model's name for it (`T1`).
     pub name: String,
+    /// `pid` (the number in its name: `T1` is pid 1).
+    pub pid: usize,
     /// `cgroups`: RCU pointer, written under `task_lock`.
     pub cgroups: AtomicUsize,
     /// `alloc_lock` (`task_lock`).
@@ -232,6 +400,9 @@ pub struct TcFilter {
     pub name: String,
     /// Module owning the ops (`tp->ops->owner`).
     pub owner: usize,
+    /// The module memory `tp->ops` (`cls_cgroup_ops`) lives in, named by the module's
+    /// `struct cgroup_subsys` beside it: freed with the module.
+    pub ops: SubsysH,
 }
 impl Object for TcFilter {
     const KIND: &'static str = "tcf_proto";
@@ -288,6 +459,7 @@ impl Cgroup {
         d_count: i64,
     ) -> Self {
         let lock = format!("i_mutex of {name}");
+        let name_for_lock = name.clone();
         Cgroup {
             root,
             parent,
@@ -300,19 +472,25 @@ impl Cgroup {
             dchildren: LockedBy::new(Vec::new()),
             d_count: AtomicI64::named(d_count, "dentry.d_count"),
             i_mutex: KMutex::new(lock),
+            files: LockedBy::new(Vec::new()),
+            release_list: LockedBy::new(false),
+            pidlist_mutex: KMutex::new(format!("pidlist_mutex of {}", name_for_lock)),
+            pidlists: LockedBy::new(Vec::new()),
         }
     }
 }
 
 impl Task {
-    /// A task pointing at `cg` (the caller accounts for its reference).
-    pub fn new(name: &str, cg: CssSetH) -> Self {
+    /// Task `T<pid>` pointing at `cg` (the caller accounts for its reference).
+    pub fn new(pid: usize, cg: CssSetH) -> Self {
+        let name = format!("T{pid}");
         Task {
-            name: name.to_string(),
+            pid,
             cgroups: AtomicUsize::named(Handle::to_raw(Some(cg)), "task.cgroups:css_set"),
-            alloc_lock: KMutex::new(format!("task_lock({name})")),
+            alloc_lock: KMutex::spin_no_rcu(format!("task_lock({name})")),
             flags: AtomicU32::named(0, "task.flags"),
             cg_list: AtomicUsize::named(0, "task.cg_list:css_set"),
+            name,
         }
     }
 }

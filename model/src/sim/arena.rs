@@ -249,6 +249,7 @@ impl<T: Object> Arena<T> {
             slot
         });
         sync::pointer_use_point();
+        trace::use_point(T::KIND, h.idx);
         Ref { slot, h, cx }
     }
 
@@ -311,4 +312,18 @@ impl<T> std::ops::Deref for Peek<T> {
     fn deref(&self) -> &T {
         &self.0.obj
     }
+}
+
+/// A plain load of a pointer field (`p = cgrp->subsys[i]`): a relaxed atomic load, which gives no
+/// ordering, as a plain C load gives none. Where the kernel orders a pointer load it uses
+/// `rcu_dereference` ([`super::rcu::rcu_dereference`]) or holds a lock.
+pub fn load_ptr<T>(p: &super::atomic::AtomicUsize) -> Option<Handle<T>> {
+    Handle::from_raw(p.load(sync::Ordering::Relaxed))
+}
+
+/// A plain store of a pointer field (`cgrp->subsys[i] = css`): a relaxed atomic store, which
+/// publishes nothing by itself. Where the kernel publishes a pointer it uses `rcu_assign_pointer`
+/// ([`super::rcu::rcu_assign_pointer`]) or holds a lock.
+pub fn store_ptr<T>(p: &super::atomic::AtomicUsize, v: Option<Handle<T>>) {
+    p.store(Handle::to_raw(v), sync::Ordering::Relaxed)
 }

@@ -6,6 +6,21 @@ use std::cell::{Cell, RefCell};
 use std::sync::Arc;
 
 use super::report::Sink;
+use super::trace::Site;
+
+/// A kernel function the model mirrors, as the anchor map names it: its name, its file and its
+/// first line (the kernel layer has one per function, `kernel::anchors::kfn`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Func {
+    /// The kernel function's name.
+    pub name: &'static str,
+    /// Its file in the kernel tree.
+    pub file: &'static str,
+    /// Its first line.
+    pub line: u32,
+    /// Its last line.
+    pub end: u32,
+}
 
 /// A deferred RCU callback (`call_rcu`): runs after a grace period, on the thread that queued it,
 /// against the state it was queued for ([`super::rcu::Rcu::call_rcu`] types it). It runs on the
@@ -23,9 +38,13 @@ pub struct Cx {
     pub sink: Arc<Sink>,
     /// Whether lockdep assertions are enforced (always under the std backend).
     pub lockdep: bool,
-    frames: std::rc::Rc<RefCell<Vec<&'static str>>>,
-    pub(crate) rcu_nesting: Cell<u32>,
-    pub(crate) rcu_pending: RefCell<Vec<(&'static str, RcuCallback)>>,
+    frames: std::rc::Rc<RefCell<Vec<Site>>>,
+    bounds: RefCell<Vec<(u32, u32)>>,
+    // The holds drop before `rcu`, whose locks they borrow (see `rcu::Hold`).
+    pub(crate) rcu_reader: super::rcu::Region,
+    pub(crate) preempt: std::rc::Rc<super::rcu::Region>,
+    rcu: Option<Arc<super::rcu::Rcu>>,
+    pub(crate) rcu_pending: RefCell<Vec<(&'static Func, RcuCallback)>>,
     allocs: Cell<u32>,
     fail_alloc: Cell<Option<u32>>,
 }
@@ -43,19 +62,30 @@ pub struct Frame<'a>(&'a Cx);
 impl Drop for Frame<'_> {
     fn drop(&mut self) {
         self.0.frames.borrow_mut().pop();
+        self.0.bounds.borrow_mut().pop();
     }
 }
 
 impl Cx {
-    /// A context for model thread `tid` reporting to `sink`.
-    pub fn new(tid: usize, role: impl Into<String>, sink: Arc<Sink>, lockdep: bool) -> Self {
+    /// A context for model thread `tid` reporting to `sink`, whose spinning locks disable
+    /// preemption in `rcu` (None: no RCU, as in tests of the machinery alone).
+    pub fn new(
+        tid: usize,
+        role: impl Into<String>,
+        sink: Arc<Sink>,
+        lockdep: bool,
+        rcu: Option<Arc<super::rcu::Rcu>>,
+    ) -> Self {
         Self {
             tid,
             role: RefCell::new(role.into()),
             sink,
             lockdep: lockdep || !super::sync::MODEL_CHECKED,
             frames: std::rc::Rc::new(RefCell::new(Vec::new())),
-            rcu_nesting: Cell::new(0),
+            bounds: RefCell::new(Vec::new()),
+            rcu_reader: Default::default(),
+            preempt: Default::default(),
+            rcu,
             rcu_pending: RefCell::new(Vec::new()),
             allocs: Cell::new(0),
             fail_alloc: Cell::new(None),
@@ -73,15 +103,61 @@ impl Cx {
         );
     }
 
-    /// Enters kernel function `name` (for reports); the frame pops when the guard drops.
-    pub fn enter(&self, name: &'static str) -> Frame<'_> {
-        self.frames.borrow_mut().push(name);
+    /// Enters kernel function `f`: its steps are recorded as `f`'s, at its first line until
+    /// [`Cx::at`] names another; the frame pops when the guard drops.
+    pub fn enter(&self, f: &'static Func) -> Frame<'_> {
+        self.frames.borrow_mut().push(Site {
+            func: f.name,
+            file: f.file,
+            line: f.line,
+            inserted: false,
+        });
+        self.bounds.borrow_mut().push((f.line, f.end));
         Frame(self)
+    }
+
+    /// Enters `name`, code a design or fault adds to the kernel: its steps are recorded at the
+    /// caller's current line, marked as inserted after it (`cgroup.c:1025+`).
+    pub fn enter_inserted(&self, name: &'static str) -> Frame<'_> {
+        let caller = self.site();
+        self.frames.borrow_mut().push(Site {
+            func: name,
+            inserted: true,
+            ..caller
+        });
+        self.bounds.borrow_mut().push((0, u32::MAX));
+        Frame(self)
+    }
+
+    /// The statement at `line` of the innermost kernel function: the steps that follow are
+    /// recorded at that line. A line outside that function's range in the anchor map is a model
+    /// bug (a step attributed to the wrong function), and panics.
+    pub fn at(&self, line: u32) {
+        if let Some(top) = self.frames.borrow_mut().last_mut() {
+            let (start, end) = self
+                .bounds
+                .borrow()
+                .last()
+                .copied()
+                .unwrap_or((0, u32::MAX));
+            assert!(
+                (start..=end).contains(&line),
+                "model bug: line {line} is outside {} ({}:{start}-{end})",
+                top.func,
+                top.file
+            );
+            top.line = line;
+        }
+    }
+
+    /// The innermost kernel function and line.
+    pub fn site(&self) -> Site {
+        self.frames.borrow().last().copied().unwrap_or(Site::NONE)
     }
 
     /// The innermost kernel function.
     pub fn func(&self) -> &'static str {
-        self.frames.borrow().last().copied().unwrap_or("-")
+        self.site().func
     }
 
     /// Thread, role and call chain: `T2 (attach T1 m0/a) in cgroup_attach_task > find_css_set`.
@@ -90,7 +166,11 @@ impl Cx {
         let chain = if frames.is_empty() {
             "-".to_string()
         } else {
-            frames.join(" > ")
+            frames
+                .iter()
+                .map(|f| f.func)
+                .collect::<Vec<_>>()
+                .join(" > ")
         };
         format!("T{} ({}) in {}", self.tid, self.role.borrow(), chain)
     }
@@ -110,8 +190,21 @@ impl Cx {
         self.fail_alloc.get() != Some(n)
     }
 
-    /// Whether this thread is inside an RCU read-side critical section.
-    pub fn in_rcu_read(&self) -> bool {
-        self.rcu_nesting.get() > 0
+    /// Whether this thread is inside an RCU read-side critical section or has preemption
+    /// disabled (what must not be held at the return to user space).
+    pub fn in_atomic(&self) -> bool {
+        self.rcu_reader.depth() > 0 || self.preempt.depth() > 0
+    }
+
+    /// `preempt_disable` until the token drops (spinning locks hold one); nothing without RCU.
+    pub fn preempt_disabled(&self, tracked: bool) -> Option<super::rcu::PreemptDisabled> {
+        self.rcu
+            .as_ref()
+            .map(|r| super::rcu::PreemptDisabled::new(r.clone(), self, tracked))
+    }
+
+    /// Whether this thread has preemption disabled (a sleeping lock may not be taken).
+    pub fn preempt_count(&self) -> u32 {
+        self.preempt.depth()
     }
 }

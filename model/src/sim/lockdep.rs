@@ -7,11 +7,14 @@
 //! asserts it is held (for writing, where the kernel requires it), as `lockdep_assert_held` would.
 //! Under loom the cell is also a `loom::cell::UnsafeCell`, so an unordered access is reported as a
 //! data race even with the assertions off.
+//!
+//! The file is long because it holds every lock kind and the cells that name their lock.
 
 use std::sync::Mutex as StdMutex;
 
 use super::atomic::AtomicI64;
 use super::cx::Cx;
+use super::rcu::PreemptDisabled;
 use super::report::{Violation, ViolationKind};
 use super::sync::{self, Ordering};
 use super::trace::{self, What};
@@ -38,11 +41,16 @@ fn oob<T>(m: &StdMutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// A sleeping or spinning kernel lock (`mutex`, `spinlock_t`): exclusive.
+/// A sleeping or spinning kernel lock (`mutex`, `spinlock_t`): exclusive. A spinning one
+/// disables preemption while held (so, with classic RCU, it is an RCU reader); taking a
+/// sleeping one with preemption disabled is the kernel's "sleeping function called from invalid
+/// context".
 pub struct KMutex {
     name: std::sync::Arc<str>,
     inner: sync::Mutex<()>,
     owner: StdMutex<Option<usize>>,
+    spin: bool,
+    rcu: bool,
 }
 
 impl std::fmt::Debug for KMutex {
@@ -51,10 +59,11 @@ impl std::fmt::Debug for KMutex {
     }
 }
 
-/// Holds a [`KMutex`]; unlocks on drop.
+/// Holds a [`KMutex`]; unlocks on drop (then enables preemption, for a spinning lock).
 pub struct KMutexGuard<'a> {
     m: &'a KMutex,
     _g: sync::MutexGuard<'a, ()>,
+    _preempt: Option<PreemptDisabled>,
 }
 
 impl Drop for KMutexGuard<'_> {
@@ -67,13 +76,51 @@ impl Drop for KMutexGuard<'_> {
     }
 }
 
+fn might_sleep(cx: &Cx, name: &str) {
+    if cx.preempt_count() > 0 {
+        cx.sink.fail(Violation::new(
+            ViolationKind::Bug,
+            "sleeping-in-atomic",
+            format!(
+                "mutex_lock({name}) with preemption disabled (sleeping function called from invalid context) at {}",
+                cx.whereabouts()
+            ),
+        ));
+    }
+}
+
 impl KMutex {
-    /// A new unlocked lock named `name`.
+    /// A new unlocked sleeping lock (`struct mutex`, `struct rw_semaphore` taken for writing)
+    /// named `name`.
     pub fn new(name: impl Into<String>) -> Self {
         Self {
             name: name.into().into(),
             inner: sync::Mutex::new(()),
             owner: StdMutex::new(None),
+            spin: false,
+            rcu: false,
+        }
+    }
+
+    /// A new unlocked spinning lock (`spinlock_t`) named `name`: its holders have preemption
+    /// disabled, so with classic RCU they are RCU readers that grace periods wait for.
+    pub fn spin(name: impl Into<String>) -> Self {
+        Self {
+            spin: true,
+            rcu: true,
+            ..Self::new(name)
+        }
+    }
+
+    /// A spinning lock whose holders touch nothing that is freed after a grace period (what
+    /// they touch is pinned by a reference or by the lock itself): preemption is disabled while
+    /// it is held, but grace periods need not wait for it, which changes no outcome and saves the
+    /// checkers a dependency per region (docs/model.md).
+    pub fn spin_no_rcu(name: impl Into<String>) -> Self {
+        Self {
+            spin: true,
+            rcu: false,
+            ..Self::new(name)
         }
     }
 
@@ -86,6 +133,12 @@ impl KMutex {
                 format!("{} taken twice at {}", self.name, cx.whereabouts()),
             ));
         }
+        let preempt = if self.spin {
+            cx.preempt_disabled(self.rcu)
+        } else {
+            might_sleep(cx, &self.name);
+            None
+        };
         let what = What::Lock {
             lock: self.name.clone(),
             op: "lock",
@@ -95,7 +148,11 @@ impl KMutex {
             *oob(&self.owner) = Some(cx.tid);
             g
         });
-        KMutexGuard { m: self, _g: g }
+        KMutexGuard {
+            m: self,
+            _g: g,
+            _preempt: preempt,
+        }
     }
 
     /// `mutex_is_locked`, by anyone (for `BUG_ON(!mutex_is_locked(...))`).
@@ -129,11 +186,14 @@ struct RwOwners {
     readers: Vec<usize>,
 }
 
-/// A reader-writer lock (`rwlock_t`, e.g. `css_set_lock`).
+/// A reader-writer lock: spinning (`rwlock_t`, e.g. `css_set_lock`), which disables preemption
+/// while held, or sleeping (`struct rw_semaphore`).
 pub struct KRwLock {
     name: std::sync::Arc<str>,
     inner: sync::RwLock<()>,
     owners: StdMutex<RwOwners>,
+    spin: bool,
+    rcu: bool,
 }
 
 impl std::fmt::Debug for KRwLock {
@@ -147,12 +207,14 @@ pub struct KReadGuard<'a> {
     l: &'a KRwLock,
     tid: usize,
     _g: sync::RwLockReadGuard<'a, ()>,
+    _preempt: Option<PreemptDisabled>,
 }
 
 /// Holds a [`KRwLock`] for writing.
 pub struct KWriteGuard<'a> {
     l: &'a KRwLock,
     _g: sync::RwLockWriteGuard<'a, ()>,
+    _preempt: Option<PreemptDisabled>,
 }
 
 impl Drop for KReadGuard<'_> {
@@ -181,12 +243,41 @@ impl Drop for KWriteGuard<'_> {
 }
 
 impl KRwLock {
-    /// A new unlocked rwlock named `name`.
-    pub fn new(name: impl Into<String>) -> Self {
+    /// A new unlocked spinning rwlock (`rwlock_t`) named `name`.
+    pub fn spin(name: impl Into<String>) -> Self {
         Self {
             name: name.into().into(),
             inner: sync::RwLock::new(()),
             owners: StdMutex::new(RwOwners::default()),
+            spin: true,
+            rcu: true,
+        }
+    }
+
+    /// A spinning rwlock whose holders touch nothing freed after a grace period (see
+    /// [`KMutex::spin_no_rcu`]).
+    pub fn spin_no_rcu(name: impl Into<String>) -> Self {
+        Self {
+            rcu: false,
+            ..Self::spin(name)
+        }
+    }
+
+    /// A new unlocked sleeping rwlock (`struct rw_semaphore`) named `name`.
+    pub fn sleeping(name: impl Into<String>) -> Self {
+        Self {
+            spin: false,
+            rcu: false,
+            ..Self::spin(name)
+        }
+    }
+
+    fn preempt(&self, cx: &Cx) -> Option<PreemptDisabled> {
+        if self.spin {
+            cx.preempt_disabled(self.rcu)
+        } else {
+            might_sleep(cx, &self.name);
+            None
         }
     }
 
@@ -205,6 +296,7 @@ impl KRwLock {
     /// `read_lock`.
     pub fn read(&self, cx: &Cx) -> KReadGuard<'_> {
         self.check_recursion(cx);
+        let preempt = self.preempt(cx);
         let what = What::Lock {
             lock: self.name.clone(),
             op: "read_lock",
@@ -218,12 +310,14 @@ impl KRwLock {
             l: self,
             tid: cx.tid,
             _g: g,
+            _preempt: preempt,
         }
     }
 
     /// `write_lock`.
     pub fn write(&self, cx: &Cx) -> KWriteGuard<'_> {
         self.check_recursion(cx);
+        let preempt = self.preempt(cx);
         let what = What::Lock {
             lock: self.name.clone(),
             op: "write_lock",
@@ -233,7 +327,11 @@ impl KRwLock {
             oob(&self.owners).writer = Some(cx.tid);
             g
         });
-        KWriteGuard { l: self, _g: g }
+        KWriteGuard {
+            l: self,
+            _g: g,
+            _preempt: preempt,
+        }
     }
 }
 
@@ -367,5 +465,87 @@ impl LockedWord {
     /// Out-of-band write at a quiescent point (tests that break state on purpose).
     pub fn poke(&self, v: i64) {
         self.0.store(v, Ordering::Relaxed)
+    }
+}
+
+/// A sleeping lock taken and released as two separate steps, not by a guard: the
+/// `rw_semaphore` `s_umount`, which `alloc_super` takes, `sget` returns held, and
+/// `vfs_kern_mount` or `generic_shutdown_super` releases (only its write side is modelled).
+/// Waiters are served in arrival order, as the kernel's rwsem queues them (a retrying `sget`
+/// cannot overtake the `deactivate_super` already waiting). A wait queue on a model mutex, so
+/// loom and shuttle see a blocked thread and report a deadlock if nobody releases it.
+pub struct KSemaphore {
+    name: std::sync::Arc<str>,
+    /// (next ticket, ticket being served, held).
+    state: sync::Mutex<(u64, u64, bool)>,
+    queue: sync::Condvar,
+    owner: StdMutex<Option<usize>>,
+}
+
+impl std::fmt::Debug for KSemaphore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "KSemaphore({})", self.name)
+    }
+}
+
+impl KSemaphore {
+    /// A new released semaphore named `name`.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into().into(),
+            state: sync::Mutex::new((0, 0, false)),
+            queue: sync::Condvar::new(),
+            owner: StdMutex::new(None),
+        }
+    }
+
+    /// `down_write`: waits for its turn, then holds it. It sleeps: taking it with preemption
+    /// disabled is a BUG; taking it twice deadlocks, as the kernel's would.
+    pub fn down_write(&self, cx: &Cx) {
+        might_sleep(cx, &self.name);
+        let what = What::Lock {
+            lock: self.name.clone(),
+            op: "down_write",
+        };
+        trace::step(what, || {
+            let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            let ticket = st.0;
+            st.0 += 1;
+            while st.2 || st.1 != ticket {
+                st = self.queue.wait(st).unwrap_or_else(|e| e.into_inner());
+            }
+            st.2 = true;
+            st.1 += 1;
+            *oob(&self.owner) = Some(cx.tid);
+        });
+    }
+
+    /// `up_write`: releases it (held by `cx`, or lockdep reports it) and wakes the waiters.
+    pub fn up_write(&self, cx: &Cx) {
+        if cx.lockdep && !self.held(cx) {
+            lockdep_fail(cx, format!("up_write({}) not held", self.name));
+        }
+        let what = What::Lock {
+            lock: self.name.clone(),
+            op: "up_write",
+        };
+        trace::step(what, || {
+            let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            st.2 = false;
+            *oob(&self.owner) = None;
+            self.queue.notify_all();
+        });
+    }
+}
+
+impl Lockdep for KSemaphore {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn held(&self, cx: &Cx) -> bool {
+        *oob(&self.owner) == Some(cx.tid)
+    }
+    fn held_write(&self, cx: &Cx) -> bool {
+        self.held(cx)
     }
 }

@@ -1,38 +1,186 @@
-//! RCU: read-side critical sections, `synchronize_rcu`, `call_rcu`, and the pointer accessors
-//! `rcu_dereference` and `rcu_assign_pointer`.
+//! RCU and preemption: read-side critical sections, `preempt_disable` regions (spinning locks
+//! and `try_module_get`'s), `synchronize_rcu`, `synchronize_sched`, `call_rcu`, and the pointer
+//! accessors `rcu_dereference` and `rcu_assign_pointer`.
 //!
-//! Each model thread has one reader word: `2 * sections + (1 if inside a section)`.
-//! `rcu_read_lock` makes it odd, `rcu_read_unlock` even again. `synchronize_rcu` snapshots every
-//! other thread's word and waits until each odd one has changed, i.e. until every reader that was
-//! inside a section when the grace period started has left it. The fences are there because loom
-//! models SeqCst accesses as AcqRel: without them a reader's store to its word and its later
-//! loads could be reordered around the updater's snapshot. Waiting is a `yield_now` loop,
-//! which adds no reader-updater ordering that real RCU lacks.
+//! Two flavours ([`RcuFlavour`]), as v2.6.34's Kconfig offers them:
+//! - classic (`CONFIG_TREE_RCU`, the default): `rcu_read_lock` is `preempt_disable`, so a grace
+//!   period waits for every region with preemption disabled: RCU readers, but also every holder
+//!   of a spinning lock, and `stop_machine` waits for them all;
+//! - preemptible (`CONFIG_TREE_PREEMPT_RCU`): RCU readers can be preempted, so
+//!   `synchronize_rcu` waits for readers only, and `synchronize_sched` and `stop_machine` for
+//!   preempt-disabled regions only, not for RCU readers.
+//!
+//! A grace period is a reader-writer lock per thread: every preempt-disabled region holds its
+//! thread's `sched_gp` for reading from its outermost `preempt_disable` to its last
+//! `preempt_enable` (with classic RCU, readers are such regions); with preemptible RCU every
+//! reader holds its thread's `rcu_gp` for reading. A grace period takes every other thread's lock
+//! for writing and releases it at once, so it waits until every region open when it started has
+//! closed (one lock per thread, so that regions of different threads do not depend on each
+//! other), and the release-acquire pairs of the lock give the
+//! ordering the kernel's grace period gives (a reader's accesses before the updater's next ones,
+//! the updater's earlier ones before a later reader's). A region that starts while a grace period
+//! waits may wait for it to end: that only delays a reader which could not see what the grace
+//! period is for anyway. Each region costs the checkers two steps, and a grace period one per thread.
 //!
 //! `call_rcu` queues the callback on the calling thread; the thread runs its callbacks after a
 //! grace period at its next quiescent point (the end of its current top-level operation).
 
 use std::any::Any;
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::sync::Arc;
 
 use super::arena::Handle;
-use super::atomic::{AtomicU64, AtomicUsize};
-use super::cx::{Cx, RcuCallback};
+use super::atomic::AtomicUsize;
+use super::cx::{Cx, Func, RcuCallback};
 use super::report::{Violation, ViolationKind};
-use super::sync::{self, fence, Ordering};
+use super::sync::{self, Ordering};
+use super::trace::{self, What};
 
-/// `rcu_dereference(p)`: loads an RCU-published pointer (an acquire load of the handle word).
+/// `rcu_dereference(p)`: loads an RCU-published pointer. The kernel orders it by the address
+/// dependency (`smp_read_barrier_depends`); C11 has no dependency ordering, so it is an acquire
+/// load here, the usual approximation of `memory_order_consume`.
 pub fn rcu_dereference<T>(p: &AtomicUsize) -> Option<Handle<T>> {
     Handle::from_raw(p.load(Ordering::Acquire))
 }
 
-/// `rcu_assign_pointer(p, v)`: publishes a pointer (a release store of the handle word).
+/// `rcu_assign_pointer(p, v)`: publishes a pointer (`smp_wmb` then the store: a release store).
 pub fn rcu_assign_pointer<T>(p: &AtomicUsize, v: Option<Handle<T>>) {
     p.store(Handle::to_raw(v), Ordering::Release)
 }
 
+/// The RCU implementation the kernel is built with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, strum::Display, strum::EnumString)]
+#[strum(serialize_all = "lowercase")]
+pub enum RcuFlavour {
+    /// `CONFIG_TREE_RCU` (v2.6.34's default): readers disable preemption.
+    #[default]
+    Classic,
+    /// `CONFIG_TREE_PREEMPT_RCU`: readers can be preempted.
+    Preempt,
+}
+
+/// The kernel functions RCU's steps are recorded in (the kernel layer's anchors).
+#[derive(Clone, Copy, Debug)]
+pub struct RcuFuncs {
+    /// `rcu_read_lock`.
+    pub read_lock: &'static Func,
+    /// `rcu_read_unlock`.
+    pub read_unlock: &'static Func,
+    /// `synchronize_rcu`.
+    pub synchronize: &'static Func,
+    /// `synchronize_sched`.
+    pub synchronize_sched: &'static Func,
+}
+
 /// The RCU state of one kernel.
 pub struct Rcu {
-    readers: Vec<AtomicU64>,
+    flavour: RcuFlavour,
+    sched_gp: Vec<sync::RwLock<()>>,
+    rcu_gp: Vec<sync::RwLock<()>>,
+    funcs: RcuFuncs,
+}
+
+/// A region's hold on a grace-period lock. The lock lives in the [`Rcu`] the holder's context
+/// keeps an `Arc` of, so it outlives every hold (see [`Hold::new`]).
+pub(crate) struct Hold(#[allow(dead_code)] sync::RwLockReadGuard<'static, ()>);
+
+impl Hold {
+    /// Holds `lock` for reading, as a step named `op` of the lock `name` in the trace.
+    fn new(lock: &sync::RwLock<()>, name: &'static str, op: &'static str) -> Hold {
+        let what = What::Lock {
+            lock: name.into(),
+            op,
+        };
+        let g = trace::step(what, || lock.read().unwrap_or_else(|e| e.into_inner()));
+        // SAFETY: the guard borrows a lock inside an `Rcu` that every context holding a `Hold`
+        // keeps alive through its `Arc<Rcu>` (`Cx::rcu`, `PreemptDisabled::rcu`), and a `Hold`
+        // never leaves its thread's context: it is dropped (at the region's end, or with the
+        // context) before that `Arc` is.
+        Hold(unsafe {
+            std::mem::transmute::<sync::RwLockReadGuard<'_, ()>, sync::RwLockReadGuard<'static, ()>>(
+                g,
+            )
+        })
+    }
+}
+
+/// A thread's open region: its nesting depth, how many of its entries grace periods wait for,
+/// and the hold the first of those took.
+#[derive(Default)]
+pub(crate) struct Region {
+    depth: Cell<u32>,
+    tracked: Cell<u32>,
+    hold: RefCell<Option<Hold>>,
+}
+
+impl Region {
+    /// The depth.
+    pub(crate) fn depth(&self) -> u32 {
+        self.depth.get()
+    }
+
+    fn enter(&self, tracked: bool, hold: impl FnOnce() -> Hold) {
+        self.depth.set(self.depth.get() + 1);
+        if tracked {
+            let n = self.tracked.get();
+            if n == 0 {
+                *self.hold.borrow_mut() = Some(hold());
+            }
+            self.tracked.set(n + 1);
+        }
+    }
+
+    fn leave(&self, tracked: bool, name: &'static str, op: &'static str) {
+        self.depth.set(self.depth.get() - 1);
+        if !tracked {
+            return;
+        }
+        let n = self.tracked.get() - 1;
+        self.tracked.set(n);
+        if n == 0 {
+            let h = self.hold.borrow_mut().take();
+            trace::step(
+                What::Lock {
+                    lock: name.into(),
+                    op,
+                },
+                || drop(h),
+            );
+        }
+    }
+}
+
+/// Preemption disabled until dropped: what a spinning lock's guard holds.
+pub struct PreemptDisabled {
+    _rcu: Arc<Rcu>,
+    region: Rc<Region>,
+    tracked: bool,
+}
+
+impl PreemptDisabled {
+    /// `preempt_disable` on behalf of `cx`, undone on drop. An untracked region (a spinning lock
+    /// whose holders touch nothing that is freed after a grace period) still forbids sleeping,
+    /// but grace periods do not wait for it: waiting could change no outcome, and not waiting
+    /// saves the checkers a dependency per region.
+    pub fn new(rcu: Arc<Rcu>, cx: &Cx, tracked: bool) -> Self {
+        cx.preempt.enter(tracked, || {
+            Hold::new(&rcu.sched_gp[cx.tid], "preempt", "preempt_disable")
+        });
+        PreemptDisabled {
+            _rcu: rcu,
+            region: cx.preempt.clone(),
+            tracked,
+        }
+    }
+}
+
+impl Drop for PreemptDisabled {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            self.region.leave(self.tracked, "preempt", "preempt_enable");
+        }
+    }
 }
 
 /// An RCU read-side critical section; `rcu_read_unlock` on drop.
@@ -44,78 +192,135 @@ pub struct RcuReadGuard<'a> {
 
 impl Drop for RcuReadGuard<'_> {
     fn drop(&mut self) {
-        let _f = self.cx.enter("rcu_read_unlock");
-        let n = self.cx.rcu_nesting.get() - 1;
-        self.cx.rcu_nesting.set(n);
-        if n == 0 {
-            let w = &self.rcu.readers[self.cx.tid];
-            let v = w.load(Ordering::Relaxed);
-            w.store(v + 1, Ordering::SeqCst);
+        let _f = self.cx.enter(self.rcu.funcs.read_unlock);
+        match self.rcu.flavour {
+            RcuFlavour::Classic => self.rcu.preempt_enable(self.cx),
+            RcuFlavour::Preempt => self.cx.rcu_reader.leave(true, "rcu", "rcu_read_unlock"),
         }
     }
 }
 
 impl Rcu {
-    /// RCU for up to `threads` model threads.
-    pub fn new(threads: usize) -> Self {
+    /// RCU of `flavour` for up to `threads` model threads, its steps recorded in `funcs`.
+    pub fn new(threads: usize, flavour: RcuFlavour, funcs: RcuFuncs) -> Self {
+        let locks = || (0..threads).map(|_| sync::RwLock::new(())).collect();
         Self {
-            readers: (0..threads)
-                .map(|_| AtomicU64::named(0, "rcu.reader"))
-                .collect(),
+            flavour,
+            sched_gp: locks(),
+            rcu_gp: locks(),
+            funcs,
         }
     }
 
-    /// `rcu_read_lock`.
+    /// The flavour.
+    pub fn flavour(&self) -> RcuFlavour {
+        self.flavour
+    }
+
+    /// `preempt_disable`: the outermost one holds `sched_gp` for reading.
+    pub fn preempt_disable(&self, cx: &Cx) {
+        cx.preempt.enter(true, || {
+            Hold::new(&self.sched_gp[cx.tid], "preempt", "preempt_disable")
+        });
+    }
+
+    /// `preempt_enable`.
+    pub fn preempt_enable(&self, cx: &Cx) {
+        cx.preempt.leave(true, "preempt", "preempt_enable");
+    }
+
+    /// `rcu_read_lock`: `preempt_disable` for classic RCU; a hold on `rcu_gp` for preemptible
+    /// RCU.
     pub fn read_lock<'a>(&'a self, cx: &'a Cx) -> RcuReadGuard<'a> {
-        let _f = cx.enter("rcu_read_lock");
-        let n = cx.rcu_nesting.get();
-        if n == 0 {
-            let w = &self.readers[cx.tid];
-            let v = w.load(Ordering::Relaxed);
-            w.store(v + 1, Ordering::SeqCst);
-            fence(Ordering::SeqCst);
+        let _f = cx.enter(self.funcs.read_lock);
+        match self.flavour {
+            RcuFlavour::Classic => self.preempt_disable(cx),
+            RcuFlavour::Preempt => cx.rcu_reader.enter(true, || {
+                Hold::new(&self.rcu_gp[cx.tid], "rcu", "rcu_read_lock")
+            }),
         }
-        cx.rcu_nesting.set(n + 1);
         RcuReadGuard { rcu: self, cx }
     }
 
-    /// `synchronize_rcu`: waits for every pre-existing reader. Calling it inside a read-side
-    /// section is a BUG (it would wait for itself).
-    pub fn synchronize(&self, cx: &Cx) {
-        let _f = cx.enter("synchronize_rcu");
-        if cx.in_rcu_read() {
+    /// Whether `cx` is inside an RCU read-side critical section.
+    pub fn in_read(&self, cx: &Cx) -> bool {
+        match self.flavour {
+            RcuFlavour::Classic => cx.preempt.depth() > 0,
+            RcuFlavour::Preempt => cx.rcu_reader.depth() > 0,
+        }
+    }
+
+    fn might_sleep(&self, cx: &Cx, what: &str) {
+        if cx.preempt.depth() > 0 || cx.rcu_reader.depth() > 0 {
             cx.sink.fail(Violation::new(
                 ViolationKind::Bug,
-                "synchronize_rcu-in-read-section",
+                "scheduling-while-atomic",
                 format!(
-                    "synchronize_rcu inside rcu_read_lock at {}",
+                    "{what} with preemption disabled or in rcu_read_lock at {}",
                     cx.whereabouts()
                 ),
             ));
         }
-        fence(Ordering::SeqCst);
-        for (t, w) in self.readers.iter().enumerate() {
+    }
+
+    /// Waits for every other thread's region open when it starts: takes each thread's lock for
+    /// writing and releases it.
+    fn wait(locks: &[sync::RwLock<()>], name: &'static str, cx: &Cx) {
+        for (t, lock) in locks.iter().enumerate() {
             if t == cx.tid {
                 continue;
             }
-            let snap = w.load(Ordering::SeqCst);
-            if snap % 2 == 1 {
-                while w.load(Ordering::SeqCst) == snap {
-                    sync::yield_now();
-                }
-            }
+            let what = What::Lock {
+                lock: name.into(),
+                op: "grace_period",
+            };
+            trace::step(what, || {
+                drop(lock.write().unwrap_or_else(|e| e.into_inner()))
+            });
         }
-        fence(Ordering::SeqCst);
+    }
+
+    /// `synchronize_rcu`: waits for every pre-existing reader (classic: every pre-existing
+    /// preempt-disabled region). It sleeps: calling it with preemption disabled or inside a
+    /// reader is a BUG.
+    pub fn synchronize(&self, cx: &Cx) {
+        let _f = cx.enter(self.funcs.synchronize);
+        self.might_sleep(cx, "synchronize_rcu");
+        match self.flavour {
+            RcuFlavour::Classic => Self::wait(&self.sched_gp, "preempt", cx),
+            RcuFlavour::Preempt => Self::wait(&self.rcu_gp, "rcu", cx),
+        }
+    }
+
+    /// `synchronize_sched`: waits for every pre-existing preempt-disabled region (classic: the
+    /// readers are such regions).
+    pub fn synchronize_sched(&self, cx: &Cx) {
+        let _f = cx.enter(self.funcs.synchronize_sched);
+        self.might_sleep(cx, "synchronize_sched");
+        Self::wait(&self.sched_gp, "preempt", cx);
+    }
+
+    /// What `stop_machine` waits for before it runs its function: every CPU to leave its
+    /// preempt-disabled region (not a preemptible RCU reader). The caller then holds its
+    /// exclusion against `try_module_get` (the kernel's `stop_machine` lock).
+    pub fn stop_machine_wait(&self, cx: &Cx) {
+        self.might_sleep(cx, "stop_machine");
+        Self::wait(&self.sched_gp, "preempt", cx);
     }
 
     /// `call_rcu(head, func)`: queues `f` (named `what` in reports, e.g. `free_css_set_rcu`) to
     /// run after a grace period, with the state `K` it was queued against (see the module docs).
-    pub fn call_rcu<K: Any>(&self, cx: &Cx, what: &'static str, f: impl FnOnce(&K, &Cx) + 'static) {
+    pub fn call_rcu<K: Any>(
+        &self,
+        cx: &Cx,
+        what: &'static Func,
+        f: impl FnOnce(&K, &Cx) + 'static,
+    ) {
         let cb: RcuCallback =
             Box::new(
                 move |state: &dyn Any, cx: &Cx| match state.downcast_ref::<K>() {
                     Some(k) => f(k, cx),
-                    None => panic!("call_rcu callback {what} run against another state"),
+                    None => panic!("call_rcu callback {} run against another state", what.name),
                 },
             );
         cx.rcu_pending.borrow_mut().push((what, cb));

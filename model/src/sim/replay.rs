@@ -130,6 +130,34 @@ impl Turnstile {
         }
     }
 
+    /// Takes the optional step `key` if it is `tid`'s next recorded one (waiting for its turn),
+    /// and says whether it did; otherwise returns at once.
+    pub(super) fn take_if_next(&self, tid: usize, key: &str) -> bool {
+        let mut st = self.st();
+        let next = (st.pos..self.expected.len()).find(|&i| self.expected[i].0 == tid);
+        match next {
+            Some(i) if self.expected[i].1 == key => {
+                while st.pos < i && !st.stop && st.error.is_none() {
+                    let (g, to) = self
+                        .cv
+                        .wait_timeout(st, TURN_TIMEOUT)
+                        .unwrap_or_else(|e| e.into_inner());
+                    st = g;
+                    if to.timed_out() {
+                        return false;
+                    }
+                }
+                if st.pos != i {
+                    return false;
+                }
+                st.pos += 1;
+                self.cv.notify_all();
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// The step whose turn this thread holds is done: the next one may go.
     pub(super) fn done(&self) {
         let mut st = self.st();

@@ -18,7 +18,9 @@ compile_error!("features `loom` and `shuttle` are mutually exclusive");
 mod imp {
     pub use loom::cell::UnsafeCell;
     pub use loom::sync::atomic::{fence, Ordering};
-    pub use loom::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+    pub use loom::sync::{
+        Arc, Condvar, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard,
+    };
     pub use loom::thread::{current, spawn, yield_now, JoinHandle};
     pub use loom::thread_local;
 
@@ -47,7 +49,9 @@ mod imp {
 mod imp {
     pub use super::stdcell::UnsafeCell;
     pub use shuttle::sync::atomic::{fence, Ordering};
-    pub use shuttle::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+    pub use shuttle::sync::{
+        Arc, Condvar, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard,
+    };
     pub use shuttle::thread::{current, spawn, yield_now, JoinHandle};
     pub use shuttle::thread_local;
 
@@ -80,7 +84,9 @@ mod imp {
 mod imp {
     pub use super::stdcell::UnsafeCell;
     pub use std::sync::atomic::{fence, Ordering};
-    pub use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+    pub use std::sync::{
+        Arc, Condvar, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard,
+    };
     pub use std::thread::{current, spawn, yield_now, JoinHandle};
     pub use std::thread_local;
 
@@ -103,7 +109,7 @@ mod imp {
 }
 
 pub use imp::{
-    current, fence, pointer_use_point, raw, run_once, spawn, thread_local, yield_now, Arc,
+    current, fence, pointer_use_point, raw, run_once, spawn, thread_local, yield_now, Arc, Condvar,
     JoinHandle, Mutex, MutexGuard, Ordering, RwLock, RwLockReadGuard, RwLockWriteGuard, UnsafeCell,
     BACKEND,
 };

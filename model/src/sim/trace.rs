@@ -55,6 +55,44 @@ pub enum What {
     Violation(String),
 }
 
+/// Where a step is in the kernel source: the innermost kernel function, its file and the line
+/// of the statement the step models. `inserted` marks code a design or fault adds after that
+/// line (rendered `cgroup.c:1025+`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Site {
+    /// The kernel function.
+    pub func: &'static str,
+    /// Its file (`kernel/cgroup.c`).
+    pub file: &'static str,
+    /// The line.
+    pub line: u32,
+    /// Code that is not in the kernel, inserted after `line`.
+    pub inserted: bool,
+}
+
+impl Site {
+    /// Outside any kernel function (the harness itself).
+    pub const NONE: Site = Site {
+        func: "-",
+        file: "",
+        line: 0,
+        inserted: false,
+    };
+
+    /// `cgroup.c:1727`, or `cgroup.c:1025+` for inserted code; empty outside the kernel.
+    pub fn location(&self) -> String {
+        if self.file.is_empty() {
+            return String::new();
+        }
+        let base = self.file.rsplit('/').next().unwrap_or(self.file);
+        format!(
+            "{base}:{}{}",
+            self.line,
+            if self.inserted { "+" } else { "" }
+        )
+    }
+}
+
 /// One recorded step.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Event {
@@ -62,6 +100,8 @@ pub struct Event {
     pub tid: usize,
     /// Innermost kernel function.
     pub func: &'static str,
+    /// The kernel line the step models.
+    pub site: Site,
     /// What happened.
     pub what: What,
 }
@@ -89,8 +129,18 @@ impl Event {
         format!("T{} {:<28} {w}", self.tid, self.func)
     }
 
-    /// The timeline line (without its number).
+    /// The timeline line (without its number): the step, then its kernel line.
     pub fn render(&self) -> String {
+        let loc = self.site.location();
+        let body = self.render_body();
+        if loc.is_empty() {
+            body
+        } else {
+            format!("{body}  {loc}")
+        }
+    }
+
+    fn render_body(&self) -> String {
         match &self.what {
             What::Obj {
                 op: "kmalloc", idx, ..
@@ -141,7 +191,7 @@ struct ThreadCtx {
     tid: usize,
     recorder: Arc<Recorder>,
     turnstile: Option<Arc<Turnstile>>,
-    frames: Rc<RefCell<Vec<&'static str>>>,
+    frames: Rc<RefCell<Vec<Site>>>,
     quiet: Cell<u32>,
 }
 
@@ -176,7 +226,7 @@ pub fn install(
     tid: usize,
     recorder: Arc<Recorder>,
     turnstile: Option<Arc<Turnstile>>,
-    frames: Rc<RefCell<Vec<&'static str>>>,
+    frames: Rc<RefCell<Vec<Site>>>,
 ) {
     CTX.with(|c| {
         *c.borrow_mut() = Some(ThreadCtx {
@@ -202,6 +252,41 @@ pub fn replaying() -> bool {
     with_ctx(|x| x.turnstile.is_some())
 }
 
+/// The point between looking an object up and using it, where shuttle and loom may switch
+/// threads ([`super::sync::pointer_use_point`]). When another thread took steps since this
+/// thread's lookup, a `use` step is recorded, so that the trace shows the use coming after them;
+/// when replaying, a recorded `use` step is waited for, so that those steps (a `kfree`) happen
+/// before the use, as they did in the recorded execution.
+pub fn use_point(kind: &'static str, idx: u32) {
+    with_ctx(|ctx| {
+        if ctx.quiet.get() > 0 {
+            return;
+        }
+        let site = ctx.frames.borrow().last().copied().unwrap_or(Site::NONE);
+        let e = Event {
+            tid: ctx.tid,
+            func: site.func,
+            site,
+            what: What::Obj {
+                op: "use",
+                kind,
+                idx,
+            },
+        };
+        match &ctx.turnstile {
+            Some(t) if t.take_if_next(ctx.tid, &e.key()) => ctx.recorder.push(e),
+            Some(_) => {}
+            None if RECORDING.load(std::sync::atomic::Ordering::Relaxed) => {
+                let mut events = ctx.recorder.lock();
+                if events.last().is_some_and(|l| l.tid != ctx.tid) {
+                    events.push(e);
+                }
+            }
+            None => {}
+        }
+    })
+}
+
 /// Before an access: when replaying, wait for this step's turn.
 pub fn before(what: &What) {
     with_ctx(|ctx| {
@@ -209,10 +294,11 @@ pub fn before(what: &What) {
             return;
         }
         if let Some(t) = &ctx.turnstile {
-            let func = ctx.frames.borrow().last().copied().unwrap_or("-");
+            let site = ctx.frames.borrow().last().copied().unwrap_or(Site::NONE);
             let e = Event {
                 tid: ctx.tid,
-                func,
+                func: site.func,
+                site,
                 what: what.clone(),
             };
             let key = e.key();
@@ -232,10 +318,11 @@ pub fn after(what: What) {
         if ctx.turnstile.is_none() && !RECORDING.load(std::sync::atomic::Ordering::Relaxed) {
             return;
         }
-        let func = ctx.frames.borrow().last().copied().unwrap_or("-");
+        let site = ctx.frames.borrow().last().copied().unwrap_or(Site::NONE);
         ctx.recorder.push(Event {
             tid: ctx.tid,
-            func,
+            func: site.func,
+            site,
             what,
         });
         if let Some(t) = &ctx.turnstile {
@@ -277,10 +364,11 @@ pub fn atomic_done(op: &'static str, field: &'static str, before: i64, after: i6
 /// Records the violation that ends this thread's execution.
 pub fn violation(text: &str) {
     with_ctx(|ctx| {
-        let func = ctx.frames.borrow().last().copied().unwrap_or("-");
+        let site = ctx.frames.borrow().last().copied().unwrap_or(Site::NONE);
         ctx.recorder.push(Event {
             tid: ctx.tid,
-            func,
+            func: site.func,
+            site,
             what: What::Violation(text.to_string()),
         });
         if let Some(t) = &ctx.turnstile {

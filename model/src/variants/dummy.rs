@@ -19,6 +19,7 @@
 //! - relinked css_sets get their dummytop link at the tail of `cg_links`, all at once, so every
 //!   css_set keeps the same hierarchy order (what `compare_css_sets` walks in lock-step).
 
+use crate::kernel::anchors::kfn;
 use crate::kernel::{Kernel, LinkH};
 use crate::sim::cx::Cx;
 use crate::variants::Fix;
@@ -48,7 +49,7 @@ impl Kernel {
     /// `cg_links`. Caller holds cgroup_mutex and `write_lock(css_set_lock)`; returns the links
     /// left over (css_sets freed since the allocation), to be freed after the unlock.
     pub fn dummy_link_all(&self, mut tmp: Vec<LinkH>, cx: &Cx) -> Vec<LinkH> {
-        let _f = cx.enter("link_dummytop");
+        let _f = cx.enter_inserted("link_dummytop");
         self.root_count
             .with_mut(&self.cgroup_mutex, cx, |c| *c += 1);
         for b in &self.css_set_table {
@@ -65,7 +66,8 @@ impl Kernel {
                         ),
                     }
                 };
-                self.link_css_set(link, cg, self.dummytop, cx);
+                let _l = cx.enter(&kfn::link_css_set);
+                self.link_css_set_one(link, cg, self.dummytop, cx);
             }
         }
         tmp
@@ -75,7 +77,7 @@ impl Kernel {
     /// `dummytop->css_sets` is unlinked from both lists (`init_css_set_link` is static: not
     /// freed). Caller holds cgroup_mutex and `write_lock(css_set_lock)`.
     pub fn dummy_unlink_all(&self, cx: &Cx) {
-        let _f = cx.enter("unlink_dummytop");
+        let _f = cx.enter_inserted("unlink_dummytop");
         self.root_count
             .with_mut(&self.cgroup_mutex, cx, |c| *c -= 1);
         self.unlink_cgroup_css_sets(self.dummytop, true, cx);

@@ -128,6 +128,34 @@ pub enum Fault {
         message = "the lock order i_mutex -> cgroup_mutex (cgroup_get_sb, cgroup_mkdir, cgroup_remount)"
     )]
     RemountLockInversion,
+    /// A control file's dentry holds no reference on its directory (`d_alloc`'s `dget(parent)`
+    /// left out): rmdir's last `dput` frees the cgroup while a file in it is still open.
+    #[strum(
+        serialize = "file-no-parent-ref",
+        message = "d_alloc: a dentry pins its parent (what keeps a cgroup alive under an open control file)"
+    )]
+    FileNoParentRef,
+    /// `cgroup_pidlist_find` drops `pidlist_mutex` before taking `l->mutex` on the pidlist it
+    /// found: the last reader's release can free it in between.
+    #[strum(
+        serialize = "pidlist-find-unlocks-early",
+        message = "cgroup_pidlist_find: \"We can't drop the pidlist_mutex before taking the l->mutex\""
+    )]
+    PidlistFindUnlocksEarly,
+    /// `cgroup_rmdir` leaves a removed cgroup on `release_list`: the release agent's work would
+    /// find a freed cgroup there.
+    #[strum(
+        serialize = "rmdir-keeps-release-list",
+        message = "cgroup_rmdir: list_del(&cgrp->release_list) under release_list_lock"
+    )]
+    RmdirKeepsReleaseList,
+    /// `cgroup_post_fork` links the child onto the css_set it read before taking css_set_lock:
+    /// an attach in between moves the child, which post_fork then lists on its old css_set.
+    #[strum(
+        serialize = "post-fork-early-read",
+        message = "cgroup_post_fork reads child->cgroups under write_lock(&css_set_lock) and task_lock"
+    )]
+    PostForkEarlyRead,
 }
 
 fn unknown_fault(s: &str) -> String {

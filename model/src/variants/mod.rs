@@ -39,6 +39,10 @@ pub enum Fix {
     /// (Colin Cross, "cgroup: Remove call to synchronize_rcu in cgroup_attach_task"), together
     /// with a deferred link teardown the model does not take.
     AttachNoSynchronizeRcu,
+    /// RCU readers load `task->cgroups` with `rcu_dereference` (3.x's `task_css_set`), where
+    /// v2.6.34's `task_subsys_state` and `task_cls_state` load it plainly: without it nothing
+    /// orders a reader's loads of the new css_set after the attach that published it.
+    RcuDereferenceCgroups,
 }
 
 /// A design: the as-merged v2.6.34 code, or a named variant that applies fixes to it. Its name
@@ -79,10 +83,10 @@ pub enum Design {
         message = "cgroup_load_subsys's use_id error path unlinks the subsystem from rootnode"
     )]
     LoadErrUnlink,
-    /// v2.6.34 with both fixes above (every finding on the baseline fixed).
+    /// v2.6.34 with both fixes above and the readers' `rcu_dereference` of `task->cgroups`.
     #[strum(
         serialize = "fixed",
-        message = "both fixes above: every v2.6.34 finding fixed"
+        message = "both fixes above, and RCU readers rcu_dereference task->cgroups (3.x)"
     )]
     Fixed,
     /// v2.6.34 with css_sets unlinked from dummytop while no subsystem is on it, handled in
@@ -129,7 +133,11 @@ impl Design {
             Design::V2634 => &[],
             Design::NetClsLoadFirst => &[Fix::NetClsInitOrder],
             Design::LoadErrUnlink => &[Fix::LoadErrorUnlinks],
-            Design::Fixed => &[Fix::NetClsInitOrder, Fix::LoadErrorUnlinks],
+            Design::Fixed => &[
+                Fix::NetClsInitOrder,
+                Fix::LoadErrorUnlinks,
+                Fix::RcuDereferenceCgroups,
+            ],
             Design::DummyUnlinkedNoSpecial => &[Fix::DummyUnlinked],
             Design::DummyUnlinked => &[Fix::DummyUnlinked, Fix::DummySpecialCases],
             Design::AttachNoSyncRcu => &[Fix::AttachNoSynchronizeRcu],

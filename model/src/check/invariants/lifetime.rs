@@ -79,36 +79,55 @@ fn hierarchy_accounting(k: &Kernel) -> Result<(), String> {
     }
     let supers = k.supers.peek(|l| l.clone());
     let mounts = k.mounts.peek(|l| l.clone());
+    for sb in k.sbs.live() {
+        if !supers.contains(&sb) {
+            return Err(format!(
+                "{} is allocated but not on the superblock list",
+                k.sbs.label(sb)
+            ));
+        }
+    }
     for r in k.roots.live() {
         if r == k.rootnode {
             continue;
         }
-        if !supers.contains(&r) {
+        let root = k.roots.peek(r);
+        let Some(&sb) = root.sb.get() else {
+            return Err(format!("{} has no superblock", k.roots.label(r)));
+        };
+        if !supers.contains(&sb) || !k.sbs.is_live(sb) {
             return Err(format!(
-                "{} is allocated but not on the superblock list",
+                "{} is allocated but its superblock is gone",
                 k.roots.label(r)
             ));
         }
-        let root = k.roots.peek(r);
-        let mut cgs = 0i64;
-        let mut stack = vec![root.top()];
-        while let Some(c) = stack.pop() {
-            cgs += 1;
-            stack.extend(k.cgroups.peek(c).children.peek(|l| l.clone()));
-        }
+        let cgs = cgroups_of_root(k, r).len() as i64;
         let noc = root.number_of_cgroups.peek(|n| *n);
         if noc != cgs {
             return Err(format!(
-                "{} number_of_cgroups {noc} but {cgs} cgroups in its tree",
+                "{} number_of_cgroups {noc} but {cgs} cgroups (in its tree or removed and still referenced)",
                 k.roots.label(r)
             ));
         }
-        let want = mounts.iter().filter(|(_, x)| *x == r).count() as i64 + cgs - 1;
-        let have = root.s_active.load(Ordering::SeqCst);
+        let files = k
+            .files
+            .live()
+            .into_iter()
+            .filter(|&f| k.files.peek(f).sb == sb)
+            .count() as i64;
+        let want = mounts.iter().filter(|(_, x)| *x == sb).count() as i64 + cgs - 1 + files;
+        let have = k.sbs.peek(sb).s_active.load(Ordering::SeqCst);
         if have != want {
             return Err(format!(
-                "{} s_active {have}, want {want} (mounts + child cgroups)",
-                k.roots.label(r)
+                "{} s_active {have}, want {want} (mounts + child cgroups + open files)",
+                k.sbs.label(sb)
+            ));
+        }
+        let s_count = k.sbs.peek(sb).s_count.peek(|c| *c);
+        if s_count != S_BIAS {
+            return Err(format!(
+                "{} s_count {s_count:#x}, want S_BIAS (no passive reference at rest)",
+                k.sbs.label(sb)
             ));
         }
         if !root.on_roots.peek(|b| *b) || !roots.contains(&r) {
@@ -128,6 +147,9 @@ pub const CSS_REFCNT: Invariant = Invariant {
 fn css_refcnt(k: &Kernel) -> Result<(), String> {
     let pins = k.css_pins.lock().unwrap().clone();
     for c in k.cgroups.live() {
+        if k.cgroups.peek(c).flags.load(Ordering::SeqCst) & CGRP_REMOVED != 0 {
+            continue; // removed, its csses cleared, waiting for its last dentry reference
+        }
         for a in &k.cgroups.peek(c).subsys {
             let Some(css) = ptr::<Css>(a) else { continue };
             if !k.csses.is_live(css) {
@@ -177,13 +199,7 @@ fn no_leak(k: &Kernel) -> Result<(), String> {
     }
     let mut cgroups = BTreeSet::new();
     for r in k.roots.live() {
-        let mut stack = vec![k.roots.peek(r).top()];
-        while let Some(c) = stack.pop() {
-            cgroups.insert(c);
-            if k.cgroups.is_live(c) {
-                stack.extend(k.cgroups.peek(c).children.peek(|l| l.clone()));
-            }
-        }
+        cgroups.extend(cgroups_of_root(k, r));
     }
     if let Some(c) = k.cgroups.live().into_iter().find(|c| !cgroups.contains(c)) {
         return Err(format!(
@@ -196,6 +212,9 @@ fn no_leak(k: &Kernel) -> Result<(), String> {
         if k.cgroups.is_live(c) {
             csses.extend(k.cgroups.peek(c).subsys.iter().filter_map(ptr::<Css>));
         }
+    }
+    for s in k.subsystems.live() {
+        csses.extend(k.subsystems.peek(s).static_css);
     }
     if let Some(c) = k.csses.live().into_iter().find(|c| !csses.contains(c)) {
         return Err(format!(
@@ -211,12 +230,120 @@ fn no_leak(k: &Kernel) -> Result<(), String> {
             k.subsystems.label(s)
         ));
     }
+    let mut cfts: BTreeSet<CftH> = k.core_cftypes.iter().copied().collect();
+    for &s in &sss {
+        if k.subsystems.is_live(s) {
+            if let Some(v) = k.subsystems.peek(s).cftypes.get() {
+                cfts.extend(v.iter().copied());
+            }
+        }
+    }
+    if let Some(c) = k.cftypes.live().into_iter().find(|c| !cfts.contains(c)) {
+        return Err(format!(
+            "{} is allocated but in no subsystem",
+            k.cftypes.label(c)
+        ));
+    }
+    let open: BTreeSet<FileH> = k.fd_table.iter().filter_map(ptr::<File>).collect();
+    if let Some(f) = k.files.live().into_iter().find(|f| !open.contains(f)) {
+        return Err(format!(
+            "{} is allocated but in no descriptor",
+            k.files.label(f)
+        ));
+    }
+    let mut dentries: BTreeSet<CgFileH> = open.iter().map(|&f| k.files.peek(f).dentry).collect();
+    let mut pidlists = BTreeSet::new();
+    for &c in &cgroups {
+        if k.cgroups.is_live(c) {
+            let g = k.cgroups.peek(c);
+            dentries.extend(g.files.peek(|l| l.clone()));
+            pidlists.extend(g.pidlists.peek(|l| l.clone()));
+        }
+    }
+    if let Some(d) = k.cgfiles.live().into_iter().find(|d| !dentries.contains(d)) {
+        return Err(format!(
+            "{} is allocated but in no directory and no open file",
+            k.cgfiles.label(d)
+        ));
+    }
+    if let Some(l) = k
+        .pidlists
+        .live()
+        .into_iter()
+        .find(|l| !pidlists.contains(l))
+    {
+        return Err(format!(
+            "{} is allocated but on no cgroup",
+            k.pidlists.label(l)
+        ));
+    }
     let chain: BTreeSet<_> = k.filter_chain.peek(|c| c.iter().copied().collect());
     if let Some(f) = k.filters.live().into_iter().find(|f| !chain.contains(f)) {
         return Err(format!(
             "{} is allocated but not on the filter chain",
             k.filters.label(f)
         ));
+    }
+    Ok(())
+}
+
+/// The cgroups of hierarchy `r`: its tree from the top, and the removed ones still referenced
+/// (a dentry reference from an open file keeps a removed cgroup until its last `dput`).
+fn cgroups_of_root(k: &Kernel, r: RootH) -> BTreeSet<CgroupH> {
+    let mut out = BTreeSet::new();
+    let mut stack = vec![k.roots.peek(r).top()];
+    while let Some(c) = stack.pop() {
+        out.insert(c);
+        if k.cgroups.is_live(c) {
+            stack.extend(k.cgroups.peek(c).children.peek(|l| l.clone()));
+        }
+    }
+    for c in k.cgroups.live() {
+        let g = k.cgroups.peek(c);
+        if g.root == r
+            && g.flags.load(Ordering::SeqCst) & CGRP_REMOVED != 0
+            && g.d_count.load(Ordering::SeqCst) > 0
+        {
+            out.insert(c);
+        }
+    }
+    out
+}
+
+/// `release-list`.
+pub const RELEASE_LIST: Invariant = Invariant {
+    name: "release-list",
+    about: "every cgroup on release_list is allocated, not removed, and knows it is queued; no other cgroup thinks it is",
+    check: release_list,
+};
+
+fn release_list(k: &Kernel) -> Result<(), String> {
+    let list = k.release_list.peek(|l| l.clone());
+    for &c in &list {
+        if !k.cgroups.is_live(c) {
+            return Err(format!("release_list holds freed {c}"));
+        }
+        let g = k.cgroups.peek(c);
+        if g.flags.load(Ordering::SeqCst) & CGRP_REMOVED != 0 {
+            return Err(format!(
+                "release_list holds {}, which is removed",
+                k.cgroups.label(c)
+            ));
+        }
+        if !g.release_list.peek(|b| *b) {
+            return Err(format!(
+                "{} is on release_list but its entry says it is not",
+                k.cgroups.label(c)
+            ));
+        }
+    }
+    for c in k.cgroups.live() {
+        if k.cgroups.peek(c).release_list.peek(|b| *b) && !list.contains(&c) {
+            return Err(format!(
+                "{} says it is on release_list but is not",
+                k.cgroups.label(c)
+            ));
+        }
     }
     Ok(())
 }

@@ -8,8 +8,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::kernel::{
-    modstate, CgroupH, Css, CssH, CssSet, CssSetH, Kernel, LinkH, RootH, Subsys, SubsysH, TaskH,
-    CSS_REMOVED, CSS_ROOT,
+    modstate, CftH, CgFileH, CgroupH, Css, CssH, CssSet, CssSetH, File, FileH, Kernel, LinkH,
+    RootH, Subsys, SubsysH, TaskH, CGRP_REMOVED, CSS_REMOVED, CSS_ROOT, S_BIAS,
 };
 use crate::sim::arena::Handle;
 use crate::sim::atomic::AtomicUsize;
@@ -51,6 +51,7 @@ pub const INVARIANTS: &[Invariant] = &[
     lifetime::HIERARCHY_ACCOUNTING,
     lifetime::CSS_REFCNT,
     lifetime::NO_LEAK,
+    lifetime::RELEASE_LIST,
 ];
 
 /// Checks every invariant and returns the violations (empty when all hold).

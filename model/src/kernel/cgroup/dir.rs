@@ -1,38 +1,63 @@
-//! Cgroup directories (kernel/cgroup.c): `cgroup_create` (mkdir), `cgroup_rmdir`,
-//! `cgroup_diput`, the hierarchy mutexes, `cgroup_lock_live_group`, and the `net_cls.classid`
-//! file write.
+//! Cgroup directories (kernel/cgroup.c): `cgroup_create` (mkdir) with `cgroup_create_dir`,
+//! `cgroup_rmdir` with `cgroup_d_remove_dir`, `cgroup_diput`, the hierarchy mutexes and
+//! `cgroup_lock_live_group`.
 
+use crate::kernel::anchors::kfn;
 use crate::kernel::errno::Errno;
-use crate::kernel::net_cls::NET_CLS_SUBSYS;
-use crate::kernel::{Cgroup, CgroupH, Css, Kernel, RootH, CGRP_REMOVED, CGRP_WAIT_ON_RMDIR};
+use crate::kernel::{
+    Cgroup, CgroupH, Css, Kernel, RootH, Subsys, CGRP_NOTIFY_ON_RELEASE, CGRP_RELEASABLE,
+    CGRP_REMOVED, CGRP_WAIT_ON_RMDIR,
+};
+use crate::sim::arena::load_ptr;
 use crate::sim::cx::Cx;
 use crate::sim::lockdep::KMutexGuard;
-use crate::sim::rcu::rcu_dereference;
 use crate::sim::sync::Ordering;
 use crate::variants::Fault;
 
 impl Kernel {
-    /// `cgroup_lock_hierarchy(root)` … `cgroup_unlock_hierarchy(root)` around `f`: every bound
-    /// subsystem's `hierarchy_mutex`, in list order, cgroup_mutex held.
-    #[doc(alias = "cgroup_lock_hierarchy")]
+    /// `cgroup_lock_hierarchy(root)` … `cgroup_unlock_hierarchy(root)` around `f`
+    /// (cgroup.c:3243-3272): every `subsys[]` slot in id order, the `hierarchy_mutex` of each
+    /// subsystem bound to `root` ("in a consistent order"), cgroup_mutex held.
     #[doc(alias = "cgroup_unlock_hierarchy")]
     fn with_hierarchy_locked<R>(&self, root: RootH, cx: &Cx, f: impl FnOnce() -> R) -> R {
-        let _f = cx.enter("cgroup_lock_hierarchy");
-        let sss = self.root(root, cx).subsys_list.get(&self.cgroup_mutex, cx);
+        let sss: Vec<_> = {
+            let _f = cx.enter(&kfn::cgroup_lock_hierarchy);
+            (0..self.count())
+                .filter_map(|i| {
+                    cx.at(3253);
+                    let ss = load_ptr::<Subsys>(&self.subsys[i])?;
+                    cx.at(3256);
+                    (self.ss(ss, cx).root.get(&self.cgroup_mutex, cx) == root).then_some(ss)
+                })
+                .collect()
+        };
         let refs: Vec<_> = sss.iter().map(|&s| self.ss(s, cx)).collect();
-        let guards: Vec<_> = refs.iter().map(|s| s.hierarchy_mutex.lock(cx)).collect();
+        let guards: Vec<_> = {
+            let _f = cx.enter(&kfn::cgroup_lock_hierarchy);
+            cx.at(3257);
+            refs.iter().map(|s| s.hierarchy_mutex.lock(cx)).collect()
+        };
         let r = f();
+        let _f = cx.enter(&kfn::cgroup_unlock_hierarchy);
+        cx.at(3270);
         drop(guards);
         r
     }
 
-    /// `cgroup_create(parent, dentry, mode)`: kzalloc; take an active reference on the superblock
-    /// (child cgroups keep a hierarchy alive after umount); under cgroup_mutex create every bound
-    /// subsystem's css; link under the hierarchy mutexes; `number_of_cgroups++`; create the
-    /// directory. Error labels `err_remove` / `err_destroy` undo in reverse and drop the sb ref.
+    /// `cgroup_create(parent, dentry, mode)` (cgroup.c:3282-3370), the parent directory's
+    /// i_mutex held by the VFS: kzalloc; an active reference on the superblock (child cgroups
+    /// keep a hierarchy alive after umount); under cgroup_mutex inherit `notify_on_release`,
+    /// create every bound subsystem's css (and its css id for `use_id`); link under the hierarchy
+    /// mutexes; `number_of_cgroups++`; `cgroup_create_dir` (the new directory's i_mutex is taken
+    /// inside cgroup_mutex and held while it is populated); `cgroup_populate_dir` (an error there
+    /// leaves "a half-filled directory"). `err_remove` / `err_destroy` undo in reverse and drop
+    /// the superblock reference.
     pub fn cgroup_create(&self, parent: CgroupH, name: &str, cx: &Cx) -> Result<(), Errno> {
-        let _f = cx.enter("cgroup_create");
+        let _f = cx.enter(&kfn::cgroup_create);
         let root = self.cgrp(parent, cx).root;
+        cx.at(3289);
+        let sb = self.root(root, cx).sb();
+        cx.at(3291);
         if !cx.kmalloc_ok() {
             return Err(Errno::ENOMEM);
         }
@@ -46,18 +71,38 @@ impl Kernel {
         let pname = self.cgroups.label(parent);
         self.cgroups
             .set_label(cgrp, format!("{name} under {pname}"));
-        self.root(root, cx).s_active.fetch_add(1, Ordering::SeqCst);
+        cx.at(3300);
+        self.sbs
+            .get(sb, cx)
+            .s_active
+            .fetch_add(1, Ordering::Relaxed);
+        cx.at(3302);
         let m = self.cgroup_mutex.lock(cx);
+        cx.at(3310);
+        if self.notify_on_release(parent, cx) {
+            cx.at(3311);
+            self.cgrp(cgrp, cx)
+                .flags
+                .fetch_or(CGRP_NOTIFY_ON_RELEASE, Ordering::Relaxed);
+        }
         let sss = self.root(root, cx).subsys_list.get(&self.cgroup_mutex, cx);
         let mut err = None;
         for &ss in &sss {
+            cx.at(3314);
             match self.ss_create(ss, cgrp, cx) {
                 Ok(css) => {
                     let id = self.ss(ss, cx).subsys_id.load(Ordering::Relaxed);
+                    cx.at(3320);
                     self.init_cgroup_css(css, id, cgrp, cx);
-                    if self.ss(ss, cx).ops.use_id && !cx.kmalloc_ok() {
-                        err = Some(Errno::ENOMEM); // alloc_css_id
-                        break;
+                    cx.at(3321);
+                    if self.ss(ss, cx).ops.use_id {
+                        cx.at(3322);
+                        let _i = cx.enter(&kfn::alloc_css_id);
+                        cx.at(4605);
+                        if !cx.kmalloc_ok() {
+                            err = Some(Errno::ENOMEM);
+                            break;
+                        }
                     }
                 }
                 Err(e) => {
@@ -68,34 +113,50 @@ impl Kernel {
         }
         let mut linked = false;
         if err.is_none() {
+            cx.at(3329);
             self.with_hierarchy_locked(root, cx, || {
+                cx.at(3330);
                 self.cgrp(parent, cx)
                     .children
                     .with_mut(&self.cgroup_mutex, cx, |l| l.push(cgrp));
             });
+            cx.at(3332);
             self.root(root, cx)
                 .number_of_cgroups
                 .with_mut(&self.cgroup_mutex, cx, |n| *n += 1);
             linked = true;
-            // cgroup_create_dir → cgroup_create_file: new inode.
-            if cx.kmalloc_ok() {
-                let g = self.dcache_lock.lock(cx);
-                self.cgrp(parent, cx)
-                    .dchildren
-                    .with_mut(&self.dcache_lock, cx, |l| l.push((name.to_string(), cgrp)));
-                drop(g);
+            cx.at(3334);
+            let child = self.cgrp(cgrp, cx);
+            if let Some(im) = self.cgroup_create_dir(&child, cgrp, parent, cx) {
+                cx.at(3339);
+                if !self.cgrp(cgrp, cx).i_mutex.is_locked() {
+                    self.bug(
+                        cx,
+                        "BUG_ON(!mutex_is_locked(&cgrp->dentry->d_inode->i_mutex))",
+                        "",
+                    );
+                }
+                cx.at(3341);
+                let _ = self.cgroup_populate_dir(cgrp, cx);
+                cx.at(3344);
                 drop(m);
+                cx.at(3345);
+                drop(im);
                 return Ok(());
             }
+            drop(child);
             err = Some(Errno::ENOMEM);
         }
         if linked {
             // err_remove
+            cx.at(3351);
             self.with_hierarchy_locked(root, cx, || {
+                cx.at(3352);
                 self.cgrp(parent, cx)
                     .children
                     .with_mut(&self.cgroup_mutex, cx, |l| l.retain(|&x| x != cgrp));
             });
+            cx.at(3354);
             self.root(root, cx)
                 .number_of_cgroups
                 .with_mut(&self.cgroup_mutex, cx, |n| *n -= 1);
@@ -103,143 +164,247 @@ impl Kernel {
         // err_destroy
         for &ss in &sss {
             let id = self.ss(ss, cx).subsys_id.load(Ordering::Relaxed);
-            if rcu_dereference::<Css>(&self.cgrp(cgrp, cx).subsys[id]).is_some() {
+            cx.at(3359);
+            if load_ptr::<Css>(&self.cgrp(cgrp, cx).subsys[id]).is_some() {
+                cx.at(3360);
                 self.ss_destroy(ss, cgrp, cx);
             }
         }
+        cx.at(3363);
         drop(m);
-        self.deactivate_super(root, cx);
+        cx.at(3366);
+        self.deactivate_super(sb, cx);
+        cx.at(3368);
         self.cgroups.kfree(cgrp, cx);
         Err(err.expect("error path"))
     }
 
-    /// `cgroup_rmdir(dentry)`: -EBUSY while css_sets link to it (`count`) or it has children,
-    /// checked under cgroup_mutex, dropped for `pre_destroy`, then checked again; then
-    /// `cgroup_clear_css_refs` (the kernel sleeps on `cgroup_rmdir_waitq` and retries while a css
-    /// is referenced; the model returns -EBUSY there), `CGRP_REMOVED`, unlink from the parent under
-    /// the hierarchy mutexes, and remove the directory (unhash the dentry, drop its pin).
+    /// `cgroup_create_dir(cgrp, dentry, mode)` (cgroup.c:2178-2195) → `cgroup_create_file` for
+    /// a directory (cgroup.c:2133-2169): the inode (one kmalloc, None if it fails), its
+    /// `i_mutex` taken (`mutex_lock_nested(I_MUTEX_CHILD)`: the caller holds cgroup_mutex) and
+    /// returned held, `d_instantiate` into the parent's children (under dcache_lock), the pin.
+    /// The new dentry's reference on its parent (`d_alloc`'s) is taken here too.
+    fn cgroup_create_dir<'a>(
+        &self,
+        c: &'a Cgroup,
+        cgrp: CgroupH,
+        parent: CgroupH,
+        cx: &'a Cx,
+    ) -> Option<KMutexGuard<'a>> {
+        let _f = cx.enter(&kfn::cgroup_create_dir);
+        cx.at(2185);
+        let _c = cx.enter(&kfn::cgroup_create_file);
+        cx.at(2147);
+        if !cx.kmalloc_ok() {
+            return None;
+        }
+        cx.at(2160);
+        let im = c.i_mutex.lock(cx);
+        cx.at(2166);
+        let name = c.name.clone();
+        let g = self.dcache_lock.lock(cx);
+        self.cgrp(parent, cx)
+            .dchildren
+            .with_mut(&self.dcache_lock, cx, |l| l.push((name, cgrp)));
+        drop(g);
+        self.dget(parent, cx);
+        Some(im)
+    }
+
+    /// `cgroup_rmdir(dir, dentry)` (cgroup.c:3469-3575), both i_mutexes held by the VFS: -EBUSY
+    /// while css_sets link to it (`count`) or it has children, checked under cgroup_mutex,
+    /// dropped for `pre_destroy` (no modelled subsystem has one), then checked again;
+    /// `cgroup_clear_css_refs` (if a css is still referenced the kernel sleeps on
+    /// `cgroup_rmdir_waitq` until a `css_put` wakes it and retries; the model takes the sleep
+    /// as interrupted by a signal, -EINTR, and retries at once if the wake-up came first);
+    /// `CGRP_REMOVED` and off the release list; unlink from the parent under the hierarchy
+    /// mutexes; `cgroup_d_remove_dir` (the control files, then the directory's pin); the parent
+    /// becomes releasable and is checked for release.
     pub fn cgroup_rmdir(&self, cgrp: CgroupH, cx: &Cx) -> Result<(), Errno> {
-        let _f = cx.enter("cgroup_rmdir");
+        let _f = cx.enter(&kfn::cgroup_rmdir);
         let busy = |k: &Kernel| {
-            k.cgrp(cgrp, cx).count.load(Ordering::SeqCst) != 0
+            k.cgrp(cgrp, cx).count.load(Ordering::Relaxed) != 0
                 || !k
                     .cgrp(cgrp, cx)
                     .children
                     .get(&k.cgroup_mutex, cx)
                     .is_empty()
         };
-        let m = self.cgroup_mutex.lock(cx);
-        if busy(self) {
-            return Err(Errno::EBUSY);
-        }
-        drop(m);
-        self.cgrp(cgrp, cx)
-            .flags
-            .fetch_or(CGRP_WAIT_ON_RMDIR, Ordering::SeqCst);
-        // cgroup_call_pre_destroy: no modelled subsystem has pre_destroy.
-        let m = self.cgroup_mutex.lock(cx);
-        let parent = self.cgrp(cgrp, cx).parent.expect("not a top cgroup");
-        if !self.fault(Fault::RmdirNoRecheck) && busy(self) {
-            self.cgrp(cgrp, cx)
-                .flags
-                .fetch_and(!CGRP_WAIT_ON_RMDIR, Ordering::SeqCst);
-            return Err(Errno::EBUSY);
-        }
-        if !self.cgroup_clear_css_refs(cgrp, cx) {
+        let parent = loop {
+            // again:
+            cx.at(3480);
+            let m = self.cgroup_mutex.lock(cx);
+            cx.at(3481);
+            if busy(self) {
+                cx.at(3482);
+                drop(m);
+                return Err(Errno::EBUSY);
+            }
+            cx.at(3489);
             drop(m);
+            cx.at(3500);
             self.cgrp(cgrp, cx)
                 .flags
-                .fetch_and(!CGRP_WAIT_ON_RMDIR, Ordering::SeqCst);
-            return Err(Errno::EBUSY);
-        }
+                .fetch_or(CGRP_WAIT_ON_RMDIR, Ordering::Relaxed);
+            cx.at(3512);
+            let m = self.cgroup_mutex.lock(cx);
+            cx.at(3513);
+            let parent = self.cgrp(cgrp, cx).parent.expect("not a top cgroup");
+            cx.at(3514);
+            if !self.fault(Fault::RmdirNoRecheck) && busy(self) {
+                cx.at(3515);
+                self.cgrp(cgrp, cx)
+                    .flags
+                    .fetch_and(!CGRP_WAIT_ON_RMDIR, Ordering::Relaxed);
+                cx.at(3516);
+                drop(m);
+                return Err(Errno::EBUSY);
+            }
+            cx.at(3520);
+            if self.cgroup_clear_css_refs(cgrp, cx) {
+                break (parent, m);
+            }
+            cx.at(3521);
+            drop(m);
+            cx.at(3526);
+            let asleep =
+                self.cgrp(cgrp, cx).flags.load(Ordering::Relaxed) & CGRP_WAIT_ON_RMDIR != 0;
+            cx.at(3529);
+            self.cgrp(cgrp, cx)
+                .flags
+                .fetch_and(!CGRP_WAIT_ON_RMDIR, Ordering::Relaxed);
+            if asleep {
+                cx.at(3531);
+                return Err(Errno::EINTR); // schedule(), then signal_pending()
+            }
+            cx.at(3532);
+        };
+        let (parent, m) = parent;
+        cx.at(3536);
         self.cgrp(cgrp, cx)
             .flags
-            .fetch_and(!CGRP_WAIT_ON_RMDIR, Ordering::SeqCst);
+            .fetch_and(!CGRP_WAIT_ON_RMDIR, Ordering::Relaxed);
+        cx.at(3538);
         let rl = self.release_list_lock.lock(cx);
+        cx.at(3539);
         self.cgrp(cgrp, cx)
             .flags
-            .fetch_or(CGRP_REMOVED, Ordering::SeqCst);
+            .fetch_or(CGRP_REMOVED, Ordering::Relaxed);
+        cx.at(3540);
+        let c = self.cgrp(cgrp, cx);
+        if c.release_list.get(&self.release_list_lock, cx)
+            && !self.fault(Fault::RmdirKeepsReleaseList)
+        {
+            cx.at(3541);
+            c.release_list.set(&self.release_list_lock, cx, false);
+            self.release_list
+                .with_mut(&self.release_list_lock, cx, |l| l.retain(|&x| x != cgrp));
+        }
+        drop(c);
+        cx.at(3542);
         drop(rl);
         let root = self.cgrp(cgrp, cx).root;
+        cx.at(3544);
         self.with_hierarchy_locked(root, cx, || {
+            cx.at(3546);
             self.cgrp(parent, cx)
                 .children
                 .with_mut(&self.cgroup_mutex, cx, |l| l.retain(|&x| x != cgrp));
         });
-        {
-            let _f = cx.enter("cgroup_d_remove_dir");
-            let g = self.dcache_lock.lock(cx);
-            self.cgrp(parent, cx)
-                .dchildren
-                .with_mut(&self.dcache_lock, cx, |l| l.retain(|(_, x)| *x != cgrp));
-            drop(g);
-            self.dput(cgrp, cx); // the pin taken by cgroup_create_file
-        }
+        cx.at(3550);
+        self.dget(cgrp, cx);
+        cx.at(3553);
+        self.cgroup_d_remove_dir(cgrp, parent, cx);
+        cx.at(3554);
+        self.dput(cgrp, cx);
+        cx.at(3556);
+        self.cgrp(parent, cx)
+            .flags
+            .fetch_or(CGRP_RELEASABLE, Ordering::Relaxed);
+        cx.at(3557);
+        self.check_for_release(parent, cx);
+        cx.at(3573);
         drop(m);
         Ok(())
     }
 
-    /// `cgroup_diput(dentry, inode)`: `synchronize_rcu` (css_put callers may still look at the
-    /// cgroup), then under cgroup_mutex every bound subsystem's `destroy` and
-    /// `number_of_cgroups--`, then drop the superblock reference `cgroup_create` took, and kfree.
+    /// `cgroup_d_remove_dir(dentry)` (cgroup.c:896-904): `cgroup_clear_directory`, off the
+    /// parent's children under dcache_lock, then `remove_dir` (`simple_rmdir` drops the pin
+    /// `cgroup_create_file` took).
+    fn cgroup_d_remove_dir(&self, cgrp: CgroupH, parent: CgroupH, cx: &Cx) {
+        let _f = cx.enter(&kfn::cgroup_d_remove_dir);
+        cx.at(898);
+        self.cgroup_clear_directory(cgrp, cx);
+        cx.at(900);
+        let g = self.dcache_lock.lock(cx);
+        cx.at(901);
+        self.cgrp(parent, cx)
+            .dchildren
+            .with_mut(&self.dcache_lock, cx, |l| l.retain(|(_, x)| *x != cgrp));
+        cx.at(902);
+        drop(g);
+        cx.at(903);
+        let _r = cx.enter(&kfn::remove_dir);
+        cx.at(863);
+        self.dput(cgrp, cx);
+    }
+
+    /// `cgroup_diput(dentry, inode)` (cgroup.c:816-856), from the last `dput` of a removed
+    /// cgroup's directory: `synchronize_rcu` (css_put callers may still look at the cgroup), then
+    /// under cgroup_mutex every bound subsystem's `destroy` and `number_of_cgroups--`; drop the
+    /// superblock reference `cgroup_create` took; `BUG_ON(!list_empty(&cgrp->pidlists))`; and
+    /// `call_rcu(free_cgroup_rcu)`.
     pub fn cgroup_diput(&self, cgrp: CgroupH, cx: &Cx) {
-        let _f = cx.enter("cgroup_diput");
-        if self.cgrp(cgrp, cx).flags.load(Ordering::SeqCst) & CGRP_REMOVED == 0 {
+        let _f = cx.enter(&kfn::cgroup_diput);
+        cx.at(822);
+        if self.cgrp(cgrp, cx).flags.load(Ordering::Relaxed) & CGRP_REMOVED == 0 {
             self.bug(cx, "BUG_ON(!cgroup_is_removed(cgrp))", format!("{cgrp}"));
         }
+        cx.at(829);
         self.rcu.synchronize(cx);
         let root = self.cgrp(cgrp, cx).root;
+        cx.at(831);
         let m = self.cgroup_mutex.lock(cx);
         for ss in self.root(root, cx).subsys_list.get(&self.cgroup_mutex, cx) {
+            cx.at(836);
             self.ss_destroy(ss, cgrp, cx);
         }
+        cx.at(838);
         self.root(root, cx)
             .number_of_cgroups
             .with_mut(&self.cgroup_mutex, cx, |n| *n -= 1);
+        cx.at(839);
         drop(m);
-        self.deactivate_super(root, cx);
-        self.cgroups.kfree(cgrp, cx);
-    }
-
-    /// Writing `VALUE` to `net_cls.classid` of `MNT/PATH`: `cgroup_file_write` (-ENODEV if
-    /// removed) → `write_classid`: `cgroup_lock_live_group`, then the store. -ENOENT if net_cls is
-    /// not bound to that hierarchy (no such file).
-    #[doc(alias = "cgroup_file_write")]
-    #[doc(alias = "cgroup_write_X64")]
-    pub fn write_classid(&self, mnt: &str, path: &str, value: u32, cx: &Cx) -> Result<(), Errno> {
-        let _f = cx.enter("write_classid");
-        let p = self.path_lookup(mnt, path, cx)?;
-        let r = (|| {
-            let m = self
-                .cgroup_lock_live_group(p.cgrp, cx)
-                .ok_or(Errno::ENODEV)?;
-            let css = (self.builtin()..self.count()).find_map(|i| {
-                let ss = self.subsys_at(i)?;
-                let s = self.ss(ss, cx);
-                (std::ptr::eq(s.ops, &NET_CLS_SUBSYS)
-                    && s.root.get(&self.cgroup_mutex, cx) == p.root)
-                    .then(|| rcu_dereference::<Css>(&self.cgrp(p.cgrp, cx).subsys[i]))
-                    .flatten()
+        cx.at(845);
+        let sb = self.root(root, cx).sb();
+        self.deactivate_super(sb, cx);
+        cx.at(851);
+        // Read without pidlist_mutex, as the BUG_ON does.
+        let busy = self.cgrp(cgrp, cx).pidlists.data_race(|l| !l.is_empty());
+        if busy {
+            self.bug(
+                cx,
+                "BUG_ON(!list_empty(&cgrp->pidlists))",
+                format!("{cgrp}"),
+            );
+        }
+        cx.at(853);
+        self.rcu
+            .call_rcu(cx, &kfn::free_cgroup_rcu, move |k: &Kernel, cx| {
+                cx.at(813);
+                k.cgroups.kfree(cgrp, cx);
             });
-            let r = match css {
-                Some(css) => {
-                    self.css(css, cx).classid.store(value, Ordering::Relaxed);
-                    Ok(())
-                }
-                None => Err(Errno::ENOENT),
-            };
-            drop(m);
-            r
-        })();
-        self.path_put(p, cx);
-        r
     }
 
-    /// `cgroup_lock_live_group(cgrp)`: cgroup_mutex, unless the cgroup is removed.
+    /// `cgroup_lock_live_group(cgrp)` (cgroup.c:1845-1853): cgroup_mutex, unless the cgroup is
+    /// removed.
     pub fn cgroup_lock_live_group(&self, cgrp: CgroupH, cx: &Cx) -> Option<KMutexGuard<'_>> {
-        let _f = cx.enter("cgroup_lock_live_group");
+        let _f = cx.enter(&kfn::cgroup_lock_live_group);
+        cx.at(1847);
         let m = self.cgroup_mutex.lock(cx);
-        if self.cgrp(cgrp, cx).flags.load(Ordering::SeqCst) & CGRP_REMOVED != 0 {
+        cx.at(1848);
+        if self.cgrp(cgrp, cx).flags.load(Ordering::Relaxed) & CGRP_REMOVED != 0 {
+            cx.at(1849);
             drop(m);
             return None;
         }

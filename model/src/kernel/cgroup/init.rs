@@ -1,68 +1,117 @@
-//! Boot: `cgroup_init_early`, `cgroup_init` and `cgroup_init_subsys` (kernel/cgroup.c).
+//! Boot: `cgroup_init_early`, `cgroup_init_subsys` and `cgroup_init` (kernel/cgroup.c), run on
+//! thread 0 before any other thread exists. Boot takes no lock (the kernel takes none: nothing
+//! else runs), so it initialises the lock-protected fields out of band.
 
-use crate::kernel::{CssSetH, Kernel, Subsys, Task, TaskH, BUILTIN};
+use std::sync::OnceLock;
+
+use crate::kernel::anchors::kfn;
+use crate::kernel::{Kernel, Subsys, Task, BUILTIN};
 use crate::sim::arena::Handle;
 use crate::sim::atomic::{AtomicU32, AtomicUsize};
 use crate::sim::cx::Cx;
 use crate::sim::lockdep::{KMutex, LockedBy};
-use crate::sim::rcu::rcu_assign_pointer;
 use crate::sim::sync::Ordering;
 
 impl Kernel {
-    /// `cgroup_init_early` + `cgroup_init`, single-threaded at boot: built-in subsystems get their
-    /// dummytop css (`cgroup_init_subsys`), `init_css_set` is linked to dummytop by the static
-    /// `init_css_set_link` and hashed, and `init_task` (T0) points at it, holding its initial ref.
-    pub(crate) fn cgroup_init(&self) {
+    /// `start_kernel`'s part: `cgroup_init_early`, then `cgroup_init`; `init_task` (T0) is the
+    /// idle task, on `init_css_set`, holding its initial reference.
+    pub(crate) fn start_kernel(&self) {
         let cx = self.cx(0, "boot");
-        let _f = cx.enter("cgroup_init");
-        let _m = self.cgroup_mutex.lock(&cx);
-        let w = self.css_set_lock.write(&cx);
-        for (i, &ops) in BUILTIN.iter().take(self.cfg.builtin).enumerate() {
-            let name = ops.name;
-            let ss = self.subsystems.alloc(Subsys {
-                ops,
-                module: None,
-                subsys_id: AtomicUsize::named(i, "ss.subsys_id"),
-                root: LockedBy::new(self.rootnode),
-                active: AtomicU32::named(1, "ss.active"),
-                hierarchy_mutex: KMutex::new(format!("{name}.hierarchy_mutex")),
-            });
-            self.subsystems.set_label(ss, format!("{name} (built-in)"));
-            rcu_assign_pointer(&self.subsys[i], Some(ss));
-            self.root(self.rootnode, &cx)
-                .subsys_list
-                .with_mut(&self.cgroup_mutex, &cx, |l| l.push(ss));
-            // cgroup_init_subsys: css = ss->create(ss, dummytop); init_cgroup_css.
-            let css = self.alloc_css(ops, &cx);
-            self.init_cgroup_css(css, i, self.dummytop, &cx);
-            rcu_assign_pointer(&self.cset(self.init_css_set, &cx).subsys[i], Some(css));
-        }
-        // init_css_set_link: the static link of init_css_set to dummytop.
-        self.link_css_set(
-            self.init_css_set_link,
-            self.init_css_set,
-            self.dummytop,
-            &cx,
-        );
-        let b = self.css_set_bucket(self.init_css_set, &cx);
-        self.css_set_table[b].with_mut(&self.css_set_lock, &cx, |v| v.insert(0, self.init_css_set));
-        drop(w);
-        let t0 = self.tasks.alloc(Task::new("T0", self.init_css_set));
+        self.cgroup_init_early(&cx);
+        self.cgroup_init(&cx);
+    }
+
+    /// `cgroup_init_early` (cgroup.c:3804-3844): `init_css_set` (refcount 1), `css_set_count`,
+    /// rootnode (`init_cgroup_root`), `root_count`, `init_task.cgroups`, the static
+    /// `init_css_set_link` to dummytop, then `cgroup_init_subsys` for the built-ins (both
+    /// modelled ones are `early_init`).
+    fn cgroup_init_early(&self, cx: &Cx) {
+        let _f = cx.enter(&kfn::cgroup_init_early);
+        cx.at(3811);
+        self.css_set_count.poke(1);
+        cx.at(3813);
+        self.root_count.poke(|c| *c = 1);
+        cx.at(3814);
+        let t0 = self.tasks.alloc(Task::new(0, self.init_css_set));
         self.tasks.set_label(t0, "init_task");
-        self.pids.lock().unwrap().insert("T0".into(), t0);
+        cx.at(3816);
+        let link = self.links.peek(self.init_css_set_link);
+        link.cg.poke(|c| *c = Some(self.init_css_set));
+        link.cgrp.poke(|c| *c = Some(self.dummytop));
+        cx.at(3818);
+        self.cgroups
+            .peek(self.dummytop)
+            .css_sets
+            .poke(|l| l.insert(0, self.init_css_set_link));
+        self.cgroups
+            .peek(self.dummytop)
+            .count
+            .store(1, Ordering::Relaxed);
+        cx.at(3820);
+        self.csets
+            .peek(self.init_css_set)
+            .cg_links
+            .poke(|l| l.insert(0, self.init_css_set_link));
         if self.use_task_links {
-            self.css_set_lock_write_add_task(t0, self.init_css_set, &cx);
+            // As after the first cgroup_iter_start (cgroup_enable_task_cg_lists, 2322-2339):
+            // init_task on init_css_set's task list.
+            self.tasks
+                .peek(t0)
+                .cg_list
+                .store(Handle::to_raw(Some(self.init_css_set)), Ordering::Relaxed);
+            self.csets
+                .peek(self.init_css_set)
+                .tasks
+                .poke(|l| l.insert(0, t0));
+        }
+        for (i, &ops) in BUILTIN.iter().take(self.cfg.builtin).enumerate() {
+            cx.at(3841);
+            self.cgroup_init_subsys(i, ops, cx);
         }
     }
 
-    #[doc(alias = "cgroup_init")]
-    fn css_set_lock_write_add_task(&self, t: TaskH, cg: CssSetH, cx: &Cx) {
-        let _w = self.css_set_lock.write(cx);
-        self.task(t, cx)
-            .cg_list
-            .store(Handle::to_raw(Some(cg)), Ordering::Relaxed);
-        self.cset(cg, cx)
-            .tasks
-            .with_mut(&self.css_set_lock, cx, |l| l.insert(0, t));
+    /// `cgroup_init_subsys` (cgroup.c:3577-3611) for built-in `ops` in slot `i`: onto rootnode's
+    /// `subsys_list` (at the head), `create` on dummytop (the built-ins return static state),
+    /// `init_cgroup_css`, and `init_css_set.subsys[i]`.
+    fn cgroup_init_subsys(&self, i: usize, ops: &'static crate::kernel::SubsysOps, cx: &Cx) {
+        let _f = cx.enter(&kfn::cgroup_init_subsys);
+        let name = ops.name;
+        let ss = self.subsystems.alloc(Subsys {
+            ops,
+            module: None,
+            subsys_id: AtomicUsize::named(i, "ss.subsys_id"),
+            root: LockedBy::new(self.rootnode),
+            active: AtomicU32::named(0, "ss.active"),
+            hierarchy_mutex: KMutex::new(format!("{name}.hierarchy_mutex")),
+            cftypes: OnceLock::from(Vec::new()),
+            static_css: None,
+        });
+        self.subsystems
+            .set_label(ss, format!("{name}_subsys (built-in)"));
+        self.subsys[i].store(Handle::to_raw(Some(ss)), Ordering::Relaxed);
+        cx.at(3584);
+        self.roots
+            .peek(self.rootnode)
+            .subsys_list
+            .poke(|l| l.insert(0, ss));
+        cx.at(3586);
+        let css = self.alloc_css(ops, true, cx);
+        cx.at(3589);
+        self.init_cgroup_css(css, i, self.dummytop, cx);
+        cx.at(3594);
+        self.csets.peek(self.init_css_set).subsys[i]
+            .store(Handle::to_raw(Some(css)), Ordering::Relaxed);
+        cx.at(3607);
+        self.subsystems.peek(ss).active.store(1, Ordering::Relaxed);
+    }
+
+    /// `cgroup_init` (cgroup.c:3852-3886): the built-ins are initialised early in the model, so
+    /// what is left is hashing `init_css_set` (3872-3873).
+    fn cgroup_init(&self, cx: &Cx) {
+        let _f = cx.enter(&kfn::cgroup_init);
+        cx.at(3872);
+        let b = self.css_set_bucket(self.init_css_set, cx);
+        cx.at(3873);
+        self.css_set_table[b].poke(|v| v.insert(0, self.init_css_set));
     }
 }

@@ -1,17 +1,22 @@
-//! Tasks and cgroups: fork, post_fork, exit and attach
-//! (kernel/cgroup.c v2.6.34: `cgroup_fork` .. `cgroup_exit`, `cgroup_attach_task`).
+//! Tasks and cgroups: `task_cgroup_from_root`, `cgroup_attach_task`, `attach_task_by_pid`,
+//! `cgroup_tasks_write` (kernel/cgroup.c:653-1836), fork and exit (cgroup.c:4006-4143,
+//! kernel/fork.c `copy_process`, kernel/exit.c `do_exit`), and the pid hash
+//! (kernel/pid.c `attach_pid`, `find_task_by_vpid`). The file is long because these are one
+//! unit: each moves a task between css_sets under the same locks, and fork and exit are the
+//! other half of attach's `PF_EXITING` and pin protocol.
 
+use crate::kernel::anchors::kfn;
 use crate::kernel::errno::Errno;
 use crate::kernel::{
-    CgroupH, CssSet, CssSetH, Kernel, RootH, Task, TaskH, CGRP_RELEASABLE, PF_EXITING,
+    CgroupH, CssSet, CssSetH, Kernel, RootH, Task, TaskH, CGRP_RELEASABLE, PF_EXITING, PID_MAX,
 };
-use crate::sim::arena::Handle;
+use crate::sim::arena::{load_ptr, store_ptr, Handle};
 use crate::sim::cx::Cx;
 use crate::sim::lockdep::Lockdep;
 use crate::sim::rcu::{rcu_assign_pointer, rcu_dereference};
 use crate::sim::report::{Violation, ViolationKind};
 use crate::sim::sync::Ordering;
-use crate::variants::faults::Fault;
+use crate::variants::{Fault, Fix};
 
 impl Kernel {
     /// Sets or clears `tsk->cg_list` membership of `cg->tasks`; css_set_lock held for writing.
@@ -29,7 +34,7 @@ impl Kernel {
             ));
         }
         let t = self.task(tsk, cx);
-        if let Some(old) = Handle::<CssSet>::from_raw(t.cg_list.load(Ordering::Relaxed)) {
+        if let Some(old) = load_ptr::<CssSet>(&t.cg_list) {
             self.cset(old, cx)
                 .tasks
                 .with_mut(&self.css_set_lock, cx, |l| l.retain(|&x| x != tsk));
@@ -39,247 +44,384 @@ impl Kernel {
                 .tasks
                 .with_mut(&self.css_set_lock, cx, |l| l.insert(0, tsk));
         }
-        t.cg_list.store(Handle::to_raw(cg), Ordering::Relaxed);
+        store_ptr(&t.cg_list, cg);
     }
 
-    /// `list_empty(&tsk->cg_list)`.
+    /// `list_empty(&tsk->cg_list)`: a plain read (`cgroup_exit` makes it without the lock first).
     #[doc(alias = "list_empty")]
     fn cg_list_empty(&self, tsk: TaskH, cx: &Cx) -> bool {
-        self.task(tsk, cx).cg_list.load(Ordering::Relaxed) == 0
+        load_ptr::<CssSet>(&self.task(tsk, cx).cg_list).is_none()
     }
 
-    /// `fork` of `parent` into a new task named `child`: `dup_task_struct` (kmalloc),
-    /// `cgroup_fork`, `cgroup_fork_callbacks`, then either a later `copy_process` failure
-    /// (`cgroup_exit(p, 0)`, -ENOMEM; chosen by failing the second allocation) or `attach_pid` and
-    /// `cgroup_post_fork`. The calling thread runs as `parent`.
+    /// `find_task_by_vpid(pid)` (kernel/pid.c:388-391), under `rcu_read_lock`: the task the pid
+    /// hash holds for `pid` (published by `attach_pid` with `hlist_add_head_rcu`).
+    pub fn find_task_by_vpid(&self, pid: usize, cx: &Cx) -> Option<TaskH> {
+        let _f = cx.enter(&kfn::find_task_by_vpid);
+        cx.at(390);
+        self.pid_hash.get(pid).and_then(rcu_dereference::<Task>)
+    }
+
+    /// `get_current()` (arch/x86/include/asm/current.h:12-15): the task a model thread runs as,
+    /// the one its step names. A task runs only once its fork has woken it (`wake_up_new_task`,
+    /// after `attach_pid`), which orders its first step after its creation; the model takes that
+    /// edge from the pid hash slot the fork published (deviation: the kernel reads a per-CPU
+    /// pointer, the model an acquire load of the pid hash, which is where the model's threads
+    /// learn their task). T0 (the idle task) is not in the hash; it is `init_task`.
+    #[doc(alias = "get_current")]
+    pub fn current_task(&self, pid: usize, cx: &Cx) -> Option<TaskH> {
+        let _f = cx.enter(&kfn::get_current);
+        cx.at(14);
+        if pid == 0 {
+            return Some(self.init_task());
+        }
+        self.pid_hash.get(pid).and_then(rcu_dereference::<Task>)
+    }
+
+    /// `fork` by `parent` of task `T<child>`: `copy_process` (kernel/fork.c:954-1324):
+    /// `dup_task_struct` (kmalloc #1), `cgroup_fork`, a later allocation (kmalloc #2; its failure
+    /// is `bad_fork_cleanup_cgroup` with `cgroup_callbacks_done = 0`, -ENOMEM),
+    /// `cgroup_fork_callbacks`, then, under `write_lock_irq(&tasklist_lock)`, `attach_pid` (the
+    /// child becomes findable), and `cgroup_post_fork`. The calling thread runs as `parent`.
     #[doc(alias = "copy_process")]
-    pub fn do_fork(&self, parent: TaskH, child: &str, cx: &Cx) -> Result<TaskH, Errno> {
-        let _f = cx.enter("copy_process");
-        if self.pids.lock().unwrap().contains_key(child) {
+    pub fn do_fork(&self, parent: TaskH, child: usize, cx: &Cx) -> Result<TaskH, Errno> {
+        let _f = cx.enter(&kfn::copy_process);
+        if child == 0 || child >= PID_MAX || load_ptr::<Task>(&self.pid_hash[child]).is_some() {
+            // The scenario names the child's pid; one in use is its mistake, not the kernel's.
             return Err(Errno::EEXIST);
         }
+        cx.at(999);
         if !cx.kmalloc_ok() {
             return Err(Errno::ENOMEM);
         }
         // dup_task_struct copies the parent's pointer; cgroup_fork overwrites it and takes the ref.
-        let cg0 = rcu_dereference::<CssSet>(&self.task(parent, cx).cgroups).expect("cgroups");
+        let cg0 = load_ptr::<CssSet>(&self.task(parent, cx).cgroups).expect("cgroups");
         let p = self.tasks.alloc(Task::new(child, cg0));
         self.tasks.set_label(
             p,
-            format!("{child}, child of {}", self.task(parent, cx).name),
+            format!("T{child}, child of {}", self.task(parent, cx).name),
         );
+        cx.at(1072);
         self.cgroup_fork(parent, p, cx);
-        self.cgroup_fork_callbacks(p, cx);
+        cx.at(1149);
         if !cx.kmalloc_ok() {
-            // bad_fork_cleanup_cgroup: cgroup_exit(p, cgroup_callbacks_done = 0)
+            // An allocation between cgroup_fork and the callbacks (alloc_pid, copy_files, ...):
+            // bad_fork_cleanup_cgroup with cgroup_callbacks_done = 0.
+            cx.at(1314);
             self.cgroup_exit(p, false, cx);
             return Err(Errno::ENOMEM);
         }
-        self.pids.lock().unwrap().insert(child.to_string(), p);
+        cx.at(1216);
+        self.cgroup_fork_callbacks(p, cx);
+        cx.at(1220);
+        let w = self.tasklist_lock.write(cx);
+        {
+            let _a = cx.enter(&kfn::attach_pid);
+            cx.at(322);
+            rcu_assign_pointer(&self.pid_hash[child], Some(p));
+        }
+        cx.at(1277);
+        drop(w);
+        cx.at(1280);
         self.cgroup_post_fork(p, cx);
         Ok(p)
     }
 
-    /// `cgroup_fork(child)`: under `task_lock(current)`, the child points at the parent's css_set
-    /// and takes a reference on it. No cgroup_mutex.
+    /// `cgroup_fork(child)` (cgroup.c:4018-4025): under `task_lock(current)`, the child points
+    /// at the parent's css_set and takes a reference on it. No cgroup_mutex.
     pub fn cgroup_fork(&self, parent: TaskH, child: TaskH, cx: &Cx) {
-        let _f = cx.enter("cgroup_fork");
+        let _f = cx.enter(&kfn::cgroup_fork);
         let pt = self.task(parent, cx);
+        cx.at(4020);
         let g = pt.alloc_lock.lock(cx);
-        let cg = rcu_dereference::<CssSet>(&pt.cgroups).expect("cgroups");
-        rcu_assign_pointer(&self.task(child, cx).cgroups, Some(cg));
+        cx.at(4021);
+        let cg = load_ptr::<CssSet>(&pt.cgroups).expect("cgroups");
+        store_ptr(&self.task(child, cx).cgroups, Some(cg));
         if self.fault(Fault::ForkRefAfterUnlock) {
+            cx.at(4023);
             drop(g);
+            cx.at(4022);
             self.get_css_set(cg, cx);
         } else {
+            cx.at(4022);
             self.get_css_set(cg, cx);
+            cx.at(4023);
             drop(g);
         }
         drop(pt);
-        self.task(child, cx).cg_list.store(0, Ordering::Relaxed); // INIT_LIST_HEAD
+        cx.at(4024);
+        store_ptr::<CssSet>(&self.task(child, cx).cg_list, None); // INIT_LIST_HEAD
     }
 
-    /// `cgroup_fork_callbacks(child)`: only built-in subsystems may have `fork` callbacks (a module
-    /// with one is refused at load), so this reads `subsys[0..BUILTIN)` without a lock. None of the
-    /// modelled built-ins has one.
+    /// `cgroup_fork_callbacks(child)` (cgroup.c:4035-4050): only built-in subsystems may have
+    /// `fork` callbacks (a module with one is refused at load), so this reads
+    /// `subsys[0..BUILTIN)` without a lock. None of the modelled built-ins has one
+    /// (`need_forkexit_callback` is 0), so nothing is read.
     pub fn cgroup_fork_callbacks(&self, _child: TaskH, cx: &Cx) {
-        let _f = cx.enter("cgroup_fork_callbacks");
-        for i in 0..self.builtin() {
-            let _ = self.subsys_at(i);
-        }
+        let _f = cx.enter(&kfn::cgroup_fork_callbacks);
     }
 
-    /// `cgroup_post_fork(child)`: links the child onto its css_set's task list (write css_set_lock,
-    /// then task_lock(child)) if `use_task_css_set_links`.
+    /// `cgroup_post_fork(child)` (cgroup.c:4061-4071): links the child onto its css_set's task
+    /// list (write css_set_lock, then task_lock(child)) if `use_task_css_set_links`.
     pub fn cgroup_post_fork(&self, child: TaskH, cx: &Cx) {
-        let _f = cx.enter("cgroup_post_fork");
+        let _f = cx.enter(&kfn::cgroup_post_fork);
         if !self.use_task_links {
             return;
         }
+        let early = self
+            .fault(Fault::PostForkEarlyRead)
+            .then(|| load_ptr::<CssSet>(&self.task(child, cx).cgroups));
+        cx.at(4064);
         let w = self.css_set_lock.write(cx);
         let t = self.task(child, cx);
+        cx.at(4065);
         let g = t.alloc_lock.lock(cx);
+        cx.at(4066);
         if self.cg_list_empty(child, cx) {
-            let cg = rcu_dereference(&t.cgroups);
+            cx.at(4067);
+            let cg = early.unwrap_or_else(|| load_ptr(&t.cgroups));
             self.cg_list_set(child, cg, cx);
         }
+        cx.at(4068);
         drop(g);
         drop(t);
+        cx.at(4069);
         drop(w);
     }
 
-    /// `do_exit` of `tsk` as far as cgroups go: `exit_signals` sets `PF_EXITING`, then
-    /// `cgroup_exit(tsk, 1)`.
+    /// `do_exit` of `tsk` as far as cgroups go (kernel/exit.c:900-1041): `exit_signals` sets
+    /// `PF_EXITING` (941; a plain `tsk->flags |= PF_EXITING` for a single-threaded process),
+    /// then `cgroup_exit(tsk, 1)` (985).
     pub fn do_exit(&self, tsk: TaskH, cx: &Cx) -> Result<(), Errno> {
-        let _f = cx.enter("do_exit");
+        let _f = cx.enter(&kfn::do_exit);
         let t = self.task(tsk, cx);
-        if t.flags.fetch_or(PF_EXITING, Ordering::SeqCst) & PF_EXITING != 0 {
+        cx.at(922);
+        if t.flags.load(Ordering::Relaxed) & PF_EXITING != 0 {
+            // "Fixing recursive fault": the scenario exits a task twice.
             return Err(Errno::ESRCH);
         }
+        cx.at(941);
+        t.flags.fetch_or(PF_EXITING, Ordering::Relaxed);
         drop(t);
+        cx.at(985);
         self.cgroup_exit(tsk, true, cx);
         Ok(())
     }
 
-    /// `cgroup_exit(tsk, run_callbacks)`: unlink from the css_set task list (optimistic
-    /// `list_empty`, rechecked under the write lock), then under `task_lock` point the task at
-    /// `init_css_set` *without* taking a reference ("the_top_cgroup_hack"), then drop the old
-    /// css_set with `put_css_set_taskexit`. No cgroup_mutex.
-    pub fn cgroup_exit(&self, tsk: TaskH, run_callbacks: bool, cx: &Cx) {
-        let _f = cx.enter("cgroup_exit");
-        if run_callbacks {
-            for i in 0..self.builtin() {
-                let _ = self.subsys_at(i); // built-in exit callbacks: none modelled
-            }
-        }
+    /// `cgroup_exit(tsk, run_callbacks)` (cgroup.c:4107-4143): unlink from the css_set task list
+    /// (optimistic `list_empty`, rechecked under the write lock), then under `task_lock` point
+    /// the task at `init_css_set` *without* taking a reference ("the_top_cgroup_hack"), then drop
+    /// the old css_set with `put_css_set_taskexit`. No cgroup_mutex. No modelled built-in has an
+    /// exit callback.
+    pub fn cgroup_exit(&self, tsk: TaskH, _run_callbacks: bool, cx: &Cx) {
+        let _f = cx.enter(&kfn::cgroup_exit);
+        cx.at(4127);
         if !self.cg_list_empty(tsk, cx) {
+            cx.at(4128);
             let w = self.css_set_lock.write(cx);
+            cx.at(4129);
             if !self.cg_list_empty(tsk, cx) {
+                cx.at(4130);
                 self.cg_list_set(tsk, None, cx);
             }
+            cx.at(4131);
             drop(w);
         }
         let t = self.task(tsk, cx);
+        cx.at(4135);
         let g = t.alloc_lock.lock(cx);
-        let cg = rcu_dereference::<CssSet>(&t.cgroups);
-        rcu_assign_pointer(&t.cgroups, Some(self.init_css_set));
+        cx.at(4136);
+        let cg = load_ptr::<CssSet>(&t.cgroups);
+        cx.at(4137);
+        store_ptr(&t.cgroups, Some(self.init_css_set));
         self.exited.lock().unwrap().push(tsk);
+        cx.at(4138);
         drop(g);
         drop(t);
         if let Some(cg) = cg {
+            cx.at(4140);
             self.put_css_set_taskexit(cg, cx);
         }
     }
 
-    /// `task_cgroup_from_root(tsk, root)`: under `read_lock(css_set_lock)`, the task's cgroup in
-    /// `root` (the top cgroup for an exited task on `init_css_set`). No task_lock: cgroup_mutex
-    /// keeps the task from changing groups; only exit can move it, to init_css_set.
+    /// `task_cgroup_from_root(tsk, root)` (cgroup.c:653-682): `BUG_ON(!mutex_is_locked(
+    /// &cgroup_mutex))`, then under `read_lock(css_set_lock)` the task's cgroup in `root` (the
+    /// top cgroup for a task on `init_css_set`). No task_lock: cgroup_mutex keeps the task from
+    /// changing groups; only exit can move it, to init_css_set.
     pub fn task_cgroup_from_root(&self, tsk: TaskH, root: RootH, cx: &Cx) -> CgroupH {
-        let _f = cx.enter("task_cgroup_from_root");
+        let _f = cx.enter(&kfn::task_cgroup_from_root);
+        cx.at(660);
+        if !self.cgroup_mutex.is_locked() {
+            self.bug(
+                cx,
+                "BUG_ON(!mutex_is_locked(&cgroup_mutex))",
+                "task_cgroup_from_root without cgroup_mutex",
+            );
+        }
+        cx.at(661);
         let r = self.css_set_lock.read(cx);
-        let css = rcu_dereference::<CssSet>(&self.task(tsk, cx).cgroups).expect("cgroups");
+        cx.at(667);
+        let css = load_ptr::<CssSet>(&self.task(tsk, cx).cgroups).expect("cgroups");
         let res = if css == self.init_css_set {
+            cx.at(669);
             Some(self.root(root, cx).top())
         } else {
+            cx.at(672);
             let links = self.cset(css, cx).cg_links.get(&self.css_set_lock, cx);
             links.into_iter().find_map(|l| {
                 let c = self.link(l, cx).cgrp.get(&self.css_set_lock, cx)?;
                 (self.cgrp(c, cx).root == root).then_some(c)
             })
         };
+        cx.at(680);
         drop(r);
         match res {
             Some(c) => c,
-            None => self.bug(cx, "BUG_ON(!res)", format!("task has no cgroup in {root}")),
+            None => {
+                cx.at(681);
+                self.bug(cx, "BUG_ON(!res)", format!("task has no cgroup in {root}"))
+            }
         }
     }
 
-    /// `cgroup_attach_task(cgrp, tsk)`, caller holds cgroup_mutex. Pins the task's css_set
-    /// (77efecd9), finds or creates the new css_set, rechecks `PF_EXITING` under task_lock,
-    /// switches the pointer, moves the task list entry, waits for RCU readers of the old css_set
-    /// (`synchronize_rcu`) and drops the task's old reference.
+    /// `cgroup_attach_task(cgrp, tsk)` (cgroup.c:1697-1789), caller holds cgroup_mutex. Pins the
+    /// task's css_set (77efecd9), finds or creates the new css_set, rechecks `PF_EXITING` under
+    /// task_lock, publishes the pointer (`rcu_assign_pointer`), moves the task-list entry, marks
+    /// the old cgroup releasable, waits for RCU readers of the old css_set (`synchronize_rcu`),
+    /// drops the task's old reference and wakes an rmdir waiter. No modelled subsystem has
+    /// `can_attach` or `attach` (v2.6.34's cpuset, cpu and blkio have them; the model's cpusets
+    /// are as configured cpusets whose `can_attach` accepts).
     pub fn cgroup_attach_task(&self, cgrp: CgroupH, tsk: TaskH, cx: &Cx) -> Result<(), Errno> {
-        let _f = cx.enter("cgroup_attach_task");
+        let _f = cx.enter(&kfn::cgroup_attach_task);
         self.cgroup_mutex.assert_held(cx);
         let root = self.cgrp(cgrp, cx).root;
+        cx.at(1707);
         let oldcgrp = self.task_cgroup_from_root(tsk, root, cx);
         if cgrp == oldcgrp {
             return Ok(());
         }
-        // can_attach callbacks: none of the modelled subsystems refuses.
         let t = self.task(tsk, cx);
+        cx.at(1726);
         let g = t.alloc_lock.lock(cx);
-        let cg = rcu_dereference::<CssSet>(&t.cgroups).expect("cgroups");
+        cx.at(1727);
+        let cg = load_ptr::<CssSet>(&t.cgroups).expect("cgroups");
         let pin = !self.fault(Fault::AttachNoPin);
         if pin {
+            cx.at(1728);
             self.get_css_set(cg, cx);
         }
+        cx.at(1729);
         drop(g);
         drop(t);
+        cx.at(1734);
         let newcg = self.find_css_set(cg, cgrp, cx);
         if pin {
+            cx.at(1735);
             self.put_css_set(cg, cx);
         }
         let Some(newcg) = newcg else {
             return Err(Errno::ENOMEM);
         };
         let t = self.task(tsk, cx);
+        cx.at(1741);
         let g = t.alloc_lock.lock(cx);
+        cx.at(1742);
         if !self.fault(Fault::AttachNoExitingCheck)
-            && t.flags.load(Ordering::SeqCst) & PF_EXITING != 0
+            && t.flags.load(Ordering::Relaxed) & PF_EXITING != 0
         {
+            cx.at(1743);
             drop(g);
             drop(t);
+            cx.at(1744);
             self.put_css_set(newcg, cx);
             return Err(Errno::ESRCH);
         }
+        cx.at(1749);
         rcu_assign_pointer(&t.cgroups, Some(newcg));
+        cx.at(1750);
         drop(g);
         drop(t);
+        cx.at(1753);
         let w = self.css_set_lock.write(cx);
+        cx.at(1754);
         if !self.cg_list_empty(tsk, cx) {
+            cx.at(1756);
             self.cg_list_set(tsk, Some(newcg), cx);
         }
+        cx.at(1758);
         drop(w);
-        // attach callbacks: none modelled.
+        cx.at(1764);
         self.cgrp(oldcgrp, cx)
             .flags
             .fetch_or(CGRP_RELEASABLE, Ordering::Relaxed);
         if self.fault(Fault::AttachNoSynchronizeRcu) {
-            let _f = cx.enter("put_css_set");
+            let _f = cx.enter(&kfn::put_css_set);
             self.put_css_set_free(cg, false, true, cx);
         } else {
-            if !self.has(crate::variants::Fix::AttachNoSynchronizeRcu) {
+            if !self.has(Fix::AttachNoSynchronizeRcu) {
+                cx.at(1765);
                 self.rcu.synchronize(cx);
             }
+            cx.at(1766);
             self.put_css_set(cg, cx);
         }
+        cx.at(1772);
+        self.cgroup_wakeup_rmdir_waiter(cgrp, cx);
         Ok(())
     }
 
-    /// `attach_task_by_pid(cgrp, pid)` as reached from a write to the `tasks` file
-    /// (`cgroup_tasks_write`): `cgroup_lock_live_group` (-ENODEV if removed), look the task up
-    /// under RCU (-ESRCH if absent or already `PF_EXITING`), then `cgroup_attach_task`.
-    pub fn attach_task_by_pid(&self, cgrp: CgroupH, pid: &str, cx: &Cx) -> Result<(), Errno> {
-        let _f = cx.enter("attach_task_by_pid");
+    /// `cgroup_tasks_write(cgrp, cft, pid)` (cgroup.c:1828-1836): `cgroup_lock_live_group`
+    /// (-ENODEV if removed), `attach_task_by_pid`, unlock.
+    pub fn cgroup_tasks_write(&self, cgrp: CgroupH, pid: usize, cx: &Cx) -> Result<(), Errno> {
+        let _f = cx.enter(&kfn::cgroup_tasks_write);
+        cx.at(1831);
         let m = self.cgroup_lock_live_group(cgrp, cx).ok_or(Errno::ENODEV)?;
-        let rcu = self.rcu.read_lock(cx);
-        let tsk = self.pids.lock().unwrap().get(pid).copied();
-        // init_task (T0, the idle task) holds init_css_set's initial reference and is not in the
-        // pid hash: `find_task_by_vpid` cannot return it.
-        let Some(tsk) = tsk.filter(|&t| t != self.init_task()) else {
-            drop(rcu);
-            drop(m);
-            return Err(Errno::ESRCH);
-        };
-        if self.task(tsk, cx).flags.load(Ordering::SeqCst) & PF_EXITING != 0 {
-            drop(rcu);
-            drop(m);
-            return Err(Errno::ESRCH);
-        }
-        drop(rcu); // get_task_struct: task_structs are never freed in the model
-        let r = self.cgroup_attach_task(cgrp, tsk, cx);
+        cx.at(1833);
+        let r = self.attach_task_by_pid(cgrp, pid, cx);
+        cx.at(1834);
         drop(m);
         r
+    }
+
+    /// `attach_task_by_pid(cgrp, pid)` (cgroup.c:1795-1826), cgroup_mutex held: look the task up
+    /// under RCU (-ESRCH if absent or already `PF_EXITING`; no credential check), then
+    /// `cgroup_attach_task`. T0 (the idle task) is not in the pid hash: -ESRCH.
+    pub fn attach_task_by_pid(&self, cgrp: CgroupH, pid: usize, cx: &Cx) -> Result<(), Errno> {
+        let _f = cx.enter(&kfn::attach_task_by_pid);
+        cx.at(1802);
+        let rcu = self.rcu.read_lock(cx);
+        cx.at(1803);
+        let tsk = self.find_task_by_vpid(pid, cx);
+        cx.at(1804);
+        let Some(tsk) = tsk else {
+            cx.at(1805);
+            drop(rcu);
+            return Err(Errno::ESRCH);
+        };
+        if self.task(tsk, cx).flags.load(Ordering::Relaxed) & PF_EXITING != 0 {
+            cx.at(1805);
+            drop(rcu);
+            return Err(Errno::ESRCH);
+        }
+        cx.at(1816);
+        drop(rcu); // get_task_struct: task_structs are never freed in the model
+        cx.at(1822);
+        self.cgroup_attach_task(cgrp, tsk, cx)
+    }
+
+    /// The pid of a task name `T<n>`.
+    pub fn pid_of(name: &str) -> Option<usize> {
+        name.strip_prefix('T')?
+            .parse()
+            .ok()
+            .filter(|&n| n < PID_MAX)
+    }
+
+    /// Out of band: the task named `name`, if it exists (tests and observers).
+    pub fn task_named(&self, name: &str) -> Option<TaskH> {
+        let pid = Self::pid_of(name)?;
+        if pid == 0 {
+            return Some(self.init_task());
+        }
+        crate::sim::trace::quiet(|| Handle::from_raw(self.pid_hash[pid].load(Ordering::Relaxed)))
     }
 }
