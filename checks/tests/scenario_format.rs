@@ -74,6 +74,12 @@ fn malformed_files_name_their_line() {
         ),
         ("thread 2:", "thread 3:", 11, "out of order"),
         (
+            "    attach T1 m0",
+            "    exit T1",
+            12,
+            "T1 runs in thread 1 and thread 2",
+        ),
+        (
             "about: two threads",
             "colour: blue",
             1,

@@ -86,6 +86,49 @@ pub struct Plan {
     pub threads: Vec<Vec<Step>>,
 }
 
+/// The task a step runs as, where the op language names it: `exit T` runs in T's own context
+/// (`do_exit` as `current`), `fork P C` in P's.
+fn actor(step: &Step) -> Option<&str> {
+    match &step.op {
+        cgmodel::Op::Exit { task } => Some(task),
+        cgmodel::Op::Fork { parent, .. } => Some(parent),
+        _ => None,
+    }
+}
+
+/// A task is one thread of execution: the steps that run as a task (`exit T`, and `fork T C`)
+/// name it in one thread only. Two threads exiting one task, or one forking as a task another
+/// exits, is a state the kernel cannot reach; the model would report a double `cgroup_exit` that
+/// no kernel has.
+pub fn check_tasks(threads: &[Vec<Step>]) -> Result<(), String> {
+    let mut first: std::collections::BTreeMap<&str, usize> = Default::default();
+    for (i, t) in threads.iter().enumerate() {
+        for a in t.iter().filter_map(actor) {
+            match first.get(a) {
+                Some(&j) if j != i => {
+                    return Err(format!(
+                        "{a} runs in thread {} and thread {}: a task is one thread of execution, \
+                         so its `exit` and its `fork`s go in one thread",
+                        j + 1,
+                        i + 1
+                    ))
+                }
+                _ => {
+                    first.insert(a, i);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+impl Plan {
+    /// [`check_tasks`] on this plan's threads.
+    pub fn check_tasks(&self) -> Result<(), String> {
+        check_tasks(&self.threads)
+    }
+}
+
 impl std::fmt::Display for Plan {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         writeln!(f, "setup:")?;

@@ -100,7 +100,10 @@ pub fn parse(name: &str, text: &str) -> Result<Scenario, ParseError> {
                     let step: Step = body.parse().map_err(|e: String| err(n, e))?;
                     match into {
                         Into::Setup => setup.as_mut().expect("setup open").push(step),
-                        _ => threads.last_mut().expect("thread open").push(step),
+                        _ => {
+                            threads.last_mut().expect("thread open").push(step);
+                            super::check_tasks(&threads).map_err(|e| err(n, e))?;
+                        }
                     }
                 }
             }
