@@ -6,11 +6,13 @@
 #        ci/race-regression.sh K/N        # shard K of N (cargo-nextest partitions), for a CI matrix
 #
 # Bounds, and why (measured on 2 cores, release build; see target/race-report for the figures):
-# - loom: every scenario is explored fewest-preemptions-first (bounds 0, 1, 2) so a failure comes
-#   with the fewest preemptions, then exhaustively (no bound). The three-thread scenarios stop at
-#   bound 3: exhaustive exploration measured 113k-204k executions (27-37 s) per design, times
-#   four designs; bound 3 is ~7k executions. Six-thread "storm" scenarios are beyond loom's limit
-#   of 5 threads and run under shuttle only.
+# - loom: every scenario is explored fewest-preemptions-first (bounds 0, 1, 2, ...) so a failure
+#   comes with the fewest preemptions, up to the plan its file states (`loom:` in
+#   checks/scenarios/*.scn): exhaustive for most; bound 3 for the two-thread scenarios whose
+#   exhaustive exploration measured 20k-53k executions or did not finish in 40 s per design; bound
+#   2 for the three-thread ones (bound 3 measured 14k-82k executions per design). Each file gives
+#   its figure. The six-thread "storm" scenarios are beyond loom's limit of 5 threads and run
+#   under shuttle only.
 # - shuttle: 1000 PCT schedules (bug depth 3) and 1000 random schedules per scenario and design,
 #   from the fixed seed in checks/tests/shuttle_catalog.rs, so any failure replays; the zoo uses
 #   2000 PCT schedules per catcher; generated scenarios use 40 PCT schedules per proptest case.
