@@ -5,7 +5,7 @@ use crate::kernel::anchors::kfn;
 use crate::kernel::errno::Errno;
 use crate::kernel::ops::{module_index, Op, OpResult, Ret, Step};
 use crate::kernel::{Kernel, TaskH, CGRP_REMOVED, PF_EXITING};
-use crate::sim::cx::Cx;
+use crate::sim::cx::{Cx, Func};
 use crate::sim::lockdep::Lockdep;
 use crate::sim::sync::Ordering;
 use crate::sim::trace::{self, What};
@@ -16,13 +16,19 @@ impl Kernel {
     #[doc(alias = "system_call")]
     pub fn exec(&self, step: &Step, cx: &Cx) -> OpResult {
         cx.begin_op(step.to_string(), step.fail_alloc);
+        let entry = entry(&step.op);
         let text: std::sync::Arc<str> = step.to_string().into();
-        trace::step(What::Op(text), || ());
+        {
+            let _f = cx.enter(entry);
+            trace::step(What::Op(text), || ());
+        }
         let r = self.exec_op(step, cx);
         let ret: std::sync::Arc<str> = match &r {
             Ok(v) => v.to_string().into(),
             Err(e) => e.to_string().into(),
         };
+        let _f = cx.enter(entry);
+        cx.at(entry.end);
         trace::step(What::Ret(ret), || ());
         r
     }
@@ -186,5 +192,31 @@ impl Kernel {
             );
         }
         self.rcu.run_callbacks(self, cx);
+    }
+}
+
+/// The kernel function a step enters the kernel through: its system call (`do_mount` for
+/// `sys_mount`, `copy_process` for `fork`, `do_exit` for `exit`), `dev_queue_xmit` for a packet,
+/// `task_subsys_state` and `css_put` for a subsystem's own reference. The step's `syscall` and
+/// `returns` trace lines are recorded at its first and last lines. `attach` is `echo PID >
+/// tasks`, a write; `classid` is `echo N > net_cls.classid`, which opens the file first.
+fn entry(op: &Op) -> &'static Func {
+    match op {
+        Op::Insmod(_) => &kfn::sys_init_module,
+        Op::Rmmod(_) => &kfn::sys_delete_module,
+        Op::Mount { .. } | Op::Remount { .. } => &kfn::do_mount,
+        Op::Umount { .. } => &kfn::sys_umount,
+        Op::Mkdir { .. } => &kfn::sys_mkdirat,
+        Op::Rmdir { .. } => &kfn::sys_rmdir,
+        Op::Attach { .. } | Op::Write { .. } => &kfn::sys_write,
+        Op::Fork { .. } => &kfn::copy_process,
+        Op::Exit { .. } => &kfn::do_exit,
+        Op::TcAdd { .. } | Op::TcDel { .. } => &kfn::tc_ctl_tfilter,
+        Op::Classify { .. } => &kfn::dev_queue_xmit,
+        Op::CssGet { .. } => &kfn::task_subsys_state,
+        Op::CssPut { .. } => &kfn::css_put,
+        Op::Open { .. } | Op::Classid { .. } => &kfn::sys_open,
+        Op::Read { .. } => &kfn::sys_read,
+        Op::Close { .. } => &kfn::sys_close,
     }
 }
