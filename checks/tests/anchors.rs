@@ -5,7 +5,9 @@
 #![cfg(backend_std)]
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
+
+use common::cgcheck;
 
 use cgchecks::anchors::{check, digest, locate, write_map, Status};
 use cgmodel::kernel::anchors::{map, parse_map};
@@ -120,18 +122,6 @@ fn the_digest_is_of_the_function_text() {
     assert_eq!(digest(&lines[4..8]), digest(&lines[4..8]));
     assert_ne!(digest(&lines[4..8]), digest(&lines[4..7]));
     assert_eq!(digest(&lines[4..8]).len(), 16);
-}
-
-fn cgcheck(args: &[&str]) -> (i32, String, String) {
-    let o = Command::new(env!("CARGO_BIN_EXE_cgcheck"))
-        .args(args)
-        .output()
-        .expect("runs");
-    (
-        o.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
 }
 
 #[test]

@@ -3,19 +3,9 @@
 
 #![cfg(backend_std)]
 
-use std::process::Command;
+mod common;
 
-fn cgcheck(args: &[&str]) -> (i32, String, String) {
-    let o = Command::new(env!("CARGO_BIN_EXE_cgcheck"))
-        .args(args)
-        .output()
-        .expect("runs");
-    (
-        o.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
-}
+use common::cgcheck;
 
 fn trace(name: &str) -> String {
     format!("{}/../traces/{name}", env!("CARGO_MANIFEST_DIR"))
