@@ -245,3 +245,75 @@ fn every_model_function_the_map_names_exists() {
         "the anchor map names model functions that do not exist: {missing:?}"
     );
 }
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for e in std::fs::read_dir(dir).expect("readable").flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            rust_files(&p, out);
+        } else if p.extension().is_some_and(|x| x == "rs") {
+            out.push(p);
+        }
+    }
+}
+
+/// Every model function that enters a kernel function (`cx.enter(&kfn::X)` at its top) names
+/// X's v2.6.34 lines in its doc comment, as the anchor map has them (`START-END`).
+#[test]
+fn every_anchored_model_function_names_its_lines_in_its_doc() {
+    let rows = map();
+    let mut files = Vec::new();
+    rust_files(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../model/src/kernel"),
+        &mut files,
+    );
+    let mut bad = Vec::new();
+    for f in files {
+        let text = std::fs::read_to_string(&f).expect("readable");
+        let lines: Vec<&str> = text.lines().collect();
+        for (i, l) in lines.iter().enumerate() {
+            let t = l.trim_start();
+            if !(t.starts_with("fn ")
+                || t.starts_with("pub fn ")
+                || t.starts_with("pub(crate) fn "))
+            {
+                continue;
+            }
+            let body = lines[i..(i + 4).min(lines.len())].join("\n");
+            let Some(k) = body
+                .split("cx.enter(&kfn::")
+                .nth(1)
+                .and_then(|r| r.split(')').next())
+            else {
+                continue;
+            };
+            let row = rows
+                .iter()
+                .find(|r| r.function == k)
+                .unwrap_or_else(|| panic!("{}: kfn::{k} is not in the map", f.display()));
+            let doc: String = lines[..i]
+                .iter()
+                .rev()
+                .take_while(|l| {
+                    let t = l.trim_start();
+                    t.starts_with("///") || t.starts_with("#[")
+                })
+                .copied()
+                .collect::<Vec<_>>()
+                .join(" ");
+            let want = if row.start == row.end {
+                row.start.to_string()
+            } else {
+                format!("{}-{}", row.start, row.end)
+            };
+            if !doc.contains(&want) {
+                bad.push(format!(
+                    "{}:{} enters {k} but its doc does not name {want}",
+                    f.display(),
+                    i + 1
+                ));
+            }
+        }
+    }
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}

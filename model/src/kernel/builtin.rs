@@ -39,6 +39,7 @@ pub static CPU_CGROUP_SUBSYS: SubsysOps = SubsysOps {
 };
 
 /// `cpuset_create(ss, cont)`: the kmalloc of the `struct cpuset`.
+/// v2.6.34: kernel/cpuset.c:1832-1865.
 fn cpuset_create(k: &Kernel, _ss: SubsysH, _cgrp: CgroupH, cx: &Cx) -> Result<CssH, Errno> {
     let _f = cx.enter(&kfn::cpuset_create);
     cx.at(1843);
@@ -46,6 +47,7 @@ fn cpuset_create(k: &Kernel, _ss: SubsysH, _cgrp: CgroupH, cx: &Cx) -> Result<Cs
 }
 
 /// `cpuset_destroy(ss, cont)`: frees the `struct cpuset`.
+/// v2.6.34: kernel/cpuset.c:1873-1883.
 fn cpuset_destroy(k: &Kernel, ops: &'static SubsysOps, id: usize, cgrp: CgroupH, cx: &Cx) {
     let _f = cx.enter(&kfn::cpuset_destroy);
     cx.at(1875);
@@ -55,6 +57,7 @@ fn cpuset_destroy(k: &Kernel, ops: &'static SubsysOps, id: usize, cgrp: CgroupH,
 }
 
 /// `cpu_cgroup_create(ss, cgrp)`: `sched_create_group`'s allocation of the `struct task_group`.
+/// v2.6.34: kernel/sched.c:8665-8681.
 fn cpu_cgroup_create(k: &Kernel, _ss: SubsysH, _cgrp: CgroupH, cx: &Cx) -> Result<CssH, Errno> {
     let _f = cx.enter(&kfn::cpu_cgroup_create);
     cx.at(8676);
@@ -62,6 +65,7 @@ fn cpu_cgroup_create(k: &Kernel, _ss: SubsysH, _cgrp: CgroupH, cx: &Cx) -> Resul
 }
 
 /// `cpu_cgroup_destroy(ss, cgrp)`: `sched_destroy_group`.
+/// v2.6.34: kernel/sched.c:8683-8689.
 fn cpu_cgroup_destroy(k: &Kernel, ops: &'static SubsysOps, id: usize, cgrp: CgroupH, cx: &Cx) {
     let _f = cx.enter(&kfn::cpu_cgroup_destroy);
     cx.at(8686);

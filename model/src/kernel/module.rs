@@ -21,6 +21,7 @@ use crate::sim::sync::Ordering;
 
 impl Kernel {
     /// `try_module_get(module)`: fails once the module is going; NULL (built-in) always succeeds.
+    /// v2.6.34: include/linux/module.h:474-491.
     pub fn try_module_get(&self, module: Option<usize>, cx: &Cx) -> bool {
         let _f = cx.enter(&kfn::try_module_get);
         let Some(mi) = module else { return true };
@@ -47,6 +48,7 @@ impl Kernel {
     }
 
     /// `module_put(module)`; NULL is a no-op. An underflow is a BUG.
+    /// v2.6.34: kernel/module.c:863-877.
     pub fn module_put(&self, module: Option<usize>, cx: &Cx) {
         let _f = cx.enter(&kfn::module_put);
         let Some(mi) = module else { return };

@@ -1,5 +1,7 @@
 //! net_cls as a module (net/sched/cls_cgroup.c v2.6.34) and the tc filter instances that use it
-//! (net/sched/cls_api.c, sch_api.c, abstracted to one device with one filter chain).
+//! (net/sched/cls_api.c, sch_api.c, abstracted to one device with one filter chain). The file is
+//! long because the module, its cgroup subsystem and its tc classifier are one unit: their init
+//! and exit orders are the findings of the design review's §4.1 and §4.4.
 //!
 //! v2.6.34's `init_cgroup_cls` registers the "cgroup" tc classifier ops *first* and then calls
 //! `cgroup_load_subsys`; `exit_cgroup_cls` unregisters them and then unloads. A filter instance
@@ -46,6 +48,7 @@ fn cgrp_populate(k: &Kernel, ss: SubsysH, cgrp: CgroupH, cx: &Cx) -> Result<(), 
 }
 
 /// `cgrp_create(ss, cgrp)`: kzalloc the `struct cgroup_cls_state`, and copy the parent's classid.
+/// v2.6.34: net/sched/cls_cgroup.c:59-71.
 fn cgrp_create(k: &Kernel, ss: SubsysH, cgrp: CgroupH, cx: &Cx) -> Result<CssH, Errno> {
     let _f = cx.enter(&kfn::cgrp_create);
     cx.at(64);
@@ -61,6 +64,7 @@ fn cgrp_create(k: &Kernel, ss: SubsysH, cgrp: CgroupH, cx: &Cx) -> Result<CssH, 
 }
 
 /// `cgrp_destroy(ss, cgrp)`: frees the `struct cgroup_cls_state`.
+/// v2.6.34: net/sched/cls_cgroup.c:73-76.
 fn cgrp_destroy(k: &Kernel, ops: &'static SubsysOps, id: usize, cgrp: CgroupH, cx: &Cx) {
     let _f = cx.enter(&kfn::cgrp_destroy);
     cx.at(75);
@@ -127,6 +131,7 @@ impl Kernel {
 
     /// `register_tcf_proto_ops(&cls_cgroup_ops)`: under `write_lock(cls_mod_lock)`; -EEXIST if
     /// already registered.
+    /// v2.6.34: net/sched/cls_api.c:63-79.
     pub fn register_tcf_proto_ops(&self, mi: usize, cx: &Cx) -> Result<(), Errno> {
         let _f = cx.enter(&kfn::register_tcf_proto_ops);
         let w = self.cls_mod_lock.write(cx);
@@ -146,6 +151,7 @@ impl Kernel {
 
     /// `unregister_tcf_proto_ops(&cls_cgroup_ops)`: does not look for live filters (they hold
     /// module references, so none exist once the module is going).
+    /// v2.6.34: net/sched/cls_api.c:82-99.
     pub fn unregister_tcf_proto_ops(&self, mi: usize, cx: &Cx) {
         let _f = cx.enter(&kfn::unregister_tcf_proto_ops);
         let w = self.cls_mod_lock.write(cx);
@@ -158,6 +164,7 @@ impl Kernel {
     /// `init_cgroup_cls` (module_init of cls_cgroup). v2.6.34: register the tc ops, then
     /// `cgroup_load_subsys`, unregistering if the load fails. With [`Fix::NetClsInitOrder`]: load,
     /// publish `net_cls_subsys_id` (after a write barrier), then register (unloading on failure).
+    /// v2.6.34: net/sched/cls_cgroup.c:290-299.
     pub fn init_cgroup_cls(&self, mi: usize, ss: SubsysH, cx: &Cx) -> Result<(), Errno> {
         let _f = cx.enter(&kfn::init_cgroup_cls);
         if self.has(Fix::NetClsInitOrder) {
@@ -183,6 +190,7 @@ impl Kernel {
     /// `exit_cgroup_cls` (module_exit of cls_cgroup): unregister the tc ops, then
     /// `cgroup_unload_subsys`. With [`Fix::NetClsInitOrder`] the id is set back to -1 and a grace
     /// period passes in between.
+    /// v2.6.34: net/sched/cls_cgroup.c:301-305.
     pub fn exit_cgroup_cls(&self, mi: usize, ss: SubsysH, cx: &Cx) {
         let _f = cx.enter(&kfn::exit_cgroup_cls);
         self.unregister_tcf_proto_ops(mi, cx);
@@ -312,6 +320,7 @@ impl Kernel {
 
     /// `tc filter del` of `name`: `tc_ctl_tfilter` under rtnl (-ENOENT if there is none),
     /// unlink from the chain under the qdisc root lock, then `tcf_destroy`.
+    /// v2.6.34: `tc_ctl_tfilter`, net/sched/cls_api.c:120-341.
     #[doc(alias = "tc_ctl_tfilter")]
     pub fn tc_filter_del(&self, name: &str, cx: &Cx) -> Result<(), Errno> {
         let _f = cx.enter(&kfn::tc_ctl_tfilter);
@@ -338,6 +347,7 @@ impl Kernel {
 
     /// A packet sent by task `tsk` (the calling thread runs as `current`): `dev_queue_xmit` takes
     /// the qdisc lock and runs each filter's classify; returns the first non-zero classid.
+    /// v2.6.34: `dev_queue_xmit`, net/core/dev.c:2078-2168.
     #[doc(alias = "dev_queue_xmit")]
     #[doc(alias = "tc_classify")]
     pub fn classify_packet(&self, tsk: TaskH, cx: &Cx) -> Option<u32> {
@@ -359,6 +369,7 @@ impl Kernel {
     /// `task_cls_state(current)->classid`, i.e. `container_of(current->cgroups->subsys[id])`
     /// with `id = net_cls_subsys_id`. A NULL css or a css of another subsystem is reported as the
     /// kernel's bad dereference. Returns None for classid 0 (no match, -1).
+    /// v2.6.34: net/sched/cls_cgroup.c:109-141.
     pub fn cls_cgroup_classify(&self, f: FilterH, tsk: TaskH, cx: &Cx) -> Option<u32> {
         let _f = cx.enter(&kfn::cls_cgroup_classify);
         let (owner, mem) = {

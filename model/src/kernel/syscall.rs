@@ -120,6 +120,7 @@ impl Kernel {
     /// `tasks` file (`cgroup_pidlist_open` and `cgroup_pidlist_release` return at once), its
     /// cftype is static, and the walk pins the directory and the mount as the open file would;
     /// so the `struct file` is left out (docs/model.md).
+    /// v2.6.34: `cgroup_file_write`, kernel/cgroup.c:1949-1968.
     pub fn echo_tasks(&self, mnt: &str, path: &str, pid: usize, cx: &Cx) -> Result<(), Errno> {
         let p = self.path_lookup(mnt, path, cx)?;
         let r = {
@@ -149,6 +150,7 @@ impl Kernel {
     /// that names the running task (`get_current`, arch/x86/include/asm/current.h:14). The op
     /// language lets a step name a task that has exited; such a task makes no more system calls
     /// in the kernel, and the model answers -ESRCH.
+    /// v2.6.34: `get_current`, arch/x86/include/asm/current.h:12-15.
     pub fn is_exiting(&self, t: TaskH, cx: &Cx) -> bool {
         let _f = cx.enter(&kfn::get_current);
         cx.at(14);
@@ -157,6 +159,7 @@ impl Kernel {
 
     /// The thread's quiescent point at the return to user space: lockdep's "lock held when
     /// returning to user space", then `call_rcu` callbacks after a grace period.
+    /// v2.6.34: `lockdep_sys_exit`, kernel/lockdep.c:3784-3798.
     #[doc(alias = "syscall_exit")]
     pub fn quiescent(&self, cx: &Cx) {
         let _f = cx.enter(&kfn::lockdep_sys_exit);

@@ -104,7 +104,7 @@ impl Kernel {
         }
     }
 
-    /// `alloc_super` (fs/super.c:55-117): kzalloc (-ENOMEM), `s_umount` held for writing,
+    /// `alloc_super` (fs/super.c:55-111): kzalloc (-ENOMEM), `s_umount` held for writing,
     /// `s_count = S_BIAS`, `s_active = 1`. Its `s_fs_info` is set by `cgroup_set_super`; the model
     /// gives it at allocation (nothing reads it before the superblock is on the list).
     fn alloc_super(&self, new_root: Option<RootH>, cx: &Cx) -> Result<SbH, Errno> {
@@ -206,7 +206,7 @@ impl Kernel {
         self.put_super(s, cx);
     }
 
-    /// `deactivate_locked_super(sb)` (fs/super.c:218-230), `s_umount` held: the last active
+    /// `deactivate_locked_super(sb)` (fs/super.c:216-229), `s_umount` held: the last active
     /// reference kills the superblock (`s_umount` is released by `generic_shutdown_super`);
     /// otherwise `up_write(&s->s_umount)`.
     pub fn deactivate_locked_super(&self, s: SbH, cx: &Cx) {
@@ -239,6 +239,7 @@ impl Kernel {
     /// `d_genocide(sb->s_root)` (fs/dcache.c) as `kill_litter_super` calls it: drops the pin of
     /// every control file left in the root directory (no file is open: an open file holds an
     /// active reference on the superblock), which frees them.
+    /// v2.6.34: fs/dcache.c:2217-2245.
     pub fn d_genocide(&self, top: CgroupH, cx: &Cx) {
         let _f = cx.enter(&kfn::d_genocide);
         loop {
@@ -257,7 +258,7 @@ impl Kernel {
         }
     }
 
-    /// `generic_shutdown_super(sb)` (fs/super.c:298-330), as `kill_litter_super` calls it:
+    /// `generic_shutdown_super(sb)` (fs/super.c:297-328), as `kill_litter_super` calls it:
     /// `s_root` is dropped (`shrink_dcache_for_umount`), the superblock leaves the list under
     /// sb_lock, and `s_umount` is released.
     pub fn generic_shutdown_super(&self, s: SbH, cx: &Cx) {
@@ -280,6 +281,7 @@ impl Kernel {
     /// 1681-1700) → `vfs_kern_mount` (fs/super.c:927-984: `alloc_vfsmnt`, `cgroup_get_sb`,
     /// `up_write(&sb->s_umount)`) → `do_add_mount`. `data` None is a mount without `-o`. A
     /// mountpoint holds one mount in the model (-EBUSY if taken; the VFS would over-mount).
+    /// v2.6.34: `do_mount`, fs/namespace.c:1950-2018.
     #[doc(alias = "do_new_mount")]
     #[doc(alias = "vfs_kern_mount")]
     pub fn sys_mount(&self, mnt: &str, data: Option<&str>, cx: &Cx) -> Result<(), Errno> {
@@ -327,6 +329,7 @@ impl Kernel {
     /// `umount MNT` as a lazy unmount (`umount -l`, `MNT_DETACH`): detach the mount, then
     /// `mntput` → `deactivate_super` (which kills the superblock only when this was its last
     /// active reference: child cgroups, open files and paths keep a hierarchy alive).
+    /// v2.6.34: fs/namespace.c:1135-1167.
     pub fn sys_umount(&self, mnt: &str, cx: &Cx) -> Result<(), Errno> {
         let _f = cx.enter(&kfn::sys_umount);
         let g = self.vfsmount_lock.lock(cx);
@@ -487,6 +490,7 @@ impl Kernel {
     /// `rmdir MNT/PATH`: `sys_rmdir` → `do_rmdir` (fs/namei.c) holds the parent's and the
     /// victim's `i_mutex`, `vfs_rmdir` → `cgroup_rmdir`, and the final `dput` frees the cgroup
     /// through `cgroup_diput`.
+    /// v2.6.34: fs/namei.c:2243-2246.
     #[doc(alias = "do_rmdir")]
     #[doc(alias = "vfs_rmdir")]
     pub fn sys_rmdir(&self, mnt: &str, path: &str, cx: &Cx) -> Result<(), Errno> {
@@ -619,7 +623,7 @@ impl Kernel {
         Ok(f)
     }
 
-    /// `fget_light(fd)` (fs/file_table.c:299-320) for a process whose threads share the table:
+    /// `fget_light(fd)` (fs/file_table.c:299-321) for a process whose threads share the table:
     /// under `rcu_read_lock`, the file in slot `fd` and `atomic_long_inc_not_zero(&f_count)`.
     /// None is -EBADF.
     pub fn fget(&self, fd: usize, cx: &Cx) -> Option<FileH> {
@@ -748,6 +752,7 @@ impl Kernel {
     /// `dput` of a control file's dentry: the last reference (the file already unhashed by
     /// `cgroup_clear_directory`) frees it (`d_kill`: `iput`, and the reference on its parent
     /// directory goes).
+    /// v2.6.34: `dput`, fs/dcache.c:215-259.
     pub fn dput_file(&self, d: CgFileH, cx: &Cx) {
         let _f = cx.enter(&kfn::dput);
         cx.at(224);

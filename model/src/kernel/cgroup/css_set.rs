@@ -137,6 +137,7 @@ impl Kernel {
 
     /// `__put_css_set` with the freeing step chosen: `free_now` frees at once (the fault
     /// `attach-no-synchronize-rcu`) instead of after a grace period.
+    /// v2.6.34: `__put_css_set`, kernel/cgroup.c:337-375.
     #[doc(alias = "__put_css_set")]
     pub(crate) fn put_css_set_free(&self, cg: CssSetH, taskexit: bool, free_now: bool, cx: &Cx) {
         let _f = cx.enter(&kfn::__put_css_set);
@@ -322,6 +323,7 @@ impl Kernel {
     }
 
     /// [`Kernel::allocate_cg_links`]; `nofail` is `__GFP_NOFAIL` (no allocation can fail).
+    /// v2.6.34: `allocate_cg_links`, kernel/cgroup.c:538-552.
     #[doc(alias = "allocate_cg_links")]
     pub fn allocate_cg_links_gfp(&self, count: usize, nofail: bool, cx: &Cx) -> Option<Vec<LinkH>> {
         let _f = cx.enter(&kfn::allocate_cg_links);

@@ -18,6 +18,7 @@ impl Kernel {
     /// `cgroup_lock_hierarchy(root)` … `cgroup_unlock_hierarchy(root)` around `f`
     /// (cgroup.c:3243-3272): every `subsys[]` slot in id order, the `hierarchy_mutex` of each
     /// subsystem bound to `root` ("in a consistent order"), cgroup_mutex held.
+    /// v2.6.34: `cgroup_lock_hierarchy`, kernel/cgroup.c:3243-3259.
     #[doc(alias = "cgroup_unlock_hierarchy")]
     fn with_hierarchy_locked<R>(&self, root: RootH, cx: &Cx, f: impl FnOnce() -> R) -> R {
         let sss: Vec<_> = {

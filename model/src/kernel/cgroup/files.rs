@@ -457,6 +457,7 @@ impl Kernel {
     /// Reading a `tasks` file open for reading: `seq_read` over the pid array
     /// (`cgroup_pidlist_start` takes `l->mutex` for reading, `cgroup_pidlist_stop` drops it).
     /// It does not look at whether the cgroup is removed.
+    /// v2.6.34: `cgroup_pidlist_start`, kernel/cgroup.c:2806-2840.
     pub fn cgroup_pidlist_read(&self, l: PidlistH, cx: &Cx) -> Ret {
         let _f = cx.enter(&kfn::cgroup_pidlist_start);
         let pl = self.pidlists.get(l, cx);
