@@ -87,7 +87,7 @@ impl Engine {
     /// detector (shuttle's executions are sequentially consistent, and real threads are not
     /// watched), so a finding that is only a data race is loom's to find.
     pub fn can_report(self, name: &str) -> bool {
-        self == Engine::Loom || name != "data-race"
+        self == Engine::Loom || name != cgmodel::sim::report::DATA_RACE
     }
 
     /// The build flag that gives this engine.

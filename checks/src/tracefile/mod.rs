@@ -243,7 +243,8 @@ pub fn parse(text: &str) -> Result<TraceFile, ParseError> {
     // loom's own reports (a deadlock, a data race) stop the execution outside the model, so those
     // timelines end at the last step taken instead.
     let violation = field("violation")?;
-    let loom_report = violation.starts_with("deadlock") || violation.starts_with("data-race");
+    let loom_report =
+        violation.starts_with("deadlock") || violation.starts_with(cgmodel::sim::report::DATA_RACE);
     if !timeline.last().is_some_and(|l| l.contains(" VIOLATION")) && !loom_report {
         return Err(err(
             i + count,

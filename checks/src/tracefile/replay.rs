@@ -34,7 +34,8 @@ pub fn replay(tf: &TraceFile) -> Replay {
     let got = sink.first().map(|v| format!("{}: {}", v.name, v.detail));
     // loom's own reports (a deadlock, a data race) have no counterpart on real threads: there the
     // trace is reproduced when the replay took every recorded step and nothing else broke.
-    let deadlock = tf.violation.starts_with("deadlock") || tf.violation.starts_with("data-race");
+    let deadlock = tf.violation.starts_with("deadlock")
+        || tf.violation.starts_with(cgmodel::sim::report::DATA_RACE);
     let (reproduced, reason) = if let Some(e) = turnstile.error() {
         (false, e)
     } else if let Some(i) =

@@ -83,7 +83,10 @@ pub struct Rcu {
 
 /// A region's hold on a grace-period lock. The lock lives in the [`Rcu`] the holder's context
 /// keeps an `Arc` of, so it outlives every hold (see [`Hold::new`]).
-pub(crate) struct Hold(#[allow(dead_code)] sync::RwLockReadGuard<'static, ()>);
+pub(crate) struct Hold {
+    /// Held for its drop: releasing it lets a waiting grace period go.
+    _guard: sync::RwLockReadGuard<'static, ()>,
+}
 
 impl Hold {
     /// Holds `lock` for reading, as a step named `op` of the lock `name` in the trace.
@@ -97,11 +100,14 @@ impl Hold {
         // keeps alive through its `Arc<Rcu>` (`Cx::rcu`, `PreemptDisabled::rcu`), and a `Hold`
         // never leaves its thread's context: it is dropped (at the region's end, or with the
         // context) before that `Arc` is.
-        Hold(unsafe {
-            std::mem::transmute::<sync::RwLockReadGuard<'_, ()>, sync::RwLockReadGuard<'static, ()>>(
-                g,
-            )
-        })
+        Hold {
+            _guard: unsafe {
+                std::mem::transmute::<
+                    sync::RwLockReadGuard<'_, ()>,
+                    sync::RwLockReadGuard<'static, ()>,
+                >(g)
+            },
+        }
     }
 }
 

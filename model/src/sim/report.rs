@@ -61,13 +61,16 @@ impl fmt::Display for Violation {
     }
 }
 
+/// The name of loom's data-race report: the one violation only loom can find.
+pub const DATA_RACE: &str = "data-race";
+
 impl Violation {
     /// Classifies a panic that the model did not report itself (loom's data-race, deadlock and
     /// leak checks, or any other panic) from its message.
     pub fn from_panic(msg: &str) -> Violation {
         let first = msg.lines().next().unwrap_or("").trim().to_string();
         if msg.contains("Causality violation") {
-            Violation::new(ViolationKind::DataRace, "data-race", first)
+            Violation::new(ViolationKind::DataRace, DATA_RACE, first)
         } else if msg.to_lowercase().contains("deadlock") {
             Violation::new(ViolationKind::Deadlock, "deadlock", first)
         } else if msg.contains("leak") {
