@@ -80,6 +80,18 @@ fn malformed_files_name_their_line() {
             "T1 runs in thread 1 and thread 2",
         ),
         (
+            "    attach T1 m0\nthread 2:\n    exit T1",
+            "    fork T1 T2\nthread 2:\n    exit T2",
+            12,
+            "T2 runs in thread 2 while thread 1 forks it",
+        ),
+        (
+            "    attach T1 m0\n",
+            "    exit T2\n    fork T1 T2\n",
+            11,
+            "T2 runs in thread 1 before the fork that creates it",
+        ),
+        (
             "about: two threads",
             "colour: blue",
             1,

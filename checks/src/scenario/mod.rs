@@ -99,10 +99,33 @@ fn actor(step: &Step) -> Option<&str> {
 /// A task is one thread of execution: the steps that run as a task (`exit T`, and `fork T C`)
 /// name it in one thread only. Two threads exiting one task, or one forking as a task another
 /// exits, is a state the kernel cannot reach; the model would report a double `cgroup_exit` that
-/// no kernel has.
+/// no kernel has. A task forked by the scenario runs only once its fork has let it
+/// (`wake_up_new_task` in `do_fork`, kernel/fork.c:1440, after `copy_process`), so its own
+/// steps come after the fork, in the forking thread: a child exiting while `copy_process` is
+/// still building it is no kernel's state either.
 pub fn check_tasks(threads: &[Vec<Step>]) -> Result<(), String> {
     let mut first: std::collections::BTreeMap<&str, usize> = Default::default();
     for (i, t) in threads.iter().enumerate() {
+        for (j, s) in t.iter().enumerate() {
+            let cgmodel::Op::Fork { child, .. } = &s.op else {
+                continue;
+            };
+            let acts = |u: &[Step]| u.iter().any(|s| actor(s) == Some(child.as_str()));
+            if acts(&t[..j]) {
+                return Err(format!(
+                    "{child} runs in thread {} before the fork that creates it",
+                    i + 1
+                ));
+            }
+            if let Some(k) = (0..threads.len()).find(|&k| k != i && acts(&threads[k])) {
+                return Err(format!(
+                    "{child} runs in thread {} while thread {} forks it: a child runs only once \
+                     its fork has returned, so its steps go after the fork, in the forking thread",
+                    k + 1,
+                    i + 1
+                ));
+            }
+        }
         for a in t.iter().filter_map(actor) {
             match first.get(a) {
                 Some(&j) if j != i => {

@@ -19,6 +19,12 @@ use crate::sim::lockdep::LockedBy;
 use crate::sim::rcu::{rcu_assign_pointer, rcu_dereference};
 use crate::sim::sync::Ordering;
 
+/// The module's refcount once `free_module` has freed its per-cpu counters (`free_percpu(mod->refptr)`,
+/// kernel/module.c:1473): a get or put that lands on it, however far it counts, touched freed
+/// memory. The struct module itself (its `state`) goes later, with the module core (line 1479).
+/// The next `load_module` allocates a fresh counter (line 2233): the store of 1 in `sys_init_module`.
+const REFPTR_FREED: i64 = i64::MIN / 2;
+
 impl Kernel {
     /// `try_module_get(module)`: fails once the module is going; NULL (built-in) always succeeds.
     /// v2.6.34: include/linux/module.h:474-491.
@@ -40,7 +46,13 @@ impl Kernel {
         let ok = state != modstate::GOING;
         if ok {
             cx.at(482);
-            m.refcnt.fetch_add(1, Ordering::SeqCst);
+            if m.refcnt.fetch_add(1, Ordering::SeqCst) <= REFPTR_FREED / 2 {
+                self.bug(
+                    cx,
+                    "module-use-after-free",
+                    format!("try_module_get on {}'s freed refptr", m.name),
+                );
+            }
         }
         cx.at(487);
         drop(g);
@@ -56,6 +68,15 @@ impl Kernel {
         cx.at(866);
         let g = self.stop_machine.read(cx);
         cx.at(868);
+        let old = m.refcnt.fetch_sub(1, Ordering::SeqCst);
+        if old <= REFPTR_FREED / 2 {
+            self.bug(
+                cx,
+                "module-use-after-free",
+                format!("module_put on {}'s freed refptr", m.name),
+            );
+        }
+        cx.at(873);
         if m.state.load(Ordering::SeqCst) == modstate::UNLOADED {
             self.bug(
                 cx,
@@ -63,7 +84,6 @@ impl Kernel {
                 format!("module_put on freed module {}", m.name),
             );
         }
-        let old = m.refcnt.fetch_sub(1, Ordering::SeqCst);
         cx.at(875);
         drop(g);
         if old <= 0 {
@@ -233,14 +253,18 @@ impl Kernel {
 
     /// `free_module(mod)` (kernel/module.c:1448-1484): `stop_machine(__unlink_module)`, which
     /// waits for every CPU to leave its preempt-disabled region (with classic RCU that includes
-    /// every RCU reader; with preemptible RCU it does not), then the module's memory goes, its
-    /// `struct cgroup_subsys`, cftypes and static data with it.
+    /// every RCU reader; with preemptible RCU it does not), then its per-cpu refcounts
+    /// (line 1473) and last the module core (line 1479), its `struct module`,
+    /// `struct cgroup_subsys`, cftypes and static data with it. A get or put that starts after the
+    /// stop runs against this freeing.
     fn free_module(&self, mi: usize, cx: &Cx) {
         let _f = cx.enter(&kfn::free_module);
         let m = &self.modules[mi];
         cx.at(1453);
         self.stop_machine(cx);
-        cx.at(1476);
+        cx.at(1473);
+        m.refcnt.store(REFPTR_FREED, Ordering::SeqCst);
+        cx.at(1479);
         if let Some(ss) = rcu_dereference::<Subsys>(&m.ss) {
             let (cfts, st) = {
                 let s = self.ss(ss, cx);
@@ -255,7 +279,6 @@ impl Kernel {
             self.subsystems.kfree(ss, cx);
         }
         rcu_assign_pointer::<Subsys>(&m.ss, None);
-        m.refcnt.store(0, Ordering::SeqCst);
         m.state.store(modstate::UNLOADED, Ordering::SeqCst);
     }
 
