@@ -2,6 +2,7 @@
 //!
 //! - [`scenario`]: the catalog, one file per scenario (`checks/scenarios/*.scn`);
 //! - [`engine`]: one execution of a plan, and the engines that explore its interleavings;
+//! - [`explore`]: every small scenario of named setups, failures grouped, and the kill matrix;
 //! - [`zoo`]: which scenarios catch each injected fault;
 //! - [`tracefile`]: counterexamples as files, replayed on real threads and rendered;
 //! - [`verify`]: what `cgcheck verify` runs, and its results;
@@ -12,6 +13,7 @@
 pub mod anchors;
 pub mod bench;
 pub mod engine;
+pub mod explore;
 pub mod report;
 pub mod scenario;
 pub mod tracefile;

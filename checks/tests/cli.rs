@@ -28,6 +28,19 @@ fn list_names_everything_and_its_json_parses() {
     );
 }
 
+/// `explore --list` sizes the space in any build; exploring it needs loom or shuttle.
+#[test]
+fn explore_lists_the_space_and_needs_an_exploring_engine() {
+    let (code, out, _) = cgcheck(&["explore", "--list"]);
+    assert_eq!(code, 0);
+    for s in cgchecks::explore::SETUPS {
+        assert!(out.contains(s.name), "{} missing: {out}", s.name);
+    }
+    let (code, _, err) = cgcheck(&["explore"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--features loom"), "{err}");
+}
+
 #[test]
 fn unknown_names_and_bad_flags_exit_2_with_one_line() {
     for args in [
@@ -40,6 +53,11 @@ fn unknown_names_and_bad_flags_exit_2_with_one_line() {
         &["verify", "--engines", "nope"],
         &["run", "attach-vs-exit", "--engine", "loom"],
         &["run", "attach-vs-exit", "--engine", "warp"],
+        &["explore"],
+        &["explore", "--setups", "nope", "--list"],
+        &["explore", "--shard", "x"],
+        &["explore", "--designs", "nope"],
+        &["explore", "--kill", "nope"],
     ] {
         let (code, _, err) = cgcheck(args);
         assert_eq!(code, 2, "{args:?}: {err}");

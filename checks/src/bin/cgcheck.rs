@@ -1,5 +1,5 @@
 //! `cgcheck`: the command-line front door of the cgroup model's checks: argument parsing and
-//! dispatch; the work is in the `cgchecks` library. The file is long because each of its eight
+//! dispatch; the work is in the `cgchecks` library. The file is long because each of its nine
 //! subcommands has its arguments, its text output and its JSON output here.
 //!
 //! The engine is the one this binary was built with: loom (`--features loom`), shuttle
@@ -12,7 +12,7 @@ use std::process::ExitCode;
 use cgchecks::engine::{self, Bound, Engine, RunOpts};
 use cgchecks::scenario::{self, LoomPlan};
 use cgchecks::verify::{self, default_trace_dir, trace_name, write_trace};
-use cgchecks::{tracefile, Verdict};
+use cgchecks::{explore, tracefile, Verdict};
 use cgmodel::sim::sync::{Backend, BACKEND};
 use cgmodel::{Design, Fault, Faults};
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
@@ -140,6 +140,53 @@ enum Cmd {
         #[arg(long)]
         markdown: bool,
     },
+    /// Explore every small scenario: each well-formed scenario of the named setups up to
+    /// --threads × --ops (counted once up to symmetry) on each design, failures grouped by
+    /// signature with their smallest witness written as a scenario file and a trace; exit 0 if
+    /// every group is triaged (a catalog finding, or in checks/explore/triage.tsv), 1 if one is
+    /// new. With --kill, the fault kill matrix through the space instead.
+    Explore {
+        /// Threads, at most (scenarios of 2 up to this many).
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+        /// Operations per thread, at most.
+        #[arg(long, default_value_t = 2)]
+        ops: usize,
+        /// The setups, comma-separated (default: all; `cgcheck explore --list` names them).
+        #[arg(long, value_delimiter = ',')]
+        setups: Option<Vec<String>>,
+        /// The designs each scenario runs on, comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "v2.6.34,fixed", value_parser = design_parser())]
+        designs: Vec<Design>,
+        /// loom: the largest preemption bound; shuttle: the largest PCT depth.
+        #[arg(long, default_value_t = 1)]
+        bound: usize,
+        /// shuttle: PCT schedules per depth.
+        #[arg(long, default_value_t = 200)]
+        iterations: usize,
+        /// Only shard K of N (`K/N`): the scenarios whose index is K-1 modulo N.
+        #[arg(long, default_value = "1/1")]
+        shard: String,
+        /// Only every N-th scenario of the shard (a sample, for CI).
+        #[arg(long, default_value_t = 1)]
+        sample: usize,
+        /// Keep progress in this file and resume from it.
+        #[arg(long)]
+        state: Option<PathBuf>,
+        /// Where to write the groups and the summary (default: target/cgcheck/explore).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// The fault kill matrix: with each fault (these, comma-separated, or every one) in the
+        /// fixed design, the first scenario of the space that catches it.
+        #[arg(long, value_delimiter = ',', num_args = 0.., value_parser = fault_parser())]
+        kill: Option<Vec<Fault>>,
+        /// List the setups and the size of the space, and run nothing.
+        #[arg(long)]
+        list: bool,
+        /// The triage table (default: checks/explore/triage.tsv).
+        #[arg(long)]
+        triage: Option<PathBuf>,
+    },
     /// Run the fault zoo: for every fault, hunt it with its catcher scenarios.
     Zoo {
         /// Only these faults (comma-separated).
@@ -252,6 +299,58 @@ fn main() -> ExitCode {
             Some(k) if !markdown => anchors(&k, map.as_deref(), write, cli.json),
             _ => anchors_markdown(map.as_deref()),
         },
+        Cmd::Explore {
+            threads,
+            ops,
+            setups,
+            designs,
+            bound,
+            iterations,
+            shard,
+            sample,
+            state,
+            out,
+            kill,
+            list,
+            triage,
+        } => {
+            let mut o = explore::Options::new();
+            if let Some(t) = triage {
+                o.triage = t;
+            }
+            if let Some(names) = setups {
+                match names.iter().map(|n| explore::space::setup(n)).collect() {
+                    Ok(s) => o.setups = s,
+                    Err(e) => return fail(e),
+                }
+            }
+            let shard = shard
+                .split_once('/')
+                .and_then(|(k, n)| Some((k.parse().ok()?, n.parse().ok()?)));
+            let Some(shard) = shard else {
+                return fail("bad --shard: K/N, e.g. 1/4");
+            };
+            o.threads = threads;
+            o.ops = ops;
+            o.designs = designs;
+            o.bound = bound;
+            o.iterations = iterations;
+            o.shard = shard;
+            o.sample = sample;
+            o.state = state;
+            o.show = !cli.json;
+            if let Some(out) = out {
+                o.out = out;
+            }
+            if list {
+                explore_list(&o, cli.json)
+            } else if let Some(k) = kill {
+                let faults = if k.is_empty() { Fault::ALL.to_vec() } else { k };
+                explore_kill(&faults, &o, cli.json)
+            } else {
+                explore_cmd(&o, cli.json)
+            }
+        }
         Cmd::Zoo { faults, traces } => {
             let chosen = faults.unwrap_or_else(|| Fault::ALL.to_vec());
             zoo(&chosen, traces.unwrap_or_else(default_trace_dir), cli.json)
@@ -580,5 +679,132 @@ fn anchors(
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+fn explore_list(o: &explore::Options, as_json: bool) -> ExitCode {
+    let rows: Vec<(&str, usize, usize)> = o
+        .setups
+        .iter()
+        .map(|su| {
+            let n = explore::space::space(&[su], o.threads, o.ops).len();
+            (su.name, su.ops.len(), n)
+        })
+        .collect();
+    if as_json {
+        json_out(&json!(rows
+            .iter()
+            .map(|(n, a, s)| json!({"setup": n, "operations": a, "scenarios": s}))
+            .collect::<Vec<_>>()));
+        return ExitCode::SUCCESS;
+    }
+    out!(
+        "the space of {} threads × {} operations (scenarios of 2 to {} threads, of 1 to {} operations each):",
+        o.threads,
+        o.ops,
+        o.threads,
+        o.ops
+    );
+    for ((name, ops, n), su) in rows.iter().zip(&o.setups) {
+        out!(
+            "  {name:<10} {ops:>2} operations {n:>7} scenarios  {}",
+            su.about
+        );
+    }
+    out!(
+        "  {:<10}               {:>7} scenarios",
+        "all",
+        rows.iter().map(|r| r.2).sum::<usize>()
+    );
+    ExitCode::SUCCESS
+}
+
+fn explore_cmd(o: &explore::Options, as_json: bool) -> ExitCode {
+    let s = match explore::explore(o) {
+        Ok(s) => s,
+        Err(e) => return fail(e),
+    };
+    if as_json {
+        json_out(&s);
+    } else {
+        out!("explore: {}", s.coverage);
+        out!(
+            "{} scenarios (of {}) on {}: {} executions, {:.0} s in the engines, {:.0} s wall; {} groups",
+            s.scenarios,
+            s.space_size,
+            o.designs
+                .iter()
+                .map(|d| d.name())
+                .collect::<Vec<_>>()
+                .join(", "),
+            s.executions,
+            s.engine_seconds,
+            s.wall_seconds,
+            s.groups.len()
+        );
+        for (i, g) in s.groups.iter().enumerate() {
+            out!(
+                "{:>3} {:<4} {} [{} scenarios] witness `{}` at bound {}: {}",
+                i + 1,
+                if g.triaged() { "" } else { "NEW" },
+                g.signature,
+                g.scenarios,
+                g.witness.key,
+                g.witness.bound,
+                g.status
+            );
+        }
+        out!("summary: {}", o.out.join("summary.md").display());
+    }
+    if s.ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+fn explore_kill(faults: &[Fault], o: &explore::Options, as_json: bool) -> ExitCode {
+    let rows = match explore::kill_matrix(faults, o) {
+        Ok(r) => r,
+        Err(e) => return fail(e),
+    };
+    let all = rows.iter().all(|r| r.witness.is_some());
+    if as_json {
+        json_out(&json!({"coverage": o.coverage().unwrap_or_default(), "kills": rows}));
+    } else {
+        out!(
+            "kill matrix through explore: {}",
+            o.coverage().unwrap_or_default()
+        );
+        for r in &rows {
+            match &r.witness {
+                Some(w) => out!(
+                    "{:<28} caught by #{} `{w}` after {} scenarios ({} executions, {:.1} s): {}",
+                    r.fault,
+                    r.index.unwrap_or_default(),
+                    r.tried,
+                    r.executions,
+                    r.seconds,
+                    r.violation.as_deref().unwrap_or("")
+                ),
+                None => out!(
+                    "{:<28} NOT CAUGHT in {} scenarios ({} executions, {:.1} s)",
+                    r.fault,
+                    r.tried,
+                    r.executions,
+                    r.seconds
+                ),
+            }
+        }
+        out!(
+            "{} of {} faults caught",
+            rows.iter().filter(|r| r.witness.is_some()).count(),
+            rows.len()
+        );
+    }
+    if all {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
     }
 }

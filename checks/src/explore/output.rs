@@ -1,0 +1,149 @@
+//! What explore writes: each group's smallest witness as a scenario file (with the verdict
+//! every design gets on it) and its trace, and the summary (`summary.md`, `summary.json`).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use cgmodel::{Design, Faults};
+
+use super::{check, config, space, Group, Hit, Options, Point, Signature, Summary};
+use crate::scenario::{parse, Expect, Scenario};
+
+/// The file name of a group: `NN-design-violation-function`.
+fn group_name(i: usize, s: &Signature) -> String {
+    let clean = |t: &str| {
+        t.chars()
+            .map(|c| if c.is_alphanumeric() { c } else { '-' })
+            .collect::<String>()
+    };
+    format!(
+        "{:02}-{}-{}-{}",
+        i + 1,
+        clean(&s.design),
+        clean(&s.violation),
+        clean(&s.function)
+    )
+    .to_lowercase()
+}
+
+/// A group's witness as a scenario file: the verdict of every design is what explore's engine
+/// finds on it at explore's bound (so the file runs as it is with `cgcheck run`).
+pub fn witness_file(g: &Group, opts: &Options) -> Result<String, String> {
+    let point = point_of(&g.witness, opts)?;
+    let plan = point.plan()?;
+    let su = point.setup;
+    let mut verdicts: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for &d in Design::ALL {
+        let o = check(&plan, d, Faults::NONE, opts)?;
+        let v = match &o.violation {
+            None => "pass".to_string(),
+            Some(v) => format!("finding {}", v.name),
+        };
+        verdicts.entry(v).or_default().push(d.name().to_string());
+    }
+    let mut s = String::new();
+    s.push_str(&format!(
+        "about: explore group {}: {} (setup {}: {})\n",
+        g.signature, g.status, su.name, su.about
+    ));
+    s.push_str(&format!(
+        "loom: bounded {}: the bound explore ran at; the witness needs {}\n",
+        opts.bound, g.witness.bound
+    ));
+    s.push_str(&format!("killer: design {}\n", g.signature.design));
+    for (v, ds) in &verdicts {
+        s.push_str(&format!("expect {}: {v}\n", ds.join(" ")));
+    }
+    s.push('\n');
+    s.push_str(&plan.to_string());
+    Ok(s)
+}
+
+/// The witness's scenario, found again in the space by its index and key.
+fn point_of(h: &Hit, opts: &Options) -> Result<Point, String> {
+    space::space(&opts.setups, opts.threads, opts.ops)
+        .into_iter()
+        .nth(h.index)
+        .filter(|p| p.key() == h.key)
+        .ok_or_else(|| format!("scenario {} is not #{} of this space", h.key, h.index))
+}
+
+/// Writes each group's witness (scenario file and trace) under `opts.out/groups`.
+pub(super) fn write_groups(groups: &mut [Group], opts: &Options) -> Result<(), String> {
+    let dir = opts.out.join("groups");
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    for (i, g) in groups.iter_mut().enumerate() {
+        let name = group_name(i, &g.signature);
+        let text = witness_file(g, opts)?;
+        let sc: Scenario = parse::parse(&name, &text)
+            .map_err(|e| format!("explore wrote a scenario it cannot read ({name}): {e}"))?;
+        let scn = dir.join(format!("{name}.scn"));
+        std::fs::write(&scn, &text).map_err(|e| format!("{}: {e}", scn.display()))?;
+        g.file = Some(scn.display().to_string());
+        let design: Design = g
+            .signature
+            .design
+            .parse()
+            .map_err(|_| format!("unknown design {}", g.signature.design))?;
+        let o = check(&sc.plan(), design, Faults::NONE, opts)?;
+        if o.violation.is_some() {
+            let tr = dir.join(format!("{name}.trace"));
+            crate::verify::write_trace(
+                &tr,
+                &sc,
+                &config(design, Faults::NONE),
+                &o,
+                &opts.run_opts(),
+            )?;
+            g.trace = Some(tr.display().to_string());
+        }
+        if !matches!(sc.expect(design), Expect::Finding(_)) {
+            return Err(format!("{name}: the witness no longer fails on {design}"));
+        }
+    }
+    Ok(())
+}
+
+/// The summary as Markdown.
+pub fn markdown(s: &Summary) -> String {
+    let mut m = String::new();
+    m.push_str("# cgcheck explore\n\n");
+    m.push_str(&format!("- engine: {}\n", s.coverage));
+    m.push_str(&format!("- space: {}\n", s.space));
+    m.push_str(&format!(
+        "- scenarios: {} of the space's {}; {} executions, {:.0} s in the engines, {:.0} s wall\n\n",
+        s.scenarios, s.space_size, s.executions, s.engine_seconds, s.wall_seconds
+    ));
+    m.push_str("| group | design | violation | function | object | scenarios | witness | bound | status |\n");
+    m.push_str("|---|---|---|---|---|---|---|---|---|\n");
+    for (i, g) in s.groups.iter().enumerate() {
+        m.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} | `{}` | {} | {} |\n",
+            i + 1,
+            g.signature.design,
+            g.signature.violation,
+            g.signature.function,
+            g.signature.object,
+            g.scenarios,
+            g.witness.key,
+            g.witness.bound,
+            g.status
+        ));
+    }
+    m
+}
+
+pub(super) fn write_summary(s: &Summary, out: &Path) -> Result<(), String> {
+    std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
+    let json = serde_json::to_string_pretty(s).map_err(|e| e.to_string())?;
+    for (p, text) in [
+        (out.join("summary.json"), json),
+        (out.join("summary.md"), markdown(s)),
+    ] {
+        std::fs::write(&p, text).map_err(|e| format!("{}: {e}", p.display()))?;
+    }
+    Ok(())
+}
