@@ -328,6 +328,21 @@ mod tests {
         }
     }
 
+    /// docs/explore.md's table names every setup.
+    #[test]
+    fn the_docs_list_every_setup() {
+        let doc =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/explore.md"))
+                .expect("docs/explore.md");
+        for s in SETUPS {
+            assert!(
+                doc.contains(&format!("| `{}` |", s.name)),
+                "{} missing",
+                s.name
+            );
+        }
+    }
+
     #[test]
     fn thread_order_counts_once() {
         let a = canonical(su(), &t(&[&["exit T1"], &["attach T1 m0/a"]]));
