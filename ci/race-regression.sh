@@ -4,6 +4,10 @@
 #
 # usage: ci/race-regression.sh            # everything, on this machine
 #        ci/race-regression.sh K/N        # shard K of N (cargo-nextest partitions), for a CI matrix
+#        ci/race-regression.sh --beside-verify
+#                                         # only what `cgcheck verify` does not run: the model
+#                                         # tests inside loom, the generated scenarios, the CLI
+#                                         # and explore tests (.ci/run, which then runs verify)
 #
 # Bounds, and why (measured on 2 cores, release build; see target/race-report for the figures):
 # - loom: every scenario is explored fewest-preemptions-first (bounds 0, 1, 2, ...) so a failure
@@ -21,9 +25,22 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 partition="${1:-}"
 rm -rf target/race-report
+if [ "$partition" = "--beside-verify" ]; then
+    # verify runs the catalog on every design and engine: the suites' catalog targets are the
+    # same runs. The zoo's tests stay: every scenario's own killer is theirs alone.
+    targets=()
+    for f in checks/tests/*.rs; do
+        name=$(basename "$f" .rs)
+        case "$name" in loom_catalog | shuttle_catalog) ;; *) targets+=(--test "$name") ;; esac
+    done
+    cargo test --release -p cgroup-model --features loom
+    cargo test --release -p cgroup-checks --features loom --lib --bins "${targets[@]}"
+    cargo test --release -p cgroup-checks --features shuttle --lib --bins "${targets[@]}"
+    exit 0
+fi
 if [ -n "$partition" ]; then
     if ! [[ "$partition" =~ ^[0-9]+/[0-9]+$ ]]; then
-        echo "usage: $0 [K/N]   (shard K of N)" >&2
+        echo "usage: $0 [K/N | --beside-verify]   (shard K of N; or only what verify does not run)" >&2
         exit 2
     fi
     if ! cargo nextest --version >/dev/null 2>&1; then

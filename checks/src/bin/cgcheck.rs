@@ -158,7 +158,7 @@ enum Cmd {
         /// The designs each scenario runs on, comma-separated.
         #[arg(long, value_delimiter = ',', default_value = "v2.6.34,fixed", value_parser = design_parser())]
         designs: Vec<Design>,
-        /// loom: the largest preemption bound; shuttle: the largest PCT depth.
+        /// loom: the largest preemption bound (shuttle runs PCT at depths 1 to 3).
         #[arg(long, default_value_t = 1)]
         bound: usize,
         /// shuttle: PCT schedules per depth.
@@ -742,9 +742,13 @@ fn explore_cmd(o: &explore::Options, as_json: bool) -> ExitCode {
             s.wall_seconds,
             s.groups.len()
         );
+        let bound = match o.engine() {
+            Ok(Engine::Loom) => "preemption bound",
+            _ => "PCT depth",
+        };
         for (i, g) in s.groups.iter().enumerate() {
             out!(
-                "{:>3} {:<4} {} [{} scenarios] witness `{}` at bound {}: {}",
+                "{:>3} {:<4} {} [{} scenarios] witness `{}` at {bound} {}: {}",
                 i + 1,
                 if g.triaged() { "" } else { "NEW" },
                 g.signature,

@@ -43,7 +43,8 @@ pub struct Options {
     pub ops: usize,
     /// The designs each scenario runs on.
     pub designs: Vec<Design>,
-    /// loom: the largest preemption bound (bounds 0 to it, fewest first); shuttle: the PCT depth.
+    /// loom: the largest preemption bound (bounds 0 to it, fewest first); shuttle runs PCT at
+    /// depths 1 to 3 whatever it is.
     pub bound: usize,
     /// shuttle: PCT schedules per depth.
     pub iterations: usize,
@@ -111,9 +112,9 @@ impl Options {
                 self.bound, self.bound
             ),
             _ => format!(
-                "shuttle PCT, {} schedules at each bug depth 1 to {} (sampled, not exhaustive; no data-race detector)",
-                self.iterations,
-                self.bound.max(1)
+                "shuttle PCT, {} schedules at each bug depth 1 to 3, fewest first (sampled, not \
+                 exhaustive; every atomic sequentially consistent; no data-race detector)",
+                self.iterations
             ),
         })
     }

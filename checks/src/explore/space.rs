@@ -122,7 +122,7 @@ fn setup_fds(su: &Setup) -> BTreeSet<String> {
     open
 }
 
-/// Whether a whole scenario is well formed: each program is ([`program_ok`]); a task's `exit`
+/// Whether a whole scenario is well formed: each program is (`program_ok`); a task's `exit`
 /// and `fork`s stay in one thread ([`check_tasks`]); each child is forked once; a descriptor
 /// the setup did not open is opened by one thread only (the table is shared, and a second
 /// `open` of it would be a different scenario with another name).

@@ -6,6 +6,8 @@
 //! flavours of `cgcheck` in their own target directories and runs their [`part`] (`cgcheck
 //! verify-part`), then merges the parts with its own.
 
+#[cfg(backend_std)]
+mod builds;
 pub mod report;
 pub mod rows;
 
@@ -259,49 +261,6 @@ pub fn repo_root() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
 }
 
-/// Builds the `backend` flavour of cgcheck (in its own target directory under `out`) and runs
-/// its part.
-#[cfg(backend_std)]
-fn backend_part(backend: Backend, out: &Path) -> Result<Part, String> {
-    use std::process::Command;
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let feature = backend.to_string();
-    let target = out.join(format!("build-{feature}"));
-    eprintln!("cgcheck verify: building the {feature} engine");
-    let st = Command::new(&cargo)
-        .args([
-            "build",
-            "--release",
-            "--quiet",
-            "-p",
-            "cgroup-checks",
-            "--bin",
-            "cgcheck",
-        ])
-        .args(["--features", &feature])
-        .arg("--target-dir")
-        .arg(&target)
-        .current_dir(repo_root())
-        .status()
-        .map_err(|e| format!("running {cargo}: {e}"))?;
-    if !st.success() {
-        return Err(format!("building the {feature} engine failed"));
-    }
-    let json = out.join(format!("part-{feature}.json"));
-    eprintln!("cgcheck verify: running the {feature} engine");
-    let st = Command::new(target.join("release").join("cgcheck"))
-        .arg("verify-part")
-        .arg("--out")
-        .arg(&json)
-        .status()
-        .map_err(|e| format!("running the {feature} engine: {e}"))?;
-    if !st.success() {
-        return Err(format!("the {feature} engine's run failed"));
-    }
-    let text = std::fs::read_to_string(&json).map_err(|e| format!("{}: {e}", json.display()))?;
-    serde_json::from_str(&text).map_err(|e| format!("{}: {e}", json.display()))
-}
-
 /// Every committed trace (`traces/*.trace`), replayed on real threads.
 #[cfg(backend_std)]
 pub fn replays(show: bool) -> Vec<ReplayRow> {
@@ -362,7 +321,7 @@ pub fn verify(backends: &[Backend], docs: bool, show: bool) -> Result<Results, S
     for &b in backends {
         parts.push(match b {
             Backend::Std => part(show)?,
-            other => backend_part(other, &out)?,
+            other => builds::backend_part(other, &out)?,
         });
     }
     let replays = replays(show);
