@@ -438,7 +438,7 @@ fn run(
         json_out(&json!({
             "scenario": sc.name, "design": design.name(), "faults": faults.to_string(),
             "engine": o.engine, "verdict": verdict, "executions": o.executions,
-            "seconds": o.seconds, "bound": o.bound,
+            "seconds": o.seconds, "bound": o.bound, "covers": o.covers(sc.threads.len(), &opts),
             "violation": o.violation.as_ref().map(|v| json!({"kind": format!("{:?}", v.kind), "name": v.name, "detail": v.detail})),
             "trace": trace_path.as_ref().map(|p| p.display().to_string()),
         }));
@@ -451,6 +451,7 @@ fn run(
             o.seconds,
             o.bound
         );
+        out!("covers: {}", o.covers(sc.threads.len(), &opts));
         match &o.violation {
             None => out!("verdict: {verdict}"),
             Some(v) => out!("verdict: {verdict}\n{v}"),

@@ -54,8 +54,8 @@ fn kill_one(f: Fault, work: &[(usize, Point)], opts: &Options) -> Result<Kill, S
     let tried = AtomicUsize::new(0);
     let err: Mutex<Option<String>> = Mutex::new(None);
     let stop = AtomicBool::new(false);
-    // Chunks in space order, so the catch is the first in the order (or close to it: a worker
-    // finishes the scenario it holds).
+    // Workers take the scenarios in space order and finish the one they hold when another
+    // catches the fault, so every scenario before the catch kept has run: it is the first.
     for_each_par(work, &stop, |_, (index, point)| {
         if best
             .lock()

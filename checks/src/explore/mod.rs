@@ -153,6 +153,11 @@ impl Default for Options {
 
 /// The scenarios of the space this run covers: the shard, sampled, with their space index.
 pub fn work(opts: &Options) -> Result<Vec<(usize, Point)>, String> {
+    Ok(work_and_size(opts)?.0)
+}
+
+/// [`work`], and the size of the whole space.
+fn work_and_size(opts: &Options) -> Result<(Vec<(usize, Point)>, usize), String> {
     let (k, n) = opts.shard;
     if n == 0 || k == 0 || k > n {
         return Err(format!("bad shard {k}/{n}: K/N with 1 <= K <= N"));
@@ -167,14 +172,16 @@ pub fn work(opts: &Options) -> Result<Vec<(usize, Point)>, String> {
         ));
     }
     let all = space::space(&opts.setups, opts.threads, opts.ops);
-    Ok(all
+    let size = all.len();
+    let work = all
         .into_iter()
         .enumerate()
         .filter(|(i, _)| i % n == k - 1)
         .enumerate()
         .filter(|(j, _)| j % opts.sample == 0)
         .map(|(_, p)| p)
-        .collect())
+        .collect();
+    Ok((work, size))
 }
 
 /// What a resumable run keeps: the space it is of, the scenarios done and what they found.
@@ -289,8 +296,7 @@ pub(crate) fn for_each_par<T: Sync>(items: &[T], stop: &AtomicBool, f: impl Fn(u
 pub fn explore(opts: &Options) -> Result<Summary, String> {
     let coverage = opts.coverage()?;
     let triage = group::read_triage(&opts.triage)?;
-    let space_size = space::space(&opts.setups, opts.threads, opts.ops).len();
-    let work = work(opts)?;
+    let (work, space_size) = work_and_size(opts)?;
     let state = Mutex::new(load_state(opts)?);
     let todo: Vec<&(usize, Point)> = {
         let st = state.lock().unwrap_or_else(|e| e.into_inner());
@@ -356,7 +362,7 @@ pub fn explore(opts: &Options) -> Result<Summary, String> {
         group::catalog_signatures(opts)?
     };
     let mut groups = group::group(&st.hits, &known, &triage);
-    output::write_groups(&mut groups, opts)?;
+    output::write_groups(&mut groups, &work, opts)?;
     let summary = Summary {
         coverage,
         space: opts.space_key(),

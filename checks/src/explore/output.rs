@@ -6,7 +6,7 @@ use std::path::Path;
 
 use cgmodel::{Design, Faults};
 
-use super::{check, config, space, Group, Hit, Options, Point, Signature, Summary};
+use super::{check, config, Group, Hit, Options, Point, Signature, Summary};
 use crate::scenario::{parse, Expect, Scenario};
 
 /// The file name of a group: `NN-design-violation-function`.
@@ -28,8 +28,7 @@ fn group_name(i: usize, s: &Signature) -> String {
 
 /// A group's witness as a scenario file: the verdict of every design is what explore's engine
 /// finds on it at explore's bound (so the file runs as it is with `cgcheck run`).
-pub fn witness_file(g: &Group, opts: &Options) -> Result<String, String> {
-    let point = point_of(&g.witness, opts)?;
+pub fn witness_file(g: &Group, point: &Point, opts: &Options) -> Result<String, String> {
     let plan = point.plan()?;
     let su = point.setup;
     let mut verdicts: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -59,17 +58,20 @@ pub fn witness_file(g: &Group, opts: &Options) -> Result<String, String> {
     Ok(s)
 }
 
-/// The witness's scenario, found again in the space by its index and key.
-fn point_of(h: &Hit, opts: &Options) -> Result<Point, String> {
-    space::space(&opts.setups, opts.threads, opts.ops)
-        .into_iter()
-        .nth(h.index)
-        .filter(|p| p.key() == h.key)
-        .ok_or_else(|| format!("scenario {} is not #{} of this space", h.key, h.index))
+/// The witness's scenario, found again among the run's by its index and key.
+fn point_of<'a>(h: &Hit, work: &'a [(usize, Point)]) -> Result<&'a Point, String> {
+    work.iter()
+        .find(|(i, p)| *i == h.index && p.key() == h.key)
+        .map(|(_, p)| p)
+        .ok_or_else(|| format!("scenario {} is not #{} of this run", h.key, h.index))
 }
 
 /// Writes each group's witness (scenario file and trace) under `opts.out/groups`.
-pub(super) fn write_groups(groups: &mut [Group], opts: &Options) -> Result<(), String> {
+pub(super) fn write_groups(
+    groups: &mut [Group],
+    work: &[(usize, Point)],
+    opts: &Options,
+) -> Result<(), String> {
     let dir = opts.out.join("groups");
     if dir.exists() {
         std::fs::remove_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
@@ -77,7 +79,7 @@ pub(super) fn write_groups(groups: &mut [Group], opts: &Options) -> Result<(), S
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     for (i, g) in groups.iter_mut().enumerate() {
         let name = group_name(i, &g.signature);
-        let text = witness_file(g, opts)?;
+        let text = witness_file(g, point_of(&g.witness, work)?, opts)?;
         let sc: Scenario = parse::parse(&name, &text)
             .map_err(|e| format!("explore wrote a scenario it cannot read ({name}): {e}"))?;
         let scn = dir.join(format!("{name}.scn"));

@@ -205,6 +205,7 @@ pub fn catalog_rows(trace_dir: &Path, show: bool) -> Result<Vec<ScenarioRow>, St
                     .as_ref()
                     .map(|v| format!("{}: {}", v.name, v.detail)),
                 trace,
+                covers: o.covers(sc.threads.len(), &opts),
             });
         }
         pb.inc(1);

@@ -47,6 +47,9 @@ pub struct ScenarioRow {
     pub violation: Option<String>,
     /// The trace written for it, if any.
     pub trace: Option<String>,
+    /// What the run covered and left unexplored ([`crate::engine::Outcome::covers`]).
+    #[serde(default)]
+    pub covers: String,
 }
 
 /// One fault hunted with its catcher scenarios on one engine.

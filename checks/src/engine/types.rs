@@ -1,0 +1,298 @@
+//! What the engines are and what they report: [`Engine`], [`Bound`], [`Outcome`] (with what a
+//! run covered and left unexplored) and [`RunOpts`].
+
+use cgmodel::sim::sync::{Backend, BACKEND};
+use cgmodel::sim::trace::Event;
+use cgmodel::Violation;
+use serde::{Deserialize, Serialize};
+
+/// An engine: how the interleavings of a plan are explored.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    clap::ValueEnum,
+    strum::Display,
+    strum::IntoStaticStr,
+)]
+#[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
+pub enum Engine {
+    /// loom: every interleaving, fewest preemptions first (the loom build).
+    Loom,
+    /// shuttle's PCT scheduler: priority changes at random points, bug depth 1, 2, 3 (the
+    /// shuttle build).
+    ShuttlePct,
+    /// shuttle's random scheduler (the shuttle build).
+    ShuttleRandom,
+    /// Real threads, repeated (the default build).
+    Std,
+}
+
+impl Engine {
+    /// The backend the engine needs.
+    pub fn backend(self) -> Backend {
+        match self {
+            Engine::Loom => Backend::Loom,
+            Engine::ShuttlePct | Engine::ShuttleRandom => Backend::Shuttle,
+            Engine::Std => Backend::Std,
+        }
+    }
+
+    /// The engines this build can run, its default first.
+    pub fn built() -> &'static [Engine] {
+        match BACKEND {
+            Backend::Loom => &[Engine::Loom],
+            Backend::Shuttle => &[Engine::ShuttlePct, Engine::ShuttleRandom],
+            Backend::Std => &[Engine::Std],
+        }
+    }
+
+    /// This build's default engine.
+    pub fn default_built() -> Engine {
+        Engine::built()[0]
+    }
+
+    /// Whether the engine's exploration must find an expected finding (loom's is exhaustive
+    /// within its bound; PCT's is the engine the catalog's findings are stated for); random
+    /// schedules and real threads sample, and may miss one.
+    pub fn must_find(self) -> bool {
+        matches!(self, Engine::Loom | Engine::ShuttlePct)
+    }
+
+    /// Whether the engine can report a violation of kind `name` at all: only loom has a data-race
+    /// detector (shuttle's executions are sequentially consistent, and real threads are not
+    /// watched), so a finding that is only a data race is loom's to find.
+    pub fn can_report(self, name: &str) -> bool {
+        self == Engine::Loom || name != cgmodel::sim::report::DATA_RACE
+    }
+
+    /// The build flag that gives this engine.
+    pub fn build_flag(self) -> &'static str {
+        match self.backend() {
+            Backend::Loom => "--features loom",
+            Backend::Shuttle => "--features shuttle",
+            Backend::Std => "no engine feature",
+        }
+    }
+}
+
+/// How far an exploration went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Bound {
+    /// loom without a preemption bound: every interleaving.
+    Exhaustive,
+    /// loom, every interleaving with at most this many preemptions.
+    Preemptions(usize),
+    /// shuttle PCT at this bug depth.
+    PctDepth(usize),
+    /// Sampled schedules (shuttle random, real threads): no bound.
+    Sampled,
+}
+
+impl std::fmt::Display for Bound {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Bound::Exhaustive => f.write_str("exhaustive"),
+            Bound::Preemptions(n) => write!(f, "bound {n}"),
+            Bound::PctDepth(d) => write!(f, "pct depth {d}"),
+            Bound::Sampled => f.write_str("sampled"),
+        }
+    }
+}
+
+impl std::str::FromStr for Bound {
+    type Err = String;
+    /// `none` (exhaustive) or a preemption bound.
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "none" => Ok(Bound::Exhaustive),
+            n => n
+                .parse()
+                .map(Bound::Preemptions)
+                .map_err(|_| format!("bad bound `{s}`: a number or `none`")),
+        }
+    }
+}
+
+/// The outcome of checking one plan on one configuration with one engine.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    /// The engine.
+    pub engine: Engine,
+    /// Executions run.
+    pub executions: u64,
+    /// Wall time, seconds.
+    pub seconds: f64,
+    /// The bound of the run that decided the verdict.
+    pub bound: Bound,
+    /// The first violation found, if any.
+    pub violation: Option<Violation>,
+    /// The steps of the execution that found it (empty when none did).
+    pub events: Vec<Event>,
+}
+
+impl Outcome {
+    /// Nothing run yet (the start of a sum over bounds).
+    pub fn nothing(engine: Engine) -> Outcome {
+        Outcome {
+            engine,
+            executions: 0,
+            seconds: 0.0,
+            bound: Bound::Sampled,
+            violation: None,
+            events: Vec::new(),
+        }
+    }
+
+    /// How the outcome was found, for a trace header: `loom, preemption bound 1 (fewest
+    /// preemptions first)`, `shuttle pct depth 2, seed 0x5eed, failing schedule 3 of 1000`.
+    pub fn describe(&self, opts: &RunOpts) -> String {
+        match self.engine {
+            Engine::Loom => match self.bound {
+                Bound::Preemptions(b) => {
+                    format!("loom, preemption bound {b} (fewest preemptions first)")
+                }
+                _ => "loom, exhaustive".to_string(),
+            },
+            Engine::ShuttlePct | Engine::ShuttleRandom => format!(
+                "shuttle {}, seed {:#x}, failing schedule {} of {}",
+                match self.bound {
+                    Bound::PctDepth(d) => format!("pct depth {d}"),
+                    _ => "random".to_string(),
+                },
+                opts.seed,
+                self.executions,
+                opts.iterations
+            ),
+            Engine::Std => format!("std (real threads), failing run {}", self.executions),
+        }
+    }
+}
+
+impl Outcome {
+    /// What the run covered and what it left unexplored, for a plan of `threads` threads run
+    /// with `opts`: the engine, its bound (or exhaustive), the executions.
+    pub fn covers(&self, threads: usize, opts: &RunOpts) -> String {
+        let n = self.executions;
+        if self.violation.is_some() {
+            return match self.engine {
+                Engine::Loom => format!(
+                    "loom, a counterexample at {} after {n} executions (every interleaving with \
+                     fewer preemptions passed)",
+                    self.bound
+                ),
+                Engine::ShuttlePct => format!(
+                    "shuttle PCT, a counterexample at {} after {n} schedules (every smaller depth's \
+                     schedules passed)",
+                    self.bound
+                ),
+                _ => format!("{}, a counterexample after {n} runs (sampled)", self.engine),
+            };
+        }
+        match (self.engine, self.bound) {
+            (Engine::Loom, Bound::Exhaustive) => format!(
+                "loom, every interleaving of the {threads} threads ({n} executions); not explored: \
+                 weak-memory outcomes loom does not model (SeqCst between different atomics)"
+            ),
+            (Engine::Loom, b) => {
+                let b = match b {
+                    Bound::Preemptions(b) => b,
+                    _ => 0,
+                };
+                format!(
+                    "loom, every interleaving with at most {b} preemption(s) ({n} executions); not \
+                     explored: {threads}-thread interleavings beyond {b} preemption(s), weak-memory \
+                     outcomes loom does not model"
+                )
+            }
+            (Engine::ShuttlePct, b) => format!(
+                "shuttle PCT, up to {} schedules per bug depth, to depth {} ({n} executions, \
+                 sampled); not explored: the schedules not drawn, weak-memory outcomes (every \
+                 atomic sequentially consistent), data races (no detector)",
+                opts.iterations,
+                match b {
+                    Bound::PctDepth(d) => d,
+                    _ => 0,
+                }
+            ),
+            (Engine::ShuttleRandom, _) => format!(
+                "shuttle random, {n} schedules (sampled); not explored: the schedules not drawn, \
+                 weak-memory outcomes, data races (no detector)"
+            ),
+            (Engine::Std, _) => format!(
+                "real threads, {n} runs (sampled); not explored: the interleavings the OS did not \
+                 take; no data-race detector"
+            ),
+        }
+    }
+}
+
+/// How to run an engine.
+#[derive(Clone, Copy, Debug)]
+pub struct RunOpts {
+    /// loom: the largest preemption bound (None: the scenario's plan).
+    pub bound: Option<Bound>,
+    /// shuttle: the seed.
+    pub seed: u64,
+    /// shuttle and std: executions.
+    pub iterations: usize,
+}
+
+impl Default for RunOpts {
+    /// The scenario's loom plan, seed `0x5eed`, 1,000 executions.
+    fn default() -> Self {
+        RunOpts {
+            bound: None,
+            seed: 0x5eed,
+            iterations: 1000,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outcome(engine: Engine, bound: Bound, found: bool) -> Outcome {
+        Outcome {
+            bound,
+            executions: 42,
+            violation: found.then(|| Violation::new(cgmodel::ViolationKind::Bug, "x", "y")),
+            ..Outcome::nothing(engine)
+        }
+    }
+
+    /// A pass states its bound and what lies beyond it; a failure states where it stopped.
+    #[test]
+    fn every_outcome_states_what_it_covered() {
+        let o = RunOpts::default();
+        let c = outcome(Engine::Loom, Bound::Exhaustive, false).covers(2, &o);
+        assert!(
+            c.contains("every interleaving of the 2 threads (42 executions)"),
+            "{c}"
+        );
+        let c = outcome(Engine::Loom, Bound::Preemptions(3), false).covers(3, &o);
+        assert!(
+            c.contains("3-thread interleavings beyond 3 preemption(s)"),
+            "{c}"
+        );
+        let c = outcome(Engine::Loom, Bound::Preemptions(1), true).covers(2, &o);
+        assert!(
+            c.contains("a counterexample at bound 1 after 42 executions"),
+            "{c}"
+        );
+        let c = outcome(Engine::ShuttlePct, Bound::PctDepth(2), false).covers(2, &o);
+        assert!(c.contains("to depth 2") && c.contains("no detector"), "{c}");
+        let c = outcome(Engine::Std, Bound::Sampled, false).covers(2, &o);
+        assert!(c.contains("42 runs (sampled)"), "{c}");
+    }
+}
