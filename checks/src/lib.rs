@@ -4,6 +4,7 @@
 //! - [`engine`]: one execution of a plan, and the engines that explore its interleavings;
 //! - [`explore`]: every small scenario of named setups, failures grouped, and the kill matrix;
 //! - [`zoo`]: which scenarios catch each injected fault;
+//! - [`par`]: one worker per core over a list of runs;
 //! - [`tracefile`]: counterexamples as files, replayed on real threads and rendered;
 //! - [`verify`]: what `cgcheck verify` runs, and its results;
 //! - [`report`]: the race regression's per-run table.
@@ -14,6 +15,7 @@ pub mod anchors;
 pub mod bench;
 pub mod engine;
 pub mod explore;
+pub mod par;
 pub mod report;
 pub mod scenario;
 pub mod tracefile;

@@ -3,15 +3,15 @@
 //! table that says what each known group is, and the signatures the catalog itself breaks with.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::ops::ControlFlow;
 use std::path::Path;
-use std::sync::atomic::AtomicBool;
 use std::sync::Mutex;
 
 use cgmodel::sim::trace::What;
 use cgmodel::{Design, Faults, Violation};
 use serde::{Deserialize, Serialize};
 
-use super::{for_each_par, loom_plan, Options, LOOM_THREADS};
+use super::{loom_plan, Options, LOOM_THREADS};
 use crate::engine::{self, Engine, Outcome};
 use crate::scenario::{catalog, LoomPlan};
 
@@ -262,28 +262,18 @@ pub fn catalog_signatures(opts: &Options) -> Result<BTreeMap<Signature, String>,
         }
     }
     let found: Mutex<BTreeMap<Signature, String>> = Mutex::new(BTreeMap::new());
-    let err: Mutex<Option<String>> = Mutex::new(None);
-    let stop = AtomicBool::new(false);
-    for_each_par(&work, &stop, |_, &(sc, d)| {
+    crate::par::for_each(&work, |&(sc, d)| {
         let cfg = engine::config(sc, d, Faults::NONE, true);
-        match engine::run(&sc.plan(), &loom_plan(opts), &cfg, engine, &opts.run_opts()) {
-            Ok(o) => {
-                if let Some(v) = &o.violation {
-                    found
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .entry(Signature::of(d, v, &o))
-                        .or_insert_with(|| format!("catalog: {}", sc.name));
-                }
-            }
-            Err(e) => {
-                *err.lock().unwrap_or_else(|e| e.into_inner()) = Some(e);
-            }
+        let o = engine::run(&sc.plan(), &loom_plan(opts), &cfg, engine, &opts.run_opts())?;
+        if let Some(v) = &o.violation {
+            found
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .entry(Signature::of(d, v, &o))
+                .or_insert_with(|| format!("catalog: {}", sc.name));
         }
-    });
-    if let Some(e) = err.into_inner().unwrap_or_else(|e| e.into_inner()) {
-        return Err(e);
-    }
+        Ok(ControlFlow::Continue(()))
+    })?;
     Ok(found.into_inner().unwrap_or_else(|e| e.into_inner()))
 }
 

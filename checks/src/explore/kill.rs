@@ -2,14 +2,15 @@
 //! caught by some scenario of the space, found in the space's order (smallest first) without
 //! being told the fault's catcher scenarios.
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::ops::ControlFlow;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
 use cgmodel::{Design, Fault, Faults};
 use serde::{Deserialize, Serialize};
 
-use super::{check, for_each_par, work, Options, Point};
+use super::{check, work, Options, Point};
 
 /// One fault's row of the kill matrix: the first scenario of the space (in its order, smallest
 /// first) on which the fault, injected into the fixed design, breaks a check that the fixed
@@ -52,45 +53,35 @@ fn kill_one(f: Fault, work: &[(usize, Point)], opts: &Options) -> Result<Kill, S
     let best: Mutex<Option<(usize, String, String)>> = Mutex::new(None);
     let execs = AtomicUsize::new(0);
     let tried = AtomicUsize::new(0);
-    let err: Mutex<Option<String>> = Mutex::new(None);
-    let stop = AtomicBool::new(false);
     // Workers take the scenarios in space order and finish the one they hold when another
     // catches the fault, so every scenario before the catch kept has run: it is the first.
-    for_each_par(work, &stop, |_, (index, point)| {
+    crate::par::for_each(work, |(index, point)| {
         if best
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .as_ref()
             .is_some_and(|b| b.0 < *index)
         {
-            return;
+            return Ok(ControlFlow::Continue(()));
         }
-        let r = (|| -> Result<(), String> {
-            let plan = point.plan()?;
-            tried.fetch_add(1, Ordering::Relaxed);
-            let o = check(&plan, Design::Fixed, Faults::one(f), opts)?;
-            execs.fetch_add(o.executions as usize, Ordering::Relaxed);
-            if let Some(v) = &o.violation {
-                let clean = check(&plan, Design::Fixed, Faults::NONE, opts)?;
-                execs.fetch_add(clean.executions as usize, Ordering::Relaxed);
-                if clean.violation.is_none() {
-                    let mut b = best.lock().unwrap_or_else(|e| e.into_inner());
-                    if b.as_ref().is_none_or(|b| *index < b.0) {
-                        *b = Some((*index, point.key(), format!("{}: {}", v.name, v.detail)));
-                    }
-                    stop.store(true, Ordering::Relaxed);
-                }
-            }
-            Ok(())
-        })();
-        if let Err(e) = r {
-            *err.lock().unwrap_or_else(|e| e.into_inner()) = Some(e);
-            stop.store(true, Ordering::Relaxed);
+        let plan = point.plan()?;
+        tried.fetch_add(1, Ordering::Relaxed);
+        let o = check(&plan, Design::Fixed, Faults::one(f), opts)?;
+        execs.fetch_add(o.executions as usize, Ordering::Relaxed);
+        let Some(v) = &o.violation else {
+            return Ok(ControlFlow::Continue(()));
+        };
+        let clean = check(&plan, Design::Fixed, Faults::NONE, opts)?;
+        execs.fetch_add(clean.executions as usize, Ordering::Relaxed);
+        if clean.violation.is_some() {
+            return Ok(ControlFlow::Continue(()));
         }
-    });
-    if let Some(e) = err.into_inner().unwrap_or_else(|e| e.into_inner()) {
-        return Err(e);
-    }
+        let mut b = best.lock().unwrap_or_else(|e| e.into_inner());
+        if b.as_ref().is_none_or(|b| *index < b.0) {
+            *b = Some((*index, point.key(), format!("{}: {}", v.name, v.detail)));
+        }
+        Ok(ControlFlow::Break(()))
+    })?;
     let b = best.into_inner().unwrap_or_else(|e| e.into_inner());
     Ok(Kill {
         fault: f.name().to_string(),

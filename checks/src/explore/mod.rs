@@ -14,8 +14,8 @@ pub mod setups;
 pub mod space;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -269,27 +269,6 @@ pub fn check(
     )
 }
 
-/// Runs `f` over `items` on one worker per core, in no particular order, until `stop` is set.
-pub(crate) fn for_each_par<T: Sync>(items: &[T], stop: &AtomicBool, f: impl Fn(usize, &T) + Sync) {
-    let workers = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .min(items.len().max(1));
-    let next = AtomicUsize::new(0);
-    std::thread::scope(|s| {
-        for _ in 0..workers {
-            s.spawn(|| loop {
-                if stop.load(Ordering::Relaxed) {
-                    break;
-                }
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(item) = items.get(i) else { break };
-                f(i, item);
-            });
-        }
-    });
-}
-
 /// Explores the space of `opts` on its designs: runs every scenario not yet done (per the state
 /// file), groups the failures, writes each group's witness as a scenario file and a trace under
 /// `opts.out`, and the summary (`summary.md`, `summary.json`).
@@ -305,57 +284,47 @@ pub fn explore(opts: &Options) -> Result<Summary, String> {
     let t0 = Instant::now();
     let pb = crate::verify::progress(work.len(), "explore", opts.show);
     pb.set_position((work.len() - todo.len()) as u64);
-    let err: Mutex<Option<String>> = Mutex::new(None);
-    let stop = AtomicBool::new(false);
     let last_save = Mutex::new(Instant::now());
-    for_each_par(&todo, &stop, |_, &&(index, ref point)| {
-        let r = (|| -> Result<(), String> {
-            let plan = point.plan()?;
-            let mut hits = Vec::new();
-            let (mut execs, mut secs) = (0, 0.0);
-            for &d in &opts.designs {
-                let o = check(&plan, d, Faults::NONE, opts)?;
-                execs += o.executions;
-                secs += o.seconds;
-                if let Some(v) = &o.violation {
-                    hits.push(Hit {
-                        index,
-                        key: point.key(),
-                        signature: Signature::of(d, v, &o),
-                        bound: bound_of(&o),
-                        detail: v.detail.clone(),
-                    });
-                }
+    let ran = crate::par::for_each(&todo, |&&(index, ref point)| {
+        let plan = point.plan()?;
+        let mut hits = Vec::new();
+        let (mut execs, mut secs) = (0, 0.0);
+        for &d in &opts.designs {
+            let o = check(&plan, d, Faults::NONE, opts)?;
+            execs += o.executions;
+            secs += o.seconds;
+            if let Some(v) = &o.violation {
+                hits.push(Hit {
+                    index,
+                    key: point.key(),
+                    signature: Signature::of(d, v, &o),
+                    bound: bound_of(&o),
+                    detail: v.detail.clone(),
+                });
             }
-            let mut st = state.lock().unwrap_or_else(|e| e.into_inner());
-            st.done.insert(index);
-            st.hits.extend(hits);
-            st.executions += execs;
-            st.seconds += secs;
-            pb.inc(1);
-            pb.set_message(format!("{} failing", st.hits.len()));
-            if let Some(p) = &opts.state {
-                let mut ls = last_save.lock().unwrap_or_else(|e| e.into_inner());
-                if ls.elapsed().as_secs() >= 10 {
-                    save_state(p, &st)?;
-                    *ls = Instant::now();
-                }
-            }
-            Ok(())
-        })();
-        if let Err(e) = r {
-            *err.lock().unwrap_or_else(|e| e.into_inner()) = Some(e);
-            stop.store(true, Ordering::Relaxed);
         }
+        let mut st = state.lock().unwrap_or_else(|e| e.into_inner());
+        st.done.insert(index);
+        st.hits.extend(hits);
+        st.executions += execs;
+        st.seconds += secs;
+        pb.inc(1);
+        pb.set_message(format!("{} failing", st.hits.len()));
+        if let Some(p) = &opts.state {
+            let mut ls = last_save.lock().unwrap_or_else(|e| e.into_inner());
+            if ls.elapsed().as_secs() >= 10 {
+                save_state(p, &st)?;
+                *ls = Instant::now();
+            }
+        }
+        Ok(ControlFlow::Continue(()))
     });
     pb.finish_and_clear();
     let st = state.into_inner().unwrap_or_else(|e| e.into_inner());
     if let Some(p) = &opts.state {
         save_state(p, &st)?;
     }
-    if let Some(e) = err.into_inner().unwrap_or_else(|e| e.into_inner()) {
-        return Err(e);
-    }
+    ran?;
     let known = if st.hits.is_empty() {
         BTreeMap::new()
     } else {

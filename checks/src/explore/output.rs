@@ -7,6 +7,7 @@ use std::path::Path;
 use cgmodel::{Design, Faults};
 
 use super::{check, config, Group, Hit, Options, Point, Signature, Summary};
+use crate::engine::Outcome;
 use crate::scenario::{parse, Expect, Scenario};
 
 /// The file name of a group: `NN-design-violation-function`.
@@ -27,11 +28,13 @@ fn group_name(i: usize, s: &Signature) -> String {
 }
 
 /// A group's witness as a scenario file: the verdict of every design is what explore's engine
-/// finds on it at explore's bound (so the file runs as it is with `cgcheck run`).
-pub fn witness_file(g: &Group, point: &Point, opts: &Options) -> Result<String, String> {
+/// finds on it at explore's bound (so the file runs as it is with `cgcheck run`). Also returns
+/// the run of the group's own design, whose steps are the witness's trace.
+pub fn witness_file(g: &Group, point: &Point, opts: &Options) -> Result<(String, Outcome), String> {
     let plan = point.plan()?;
     let su = point.setup;
     let mut verdicts: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut own = None;
     for &d in Design::ALL {
         let o = check(&plan, d, Faults::NONE, opts)?;
         let v = match &o.violation {
@@ -39,7 +42,11 @@ pub fn witness_file(g: &Group, point: &Point, opts: &Options) -> Result<String, 
             Some(v) => format!("finding {}", v.name),
         };
         verdicts.entry(v).or_default().push(d.name().to_string());
+        if d.name() == g.signature.design {
+            own = Some(o);
+        }
     }
+    let own = own.ok_or_else(|| format!("unknown design {}", g.signature.design))?;
     let mut s = String::new();
     s.push_str(&format!(
         "about: explore group {}: {} (setup {}: {})\n",
@@ -55,7 +62,7 @@ pub fn witness_file(g: &Group, point: &Point, opts: &Options) -> Result<String, 
     }
     s.push('\n');
     s.push_str(&plan.to_string());
-    Ok(s)
+    Ok((s, own))
 }
 
 /// The witness's scenario, found again among the run's by its index and key.
@@ -79,7 +86,7 @@ pub(super) fn write_groups(
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     for (i, g) in groups.iter_mut().enumerate() {
         let name = group_name(i, &g.signature);
-        let text = witness_file(g, point_of(&g.witness, work)?, opts)?;
+        let (text, o) = witness_file(g, point_of(&g.witness, work)?, opts)?;
         let sc: Scenario = parse::parse(&name, &text)
             .map_err(|e| format!("explore wrote a scenario it cannot read ({name}): {e}"))?;
         let scn = dir.join(format!("{name}.scn"));
@@ -90,7 +97,6 @@ pub(super) fn write_groups(
             .design
             .parse()
             .map_err(|_| format!("unknown design {}", g.signature.design))?;
-        let o = check(&sc.plan(), design, Faults::NONE, opts)?;
         if o.violation.is_some() {
             let tr = dir.join(format!("{name}.trace"));
             crate::verify::write_trace(

@@ -121,7 +121,7 @@ fn zoo_opts() -> RunOpts {
 pub fn zoo_rows(chosen: &[Fault], trace_dir: &Path, show: bool) -> Result<Vec<FaultRow>, String> {
     let engine = Engine::default_built();
     let pb = progress(chosen.len(), "zoo", show);
-    let rows = par_map(chosen, |&f| {
+    let rows = crate::par::map(chosen, |&f| {
         pb.set_message(f.name());
         let mut row = FaultRow {
             name: f,
@@ -172,7 +172,7 @@ pub fn catalog_rows(trace_dir: &Path, show: bool) -> Result<Vec<ScenarioRow>, St
         .flat_map(|sc| Design::ALL.iter().map(move |&d| (sc, d)))
         .collect();
     let pb = progress(work.len(), "catalog", show);
-    let rows: Vec<Result<Vec<ScenarioRow>, String>> = par_map(&work, |&(sc, design)| {
+    let rows: Vec<Result<Vec<ScenarioRow>, String>> = crate::par::map(&work, |&(sc, design)| {
         pb.set_message(format!("{} on {design}", sc.name));
         let cfg = engine::config(sc, design, Faults::NONE, true);
         let mut rows = Vec::new();
@@ -217,34 +217,6 @@ pub fn catalog_rows(trace_dir: &Path, show: bool) -> Result<Vec<ScenarioRow>, St
         out.extend(r?);
     }
     Ok(out)
-}
-
-/// `f` over `items` on one worker per core (each run is single-threaded: loom and shuttle run
-/// an execution's threads on the calling thread), in the order of `items`.
-fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::sync::Mutex;
-    let workers = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .min(items.len().max(1));
-    let next = AtomicUsize::new(0);
-    let out: Mutex<Vec<Option<R>>> = Mutex::new((0..items.len()).map(|_| None).collect());
-    std::thread::scope(|s| {
-        for _ in 0..workers {
-            s.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(item) = items.get(i) else { break };
-                let r = f(item);
-                out.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(r);
-            });
-        }
-    });
-    out.into_inner()
-        .unwrap_or_else(|e| e.into_inner())
-        .into_iter()
-        .map(|r| r.expect("every item ran"))
-        .collect()
 }
 
 /// This build's part of `verify`: the catalog and the zoo, traces under
