@@ -58,6 +58,9 @@ fn unknown_names_and_bad_flags_exit_2_with_one_line() {
         &["explore", "--shard", "x"],
         &["explore", "--designs", "nope"],
         &["explore", "--kill", "nope"],
+        &["verify", "--deep", "--shard", "0/2"],
+        &["verify", "--deep", "--shard", "3/2"],
+        &["verify", "--deep", "--shard", "x"],
     ] {
         let (code, _, err) = cgcheck(args);
         assert_eq!(code, 2, "{args:?}: {err}");
@@ -68,8 +71,14 @@ fn unknown_names_and_bad_flags_exit_2_with_one_line() {
         );
         assert!(err.starts_with("cgcheck: "), "{args:?}: {err}");
     }
-    let (code, _, err) = cgcheck(&["run", "attach-vs-exit", "--frob"]);
-    assert_eq!(code, 2, "{err}");
+    for args in [
+        &["run", "attach-vs-exit", "--frob"][..],
+        &["verify", "--shard", "1/2"],
+        &["verify", "--deep", "--docs"],
+    ] {
+        let (code, _, err) = cgcheck(args);
+        assert_eq!(code, 2, "{args:?}: {err}");
+    }
 }
 
 #[test]

@@ -112,6 +112,16 @@ enum Cmd {
         /// The builds, comma-separated.
         #[arg(long, value_delimiter = ',', default_value = "loom,shuttle,std", value_parser = backend_parser())]
         engines: Vec<Backend>,
+        /// Instead: the three-thread scenarios on every design with loom and no preemption bound,
+        /// after an estimate of their executions and time (a nightly job; docs/performance.md).
+        #[arg(long, conflicts_with_all = ["docs", "engines"])]
+        deep: bool,
+        /// With --deep: only shard K of N (`K/N`), the jobs whose index is K-1 modulo N.
+        #[arg(long, default_value = "1/1", requires = "deep")]
+        shard: String,
+        /// With --deep: print the estimate and stop.
+        #[arg(long, requires = "deep")]
+        estimate: bool,
     },
     /// One build's part of `verify` (the catalog and the zoo with this build's engines), as JSON.
     #[command(hide = true)]
@@ -119,6 +129,15 @@ enum Cmd {
         /// Where to write the JSON.
         #[arg(long)]
         out: PathBuf,
+        /// The deep part instead (see `verify --deep`).
+        #[arg(long)]
+        deep: bool,
+        /// With --deep: the shard, `K/N`.
+        #[arg(long, default_value = "1/1")]
+        shard: String,
+        /// With --deep: the estimate only.
+        #[arg(long)]
+        estimate: bool,
     },
     /// Measure this build's engine: throughput on three representative scenarios, what the
     /// instrumentation costs against the same runs without it, growth with threads and ops.
@@ -277,18 +296,35 @@ fn main() -> ExitCode {
         }
         Cmd::Replay { file } => replay(&file, cli.json),
         Cmd::Render { file, text } => render(&file, text, cli.json),
-        Cmd::Verify { docs, engines } => verify_cmd(&engines, docs, cli.json),
-        Cmd::VerifyPart { out } => match verify::part(true) {
-            Ok(p) => match serde_json::to_string_pretty(&p)
-                .map_err(|e| e.to_string())
-                .and_then(|s| {
-                    std::fs::write(&out, s).map_err(|e| format!("{}: {e}", out.display()))
-                }) {
+        Cmd::Verify {
+            deep: true,
+            shard,
+            estimate,
+            ..
+        } => match parse_shard(&shard) {
+            Some(k) => deep_cmd(k, estimate, cli.json),
+            None => fail("bad --shard: K/N, e.g. 1/4"),
+        },
+        Cmd::Verify { docs, engines, .. } => verify_cmd(&engines, docs, cli.json),
+        Cmd::VerifyPart {
+            out,
+            deep,
+            shard,
+            estimate,
+        } => {
+            let written = if deep {
+                parse_shard(&shard)
+                    .ok_or_else(|| "bad --shard: K/N, e.g. 1/4".to_string())
+                    .and_then(|k| verify::deep::part(k, estimate, true))
+                    .and_then(|p| write_json(&out, &p))
+            } else {
+                verify::part(true).and_then(|p| write_json(&out, &p))
+            };
+            match written {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => fail(e),
-            },
-            Err(e) => fail(e),
-        },
+            }
+        }
         Cmd::Bench => bench(cli.json),
         Cmd::Anchors {
             kernel,
@@ -324,10 +360,7 @@ fn main() -> ExitCode {
                     Err(e) => return fail(e),
                 }
             }
-            let shard = shard
-                .split_once('/')
-                .and_then(|(k, n)| Some((k.parse().ok()?, n.parse().ok()?)));
-            let Some(shard) = shard else {
+            let Some(shard) = parse_shard(&shard) else {
                 return fail("bad --shard: K/N, e.g. 1/4");
             };
             o.threads = threads;
@@ -533,6 +566,64 @@ fn render(file: &std::path::Path, as_text: bool, as_json: bool) -> ExitCode {
         out!("{}", tracefile::mermaid(&tf));
     }
     ExitCode::SUCCESS
+}
+
+/// `K/N` with 1 <= K <= N.
+fn parse_shard(s: &str) -> Option<(usize, usize)> {
+    let (k, n) = s.split_once('/')?;
+    let (k, n) = (k.parse().ok()?, n.parse().ok()?);
+    (k >= 1 && k <= n).then_some((k, n))
+}
+
+fn write_json<T: serde::Serialize>(path: &std::path::Path, v: &T) -> Result<(), String> {
+    let s = serde_json::to_string_pretty(v).map_err(|e| e.to_string())?;
+    std::fs::write(path, s).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn deep_cmd(shard: (usize, usize), estimate: bool, as_json: bool) -> ExitCode {
+    if BACKEND != Backend::Std {
+        return fail(
+            "verify --deep builds and runs the loom engine itself: run it from the default build",
+        );
+    }
+    #[cfg(backend_std)]
+    {
+        let p = match verify::verify_deep(shard, estimate) {
+            Ok(p) => p,
+            Err(e) => return fail(e),
+        };
+        let ok = p.rows.iter().all(|r| r.verdict.ok());
+        if as_json {
+            json_out(&p);
+        } else if !estimate {
+            for r in &p.rows {
+                out!(
+                    "{:<36} {:<32} {:<14} {}",
+                    r.name,
+                    r.design.to_string(),
+                    r.verdict.to_string(),
+                    r.covers
+                );
+            }
+            out!(
+                "deep shard {}: {} jobs, {} executions, {} not as expected",
+                p.shard,
+                p.rows.len(),
+                p.rows.iter().map(|r| r.executions).sum::<u64>(),
+                p.rows.iter().filter(|r| !r.verdict.ok()).count()
+            );
+        }
+        if ok {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        }
+    }
+    #[cfg(not(backend_std))]
+    {
+        let _ = (shard, estimate, as_json);
+        unreachable!("checked above")
+    }
 }
 
 fn verify_cmd(backends: &[Backend], docs: bool, as_json: bool) -> ExitCode {

@@ -18,9 +18,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use cgmodel::check::invariants;
+use cgmodel::sim::foata::Classes;
 use cgmodel::sim::sync::{self, BACKEND};
 use cgmodel::sim::trace::Turnstile;
-use cgmodel::{Config, Design, Faults, Kernel, Sink, Violation};
+use cgmodel::{Config, Design, Faults, Kernel, Sink, Step, Violation};
 
 use crate::scenario::{LoomPlan, Plan, Scenario};
 
@@ -85,10 +86,32 @@ pub fn run_scenario(
     run(&sc.plan(), &sc.loom, cfg, engine, opts)
 }
 
-/// One execution of `plan` with configuration `cfg`: boot, run the setup on thread 0, run each
-/// op list on its own thread, join, then check every invariant. Violations go to `sink` (the
+/// One execution of `plan` with configuration `cfg`: boot, run the setup on thread 0 (which then
+/// retires from RCU, [`cgmodel::sim::rcu::Rcu::retire`]), run each op list on its own thread,
+/// wait for them all, then check every invariant. Violations go to `sink` (the
 /// model panics on the first one, which is how the engines see a failure).
 pub fn execution(plan: &Plan, cfg: &Config, sink: Arc<Sink>) {
+    execution_shaped(plan, cfg, sink, Shape::Threads)
+}
+
+/// Where thread 1 runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shape {
+    /// Every op list on a thread of its own, the setup's thread joining them: which thread
+    /// starts is then a free choice (the setup's thread blocks in `join`), which is what a
+    /// preemption bound counts from.
+    Threads,
+    /// Thread 1 on the setup's thread. Its own thread, and the setup's blocked in `join` beside
+    /// it, are checker steps with no kernel counterpart, which an unbounded loom run interleaves
+    /// with every step of the others: the same classes in fewer executions
+    /// (docs/performance.md). Under a bound it would make starting any other thread first cost
+    /// a preemption, so bounded runs keep [`Shape::Threads`].
+    FirstInline,
+}
+
+/// [`execution`] with thread 1 where `shape` says. Real threads join the others before a
+/// violation of an inline thread 1 is raised, as if it had been theirs.
+pub fn execution_shaped(plan: &Plan, cfg: &Config, sink: Arc<Sink>, shape: Shape) {
     let k = Kernel::boot(cfg.clone(), sink.clone());
     let cx = k.cx(0, "setup");
     for s in &plan.setup {
@@ -99,24 +122,34 @@ pub fn execution(plan: &Plan, cfg: &Config, sink: Arc<Sink>) {
     if let Err(v) = invariants::check(&k) {
         sink.fail(v);
     }
-    let handles: Vec<_> = plan
-        .threads
-        .clone()
-        .into_iter()
-        .enumerate()
+    // The setup thread runs no kernel code from here on.
+    k.rcu.retire(0);
+    let mut ops = plan.threads.clone().into_iter().enumerate();
+    let first = if shape == Shape::FirstInline {
+        ops.next()
+    } else {
+        None
+    };
+    let handles: Vec<_> = ops
         .map(|(i, steps)| {
             let k = k.clone();
-            sync::spawn(move || {
-                let _exit = ReplayExit(k.sink.turnstile.clone(), i + 1);
-                let cx = k.cx(i + 1, "thread");
-                for s in &steps {
-                    let _ = k.exec(s, &cx);
-                }
-            })
+            sync::spawn(move || model_thread(&k, i, &steps))
         })
         .collect();
-    for h in handles {
-        if let Err(p) = h.join() {
+    let mine = first.map(|(i, steps)| {
+        let go = std::panic::AssertUnwindSafe(|| model_thread(&k, i, &steps));
+        if cfg!(backend_std) {
+            std::panic::catch_unwind(go)
+        } else {
+            go();
+            Ok::<(), Box<dyn std::any::Any + Send>>(())
+        }
+    });
+    let joined = mine
+        .into_iter()
+        .chain(handles.into_iter().map(|h| h.join()));
+    for r in joined.collect::<Vec<_>>() {
+        if let Err(p) = r {
             // The thread's violation is already in the sink; re-raise it for the engine. A replay
             // that stopped (diverged, or ran to the end of a deadlock) has none.
             match sink.first() {
@@ -127,6 +160,15 @@ pub fn execution(plan: &Plan, cfg: &Config, sink: Arc<Sink>) {
     }
     if let Err(v) = invariants::check(&k) {
         sink.fail(v);
+    }
+}
+
+/// Model thread `i + 1` running `steps`.
+fn model_thread(k: &Kernel, i: usize, steps: &[Step]) {
+    let _exit = ReplayExit(k.sink.turnstile.clone(), i + 1);
+    let cx = k.cx(i + 1, "thread");
+    for s in steps {
+        let _ = k.exec(s, &cx);
     }
 }
 
@@ -162,13 +204,21 @@ pub(crate) fn drive(
     cfg: &Config,
 ) -> Outcome {
     let count = Arc::new(Mutex::new(0u64));
+    let classes = Arc::new(Mutex::new(Classes::default()));
     let last: Arc<Mutex<Arc<Sink>>> = Arc::new(Mutex::new(Arc::new(Sink::default())));
-    let (c2, l2, plan2, cfg2) = (count.clone(), last.clone(), plan.clone(), cfg.clone());
+    let (c2, k2, l2) = (count.clone(), classes.clone(), last.clone());
+    let (plan2, cfg2) = (plan.clone(), cfg.clone());
+    let shape = if engine == Engine::Loom && bound == Bound::Exhaustive {
+        Shape::FirstInline
+    } else {
+        Shape::Threads
+    };
     let body: Arc<dyn Fn() + Send + Sync> = Arc::new(move || {
         *c2.lock().unwrap() += 1;
         let sink = Arc::new(Sink::default());
         *l2.lock().unwrap() = sink.clone();
-        execution(&plan2, &cfg2, sink);
+        execution_shaped(&plan2, &cfg2, sink.clone(), shape);
+        sink.trace.with(|e| k2.lock().unwrap().add(e));
     });
     let t = Instant::now();
     let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(body)));
@@ -179,13 +229,17 @@ pub(crate) fn drive(
         recorded.unwrap_or_else(|| Violation::from_panic(&panic_message(p.as_ref())))
     });
     let events = if violation.is_some() {
-        last.lock().unwrap().trace.events()
+        let events = last.lock().unwrap().trace.events();
+        classes.lock().unwrap().add(&events);
+        events
     } else {
         Vec::new()
     };
+    let classes = std::mem::take(&mut *classes.lock().unwrap());
     Outcome {
         engine,
         executions,
+        classes,
         seconds,
         bound,
         violation,

@@ -1,6 +1,7 @@
 //! What the engines are and what they report: [`Engine`], [`Bound`], [`Outcome`] (with what a
 //! run covered and left unexplored) and [`RunOpts`].
 
+use cgmodel::sim::foata::Classes;
 use cgmodel::sim::sync::{Backend, BACKEND};
 use cgmodel::sim::trace::Event;
 use cgmodel::Violation;
@@ -25,7 +26,8 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "kebab-case")]
 #[strum(serialize_all = "kebab-case")]
 pub enum Engine {
-    /// loom: every interleaving, fewest preemptions first (the loom build).
+    /// loom: every interleaving within a bound, a counterexample with the fewest preemptions
+    /// (the loom build).
     Loom,
     /// shuttle's PCT scheduler: priority changes at random points, bug depth 1, 2, 3 (the
     /// shuttle build).
@@ -130,6 +132,8 @@ pub struct Outcome {
     pub engine: Engine,
     /// Executions run.
     pub executions: u64,
+    /// The distinct Mazurkiewicz classes among them ([`cgmodel::sim::foata`]).
+    pub classes: Classes,
     /// Wall time, seconds.
     pub seconds: f64,
     /// The bound of the run that decided the verdict.
@@ -146,6 +150,7 @@ impl Outcome {
         Outcome {
             engine,
             executions: 0,
+            classes: Classes::default(),
             seconds: 0.0,
             bound: Bound::Sampled,
             violation: None,
@@ -159,7 +164,7 @@ impl Outcome {
         match self.engine {
             Engine::Loom => match self.bound {
                 Bound::Preemptions(b) => {
-                    format!("loom, preemption bound {b} (fewest preemptions first)")
+                    format!("loom, preemption bound {b} (the fewest preemptions that fail)")
                 }
                 _ => "loom, exhaustive".to_string(),
             },
@@ -182,25 +187,31 @@ impl Outcome {
     /// What the run covered and what it left unexplored, for a plan of `threads` threads run
     /// with `opts`: the engine, its bound (or exhaustive), the executions.
     pub fn covers(&self, threads: usize, opts: &RunOpts) -> String {
-        let n = self.executions;
+        let c = self.classes.len();
+        let n = format!(
+            "{} execution{}, {c} class{}",
+            self.executions,
+            if self.executions == 1 { "" } else { "s" },
+            if c == 1 { "" } else { "es" }
+        );
         if self.violation.is_some() {
             return match self.engine {
                 Engine::Loom => format!(
-                    "loom, a counterexample at {} after {n} executions (every interleaving with \
+                    "loom, a counterexample at {} after {n} (every interleaving with \
                      fewer preemptions passed)",
                     self.bound
                 ),
                 Engine::ShuttlePct => format!(
-                    "shuttle PCT, a counterexample at {} after {n} schedules (every smaller depth's \
+                    "shuttle PCT, a counterexample at {} after {n} (every smaller depth's \
                      schedules passed)",
                     self.bound
                 ),
-                _ => format!("{}, a counterexample after {n} runs (sampled)", self.engine),
+                _ => format!("{}, a counterexample after {n} (sampled)", self.engine),
             };
         }
         match (self.engine, self.bound) {
             (Engine::Loom, Bound::Exhaustive) => format!(
-                "loom, every interleaving of the {threads} threads ({n} executions); not explored: \
+                "loom, every interleaving of the {threads} threads ({n}); not explored: \
                  weak-memory outcomes loom does not model (SeqCst between different atomics)"
             ),
             (Engine::Loom, b) => {
@@ -209,13 +220,13 @@ impl Outcome {
                     _ => 0,
                 };
                 format!(
-                    "loom, every interleaving with at most {b} preemption(s) ({n} executions); not \
+                    "loom, every interleaving with at most {b} preemption(s) ({n}); not \
                      explored: {threads}-thread interleavings beyond {b} preemption(s), weak-memory \
                      outcomes loom does not model"
                 )
             }
             (Engine::ShuttlePct, b) => format!(
-                "shuttle PCT, up to {} schedules per bug depth, to depth {} ({n} executions, \
+                "shuttle PCT, up to {} schedules per bug depth, to depth {} ({n}, \
                  sampled); not explored: the schedules not drawn, weak-memory outcomes (every \
                  atomic sequentially consistent), data races (no detector)",
                 opts.iterations,
@@ -225,11 +236,11 @@ impl Outcome {
                 }
             ),
             (Engine::ShuttleRandom, _) => format!(
-                "shuttle random, {n} schedules (sampled); not explored: the schedules not drawn, \
+                "shuttle random, {n} (sampled); not explored: the schedules not drawn, \
                  weak-memory outcomes, data races (no detector)"
             ),
             (Engine::Std, _) => format!(
-                "real threads, {n} runs (sampled); not explored: the interleavings the OS did not \
+                "real threads, {n} (sampled); not explored: the interleavings the OS did not \
                  take; no data-race detector"
             ),
         }
@@ -277,7 +288,7 @@ mod tests {
         let o = RunOpts::default();
         let c = outcome(Engine::Loom, Bound::Exhaustive, false).covers(2, &o);
         assert!(
-            c.contains("every interleaving of the 2 threads (42 executions)"),
+            c.contains("every interleaving of the 2 threads (42 executions, 0 classes)"),
             "{c}"
         );
         let c = outcome(Engine::Loom, Bound::Preemptions(3), false).covers(3, &o);
@@ -293,6 +304,6 @@ mod tests {
         let c = outcome(Engine::ShuttlePct, Bound::PctDepth(2), false).covers(2, &o);
         assert!(c.contains("to depth 2") && c.contains("no detector"), "{c}");
         let c = outcome(Engine::Std, Bound::Sampled, false).covers(2, &o);
-        assert!(c.contains("42 runs (sampled)"), "{c}");
+        assert!(c.contains("42 executions, 0 classes (sampled)"), "{c}");
     }
 }

@@ -43,8 +43,8 @@ pub struct Options {
     pub ops: usize,
     /// The designs each scenario runs on.
     pub designs: Vec<Design>,
-    /// loom: the largest preemption bound (bounds 0 to it, fewest first); shuttle runs PCT at
-    /// depths 1 to 3 whatever it is.
+    /// loom: the preemption bound (a failure is then looked for from bound 0 up, for the fewest
+    /// preemptions); shuttle runs PCT at depths 1 to 3 whatever it is.
     pub bound: usize,
     /// shuttle: PCT schedules per depth.
     pub iterations: usize,
@@ -107,7 +107,7 @@ impl Options {
     pub fn coverage(&self) -> Result<String, String> {
         Ok(match self.engine()? {
             Engine::Loom => format!(
-                "loom, every interleaving with at most {} preemption(s) (bounds 0 to {}, fewest first); \
+                "loom, every interleaving with at most {} preemption(s) (a failure at the fewest of 0 to {}); \
                  not explored: interleavings with more preemptions, weak-memory outcomes loom does not model",
                 self.bound, self.bound
             ),
@@ -231,12 +231,14 @@ fn save_state(path: &Path, st: &State) -> Result<(), String> {
     std::fs::rename(&tmp, path).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-/// The configuration a scenario of the space runs with.
-pub fn config(design: Design, faults: Faults) -> Config {
+/// The configuration a scenario of `threads` threads runs with: as a scenario file's
+/// ([`crate::scenario::Scenario::config_for`]), an RCU reader slot per thread and the setup's.
+pub fn config(design: Design, faults: Faults, threads: usize) -> Config {
     Config {
         design,
         faults,
         lockdep: true,
+        max_threads: threads + 1,
         ..Config::default()
     }
 }
@@ -263,7 +265,7 @@ pub fn check(
     engine::run(
         plan,
         &loom_plan(opts),
-        &config(design, faults),
+        &config(design, faults, plan.threads.len()),
         opts.engine()?,
         &opts.run_opts(),
     )

@@ -102,7 +102,7 @@ pub(super) fn write_groups(
             crate::verify::write_trace(
                 &tr,
                 &sc,
-                &config(design, Faults::NONE),
+                &config(design, Faults::NONE, sc.threads.len()),
                 &o,
                 &opts.run_opts(),
             )?;

@@ -183,10 +183,14 @@ impl Scenario {
         }
     }
 
-    /// The configuration for `design` (faults come from the environment by default).
+    /// The configuration for `design` (faults come from the environment by default). Its RCU
+    /// has a reader slot for each of the scenario's threads and the setup thread, unless the file
+    /// says `max_threads=`: a grace period waits on each slot, and waiting on a thread the
+    /// scenario does not have is a checker step with no kernel counterpart (docs/model.md).
     pub fn config_for(&self, design: Design) -> Config {
         let mut c = Config {
             design,
+            max_threads: self.threads.len() + 1,
             ..Config::default()
         };
         c.apply_settings(&self.settings)

@@ -279,7 +279,10 @@ pub fn parse(name: &str, text: &str) -> Result<Scenario, ParseError> {
         }
         _ => {}
     }
-    let mut cfg = Config::default();
+    let mut cfg = Config {
+        max_threads: total,
+        ..Config::default()
+    };
     cfg.apply_settings(&settings).map_err(|e| err(1, e))?;
     if total > cfg.max_threads {
         return Err(err(

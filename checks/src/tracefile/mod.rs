@@ -7,7 +7,7 @@
 //! design: fixed
 //! faults: attach-no-pin
 //! engine: loom, preemption bound 1
-//! config: builtin=2 modular_slots=2 buckets=4 hash=sum max_threads=6 lockdep=on task_links=on
+//! config: builtin=2 modular_slots=2 buckets=4 hash=sum max_threads=3 lockdep=on task_links=on
 //! violation: use-after-free: css_set #1 freed by T2 (exit T1) ...
 //! setup: fork T0 T1
 //! thread 1: attach T1 m0/a

@@ -8,6 +8,7 @@
 
 #[cfg(backend_std)]
 mod builds;
+pub mod deep;
 pub mod report;
 pub mod rows;
 
@@ -198,6 +199,8 @@ pub fn catalog_rows(trace_dir: &Path, show: bool) -> Result<Vec<ScenarioRow>, St
                 engine: eng,
                 verdict: v,
                 executions: o.executions,
+                classes: o.classes.len(),
+                threads: sc.threads.len(),
                 seconds: o.seconds,
                 bound: o.bound,
                 violation: o
@@ -227,6 +230,17 @@ pub fn part(show: bool) -> Result<Part, String> {
         scenarios: catalog_rows(&dir, show)?,
         faults: zoo_rows(Fault::ALL, &dir, show)?,
     })
+}
+
+/// `cgcheck verify --deep`: builds the loom engine and runs its deep part for `shard`
+/// ([`deep`]); the result is also in `target/cgcheck/deep-K-of-N.json`.
+#[cfg(backend_std)]
+pub fn verify_deep(shard: (usize, usize), estimate_only: bool) -> Result<deep::DeepPart, String> {
+    deep::jobs(shard)?;
+    let out = out_dir();
+    std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+    let out = std::fs::canonicalize(&out).unwrap_or(out);
+    builds::deep_part(shard, estimate_only, &out)
 }
 
 /// The repository's root (this crate's parent directory).

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::Results;
+use crate::engine::Engine;
 use crate::Verdict;
 
 /// The short summary: per engine, runs by verdict, executions and seconds; then the totals.
@@ -55,12 +56,15 @@ pub fn summary(r: &Results) -> String {
 pub fn markdown(r: &Results) -> String {
     let mut s = String::from("# Verification results\n\nRegenerate with `cargo run --release -p cgroup-checks --bin cgcheck -- verify --docs` (it builds and runs the loom and shuttle engines itself). Machine-readable: `target/cgcheck/results.json`.\n\n## Summary\n\n```text\n");
     s += &summary(r);
-    s += "\n```\n\n## Scenarios\n\n| scenario | design | engine | verdict | executions | seconds | bound |\n|---|---|---|---|---|---|---|\n";
+    s += "\n```\n\n";
+    s += &repetition(r);
+    s += &coverage(r);
+    s += "\n## Scenarios\n\nClasses: the distinct Mazurkiewicz traces among the executions (what an optimal DPOR checker would run; [performance.md](performance.md#executions-against-classes)).\n\n| scenario | design | engine | verdict | executions | classes | seconds | bound |\n|---|---|---|---|---|---|---|---|\n";
     for x in &r.scenarios {
         let _ = writeln!(
             s,
-            "| `{}` | {} | {} | {} | {} | {:.2} | {} |",
-            x.name, x.design, x.engine, x.verdict, x.executions, x.seconds, x.bound
+            "| `{}` | {} | {} | {} | {} | {} | {:.2} | {} |",
+            x.name, x.design, x.engine, x.verdict, x.executions, x.classes, x.seconds, x.bound
         );
     }
     s += "\n## Faults\n\n| fault | detected | scenario | engine | seconds | bound |\n|---|---|---|---|---|---|\n";
@@ -79,6 +83,62 @@ pub fn markdown(r: &Results) -> String {
     s += "\n## Trace replays\n\n| trace | reproduced | steps |\n|---|---|---|\n";
     for x in &r.replays {
         let _ = writeln!(s, "| `{}` | {} | {} |", x.file, x.reproduced, x.steps);
+    }
+    s
+}
+
+/// executions / classes, for a row that counted its classes.
+pub fn ratio(executions: u64, classes: u64) -> f64 {
+    executions as f64 / classes.max(1) as f64
+}
+
+/// The loom rows' executions against their classes: the totals, then per scenario (summed over
+/// its designs), highest ratio first.
+pub fn repetition(r: &Results) -> String {
+    let mut per: BTreeMap<&str, (u64, u64, usize)> = BTreeMap::new();
+    let (mut ex, mut cl) = (0u64, 0u64);
+    for x in r.scenarios.iter().filter(|x| x.engine == Engine::Loom) {
+        let e = per.entry(&x.name).or_default();
+        e.0 += x.executions;
+        e.1 += x.classes;
+        e.2 += 1;
+        ex += x.executions;
+        cl += x.classes;
+    }
+    if per.is_empty() {
+        return String::new();
+    }
+    let mut rows: Vec<_> = per.into_iter().collect();
+    rows.sort_by(|a, b| ratio(b.1 .0, b.1 .1).total_cmp(&ratio(a.1 .0, a.1 .1)));
+    let mut s = format!(
+        "## Loom: executions against classes\n\nloom ran {ex} executions over the catalog; they fall into {cl} Mazurkiewicz classes, a ratio of {:.1}. Per scenario, over its designs, highest ratio first:\n\n| scenario | designs | executions | classes | ratio |\n|---|---|---|---|---|\n",
+        ratio(ex, cl)
+    );
+    for (name, (e, c, d)) in rows {
+        let _ = writeln!(s, "| `{name}` | {d} | {e} | {c} | {:.1} |", ratio(e, c));
+    }
+    s + "\n"
+}
+
+/// What the verdicts covered: per engine and bound, the rows and what their runs left
+/// unexplored (the part of [`super::ScenarioRow::covers`] after "not explored").
+pub fn coverage(r: &Results) -> String {
+    let mut per: BTreeMap<(String, String, usize), (usize, String)> = BTreeMap::new();
+    for x in &r.scenarios {
+        let Some((_, rest)) = x.covers.split_once("not explored: ") else {
+            continue;
+        };
+        let e = per
+            .entry((x.engine.to_string(), x.bound.to_string(), x.threads))
+            .or_insert((0, rest.to_string()));
+        e.0 += 1;
+    }
+    if per.is_empty() {
+        return String::new();
+    }
+    let mut s = String::from("## What the passes cover\n\nEvery passing row states its engine, its bound and what it leaves unexplored (`covers` in results.json, and `cgcheck run`):\n\n| engine | bound | threads | passing rows | not explored |\n|---|---|---|---|---|\n");
+    for ((engine, bound, threads), (n, rest)) in per {
+        let _ = writeln!(s, "| {engine} | {bound} | {threads} | {n} | {rest} |");
     }
     s
 }
@@ -139,4 +199,73 @@ pub fn zoo_table(rows: &[super::FaultRow], z: &Zoo) -> String {
         z.slowest.1
     );
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::Bound;
+    use crate::verify::ScenarioRow;
+    use cgmodel::Design;
+
+    fn row(name: &str, engine: Engine, executions: u64, classes: u64) -> ScenarioRow {
+        ScenarioRow {
+            name: name.into(),
+            design: Design::Fixed,
+            engine,
+            verdict: Verdict::Pass,
+            executions,
+            classes,
+            threads: 2,
+            seconds: 0.0,
+            bound: Bound::Preemptions(3),
+            violation: None,
+            trace: None,
+            covers: "loom, ...; not explored: 2-thread interleavings beyond 3 preemption(s)".into(),
+        }
+    }
+
+    fn results(scenarios: Vec<ScenarioRow>) -> Results {
+        Results {
+            ok: true,
+            engines: vec![],
+            scenarios,
+            faults: vec![],
+            fault_runs: vec![],
+            replays: vec![],
+        }
+    }
+
+    /// The repetition table is loom's rows only, highest ratio first, with the totals.
+    #[test]
+    fn repetition_sorts_loom_rows_by_ratio() {
+        let r = results(vec![
+            row("low", Engine::Loom, 20, 10),
+            row("high", Engine::Loom, 90, 3),
+            row("shuttle", Engine::ShuttlePct, 1000, 1),
+        ]);
+        let t = repetition(&r);
+        assert!(t.contains("loom ran 110 executions"), "{t}");
+        assert!(t.contains("13 Mazurkiewicz classes"), "{t}");
+        let (hi, lo) = (t.find("`high`").unwrap(), t.find("`low`").unwrap());
+        assert!(hi < lo, "{t}");
+        assert!(!t.contains("`shuttle`"), "{t}");
+        assert!(repetition(&results(vec![])).is_empty());
+    }
+
+    /// Coverage groups passing rows by engine, bound and threads, with what they leave out.
+    #[test]
+    fn coverage_groups_the_passes() {
+        let r = results(vec![
+            row("a", Engine::Loom, 1, 1),
+            row("b", Engine::Loom, 1, 1),
+        ]);
+        let t = coverage(&r);
+        assert!(
+            t.contains(
+                "| loom | bound 3 | 2 | 2 | 2-thread interleavings beyond 3 preemption(s) |"
+            ),
+            "{t}"
+        );
+    }
 }

@@ -39,6 +39,13 @@ pub struct ScenarioRow {
     pub verdict: Verdict,
     /// Executions run.
     pub executions: u64,
+    /// The distinct Mazurkiewicz classes among them ([`cgmodel::sim::foata`]): what an optimal
+    /// DPOR checker would have run.
+    #[serde(default)]
+    pub classes: u64,
+    /// The threads of the scenario (besides the setup).
+    #[serde(default)]
+    pub threads: usize,
     /// Wall time of the run, seconds.
     pub seconds: f64,
     /// The bound of the run that decided the verdict.

@@ -8,7 +8,7 @@ use crate::kernel::{Kernel, TaskH, CGRP_REMOVED, PF_EXITING};
 use crate::sim::cx::{Cx, Func};
 use crate::sim::lockdep::Lockdep;
 use crate::sim::sync::Ordering;
-use crate::sim::trace::{self, What};
+use crate::sim::trace::{self, Access, What};
 
 impl Kernel {
     /// Runs one step as a system call by thread `cx`, then reaches the thread's quiescent point:
@@ -20,7 +20,7 @@ impl Kernel {
         let text: std::sync::Arc<str> = step.to_string().into();
         {
             let _f = cx.enter(entry);
-            trace::step(What::Op(text), || ());
+            trace::step(What::Op(text), Access::Local, || ());
         }
         let r = self.exec_op(step, cx);
         let ret: std::sync::Arc<str> = match &r {
@@ -29,7 +29,7 @@ impl Kernel {
         };
         let _f = cx.enter(entry);
         cx.at(entry.end);
-        trace::step(What::Ret(ret), || ());
+        trace::step(What::Ret(ret), Access::Local, || ());
         r
     }
 

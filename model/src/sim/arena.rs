@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex as StdMutex};
 use super::cx::Cx;
 use super::report::{Violation, ViolationKind};
 use super::sync;
-use super::trace::{self, What};
+use super::trace::{self, Access, What};
 
 /// A typed index into an [`Arena`]. `Copy`, comparable, and printable as `css_set #3`.
 pub struct Handle<T> {
@@ -178,6 +178,17 @@ fn uaf<T: Object>(slot: &Slot<T>, h: Handle<T>, cx: &Cx, when: &str) -> ! {
 }
 
 impl<T: Object> Arena<T> {
+    /// A lookup (read) or free (write) of slot `h`: the arena's address with the slot's index in
+    /// the high bits, which no address uses (user-space addresses fit in 47 bits).
+    fn slot_access(&self, h: Handle<T>, write: bool) -> Access {
+        let id = Access::id(self) ^ ((u64::from(h.idx) + 1) << 48);
+        if write {
+            Access::Write(id)
+        } else {
+            Access::Read(id)
+        }
+    }
+
     fn slot(&self, h: Handle<T>) -> Arc<Slot<T>> {
         let slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
         slots[h.index()].clone()
@@ -192,11 +203,14 @@ impl<T: Object> Arena<T> {
             idx: 0,
         });
         let h = self.alloc_now(obj);
-        trace::after(What::Obj {
-            op: "kmalloc",
-            kind: T::KIND,
-            idx: h.idx,
-        });
+        trace::after(
+            What::Obj {
+                op: "kmalloc",
+                kind: T::KIND,
+                idx: h.idx,
+            },
+            Access::write(self),
+        );
         h
     }
 
@@ -240,7 +254,7 @@ impl<T: Object> Arena<T> {
             kind: T::KIND,
             idx: h.idx,
         };
-        let slot = trace::step(what, || {
+        let slot = trace::step(what, self.slot_access(h, false), || {
             let slot = self.slot(h);
             if !slot.meta().live {
                 uaf(&slot, h, cx, "at the lookup");
@@ -249,7 +263,7 @@ impl<T: Object> Arena<T> {
             slot
         });
         sync::pointer_use_point();
-        trace::use_point(T::KIND, h.idx);
+        trace::use_point(T::KIND, h.idx, self.slot_access(h, false));
         Ref { slot, h, cx }
     }
 
@@ -260,7 +274,7 @@ impl<T: Object> Arena<T> {
             kind: T::KIND,
             idx: h.idx,
         };
-        trace::step(what, || self.kfree_now(h, cx))
+        trace::step(what, self.slot_access(h, true), || self.kfree_now(h, cx))
     }
 
     fn kfree_now(&self, h: Handle<T>, cx: &Cx) {

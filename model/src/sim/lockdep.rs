@@ -17,7 +17,7 @@ use super::cx::Cx;
 use super::rcu::PreemptDisabled;
 use super::report::{Violation, ViolationKind};
 use super::sync::{self, Ordering};
-use super::trace::{self, What};
+use super::trace::{self, Access, What};
 
 /// Something lockdep can ask "is it held by this thread?".
 pub trait Lockdep {
@@ -72,7 +72,9 @@ impl Drop for KMutexGuard<'_> {
             lock: self.m.name.clone(),
             op: "unlock",
         };
-        trace::step(what, || *oob(&self.m.owner) = None);
+        trace::step(what, Access::write(&self.m.inner), || {
+            *oob(&self.m.owner) = None
+        });
     }
 }
 
@@ -143,7 +145,7 @@ impl KMutex {
             lock: self.name.clone(),
             op: "lock",
         };
-        let g = trace::step(what, || {
+        let g = trace::step(what, Access::write(&self.inner), || {
             let g = self.inner.lock().unwrap_or_else(|e| e.into_inner());
             *oob(&self.owner) = Some(cx.tid);
             g
@@ -223,7 +225,7 @@ impl Drop for KReadGuard<'_> {
             lock: self.l.name.clone(),
             op: "read_unlock",
         };
-        trace::step(what, || {
+        trace::step(what, Access::read(&self.l.inner), || {
             let mut o = oob(&self.l.owners);
             if let Some(p) = o.readers.iter().position(|&t| t == self.tid) {
                 o.readers.swap_remove(p);
@@ -238,7 +240,9 @@ impl Drop for KWriteGuard<'_> {
             lock: self.l.name.clone(),
             op: "write_unlock",
         };
-        trace::step(what, || oob(&self.l.owners).writer = None);
+        trace::step(what, Access::write(&self.l.inner), || {
+            oob(&self.l.owners).writer = None
+        });
     }
 }
 
@@ -301,7 +305,7 @@ impl KRwLock {
             lock: self.name.clone(),
             op: "read_lock",
         };
-        let g = trace::step(what, || {
+        let g = trace::step(what, Access::read(&self.inner), || {
             let g = self.inner.read().unwrap_or_else(|e| e.into_inner());
             oob(&self.owners).readers.push(cx.tid);
             g
@@ -322,7 +326,7 @@ impl KRwLock {
             lock: self.name.clone(),
             op: "write_lock",
         };
-        let g = trace::step(what, || {
+        let g = trace::step(what, Access::write(&self.inner), || {
             let g = self.inner.write().unwrap_or_else(|e| e.into_inner());
             oob(&self.owners).writer = Some(cx.tid);
             g
@@ -507,7 +511,7 @@ impl KSemaphore {
             lock: self.name.clone(),
             op: "down_write",
         };
-        trace::step(what, || {
+        trace::step(what, Access::write(self), || {
             let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
             let ticket = st.0;
             st.0 += 1;
@@ -529,7 +533,7 @@ impl KSemaphore {
             lock: self.name.clone(),
             op: "up_write",
         };
-        trace::step(what, || {
+        trace::step(what, Access::write(self), || {
             let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
             st.2 = false;
             *oob(&self.owner) = None;

@@ -3,7 +3,8 @@
 //! - [`sync`]: the backend switch (std, loom or shuttle), the only file that names them;
 //! - [`atomic`]: the backend's atomics, traced;
 //! - [`trace`]: every step recorded in kernel vocabulary; [`replay`]: the turnstile that makes real
-//!   threads take a recorded trace's steps in order;
+//!   threads take a recorded trace's steps in order; [`foata`]: which executions are the same
+//!   behaviour (Mazurkiewicz classes);
 //! - [`arena`]: objects named by handles, whose `kfree` poisons;
 //! - [`lockdep`]: kernel locks as separate objects, and the fields they guard;
 //! - [`rcu`]: read-side sections, grace periods, `call_rcu`, `rcu_dereference`;
@@ -17,6 +18,7 @@
 pub mod arena;
 pub mod atomic;
 pub mod cx;
+pub mod foata;
 pub mod lockdep;
 pub mod rcu;
 pub mod replay;

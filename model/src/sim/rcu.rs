@@ -20,7 +20,8 @@
 //! ordering the kernel's grace period gives (a reader's accesses before the updater's next ones,
 //! the updater's earlier ones before a later reader's). A region that starts while a grace period
 //! waits may wait for it to end: that only delays a reader which could not see what the grace
-//! period is for anyway. Each region costs the checkers two steps, and a grace period one per thread.
+//! period is for anyway. Each region costs the checkers two steps, and a grace period one per
+//! other thread of the scenario that has not retired ([`Rcu::retire`]).
 //!
 //! `call_rcu` queues the callback on the calling thread; the thread runs its callbacks after a
 //! grace period at its next quiescent point (the end of its current top-level operation).
@@ -35,7 +36,7 @@ use super::atomic::AtomicUsize;
 use super::cx::{Cx, Func, RcuCallback};
 use super::report::{Violation, ViolationKind};
 use super::sync::{self, Ordering};
-use super::trace::{self, What};
+use super::trace::{self, Access, What};
 
 /// `rcu_dereference(p)`: loads an RCU-published pointer. The kernel orders it by the address
 /// dependency (`smp_read_barrier_depends`); C11 has no dependency ordering, so it is an acquire
@@ -79,6 +80,8 @@ pub struct Rcu {
     sched_gp: Vec<sync::RwLock<()>>,
     rcu_gp: Vec<sync::RwLock<()>>,
     funcs: RcuFuncs,
+    /// Threads that run no more kernel code ([`Rcu::retire`]), out of band.
+    retired: std::sync::Mutex<Vec<usize>>,
 }
 
 /// A region's hold on a grace-period lock. The lock lives in the [`Rcu`] the holder's context
@@ -86,6 +89,8 @@ pub struct Rcu {
 pub(crate) struct Hold {
     /// Held for its drop: releasing it lets a waiting grace period go.
     _guard: sync::RwLockReadGuard<'static, ()>,
+    /// The lock's identity, for the step that releases it.
+    lock: u64,
 }
 
 impl Hold {
@@ -95,12 +100,15 @@ impl Hold {
             lock: name.into(),
             op,
         };
-        let g = trace::step(what, || lock.read().unwrap_or_else(|e| e.into_inner()));
+        let g = trace::step(what, Access::read(lock), || {
+            lock.read().unwrap_or_else(|e| e.into_inner())
+        });
         // SAFETY: the guard borrows a lock inside an `Rcu` that every context holding a `Hold`
         // keeps alive through its `Arc<Rcu>` (`Cx::rcu`, `PreemptDisabled::rcu`), and a `Hold`
         // never leaves its thread's context: it is dropped (at the region's end, or with the
         // context) before that `Arc` is.
         Hold {
+            lock: Access::id(lock),
             _guard: unsafe {
                 std::mem::transmute::<
                     sync::RwLockReadGuard<'_, ()>,
@@ -146,11 +154,13 @@ impl Region {
         self.tracked.set(n);
         if n == 0 {
             let h = self.hold.borrow_mut().take();
+            let access = h.as_ref().map_or(Access::Local, |h| Access::Read(h.lock));
             trace::step(
                 What::Lock {
                     lock: name.into(),
                     op,
                 },
+                access,
                 || drop(h),
             );
         }
@@ -215,7 +225,21 @@ impl Rcu {
             sched_gp: locks(),
             rcu_gp: locks(),
             funcs,
+            retired: std::sync::Mutex::new(Vec::new()),
         }
+    }
+
+    /// Thread `tid` runs no more kernel code (the setup thread, once it has spawned the
+    /// scenario's threads): grace periods stop waiting on its slot. It is quiescent from now on,
+    /// as an idle CPU is to the kernel's grace period, and everything it did is already ordered
+    /// before every later step by the spawn. Waiting on its slot would only make two grace
+    /// periods of other threads conflict on it, an order no kernel has. Call it before the
+    /// threads that could wait on it start.
+    pub fn retire(&self, tid: usize) {
+        self.retired
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(tid);
     }
 
     /// The flavour.
@@ -271,16 +295,21 @@ impl Rcu {
 
     /// Waits for every other thread's region open when it starts: takes each thread's lock for
     /// writing and releases it.
-    fn wait(locks: &[sync::RwLock<()>], name: &'static str, cx: &Cx) {
+    fn wait(&self, locks: &[sync::RwLock<()>], name: &'static str, cx: &Cx) {
+        let retired = self
+            .retired
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
         for (t, lock) in locks.iter().enumerate() {
-            if t == cx.tid {
+            if t == cx.tid || retired.contains(&t) {
                 continue;
             }
             let what = What::Lock {
                 lock: name.into(),
                 op: "grace_period",
             };
-            trace::step(what, || {
+            trace::step(what, Access::write(lock), || {
                 drop(lock.write().unwrap_or_else(|e| e.into_inner()))
             });
         }
@@ -293,8 +322,8 @@ impl Rcu {
         let _f = cx.enter(self.funcs.synchronize);
         self.might_sleep(cx, "synchronize_rcu");
         match self.flavour {
-            RcuFlavour::Classic => Self::wait(&self.sched_gp, "preempt", cx),
-            RcuFlavour::Preempt => Self::wait(&self.rcu_gp, "rcu", cx),
+            RcuFlavour::Classic => self.wait(&self.sched_gp, "preempt", cx),
+            RcuFlavour::Preempt => self.wait(&self.rcu_gp, "rcu", cx),
         }
     }
 
@@ -303,7 +332,7 @@ impl Rcu {
     pub fn synchronize_sched(&self, cx: &Cx) {
         let _f = cx.enter(self.funcs.synchronize_sched);
         self.might_sleep(cx, "synchronize_sched");
-        Self::wait(&self.sched_gp, "preempt", cx);
+        self.wait(&self.sched_gp, "preempt", cx);
     }
 
     /// What `stop_machine` waits for before it runs its function: every CPU to leave its
@@ -311,7 +340,7 @@ impl Rcu {
     /// exclusion against `try_module_get` (the kernel's `stop_machine` lock).
     pub fn stop_machine_wait(&self, cx: &Cx) {
         self.might_sleep(cx, "stop_machine");
-        Self::wait(&self.sched_gp, "preempt", cx);
+        self.wait(&self.sched_gp, "preempt", cx);
     }
 
     /// `call_rcu(head, func)`: queues `f` (named `what` in reports, e.g. `free_css_set_rcu`) to

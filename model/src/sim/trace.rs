@@ -15,10 +15,11 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 
+pub use super::foata::Access;
 pub use super::replay::{ReplayStop, Turnstile};
 
 /// What a step did.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum What {
     /// A system call starts (the step text).
     Op(Arc<str>),
@@ -58,7 +59,7 @@ pub enum What {
 /// Where a step is in the kernel source: the innermost kernel function, its file and the line
 /// of the statement the step models. `inserted` marks code a design or fault adds after that
 /// line (rendered `cgroup.c:1025+`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Site {
     /// The kernel function.
     pub func: &'static str,
@@ -104,6 +105,8 @@ pub struct Event {
     pub site: Site,
     /// What happened.
     pub what: What,
+    /// The object it touched, for independence (not written to trace files).
+    pub access: Access,
 }
 
 impl Event {
@@ -185,6 +188,10 @@ impl Recorder {
     pub fn events(&self) -> Vec<Event> {
         self.lock().clone()
     }
+    /// `f` of every event so far, without copying them.
+    pub fn with<R>(&self, f: impl FnOnce(&[Event]) -> R) -> R {
+        f(&self.lock())
+    }
 }
 
 struct ThreadCtx {
@@ -257,7 +264,7 @@ pub fn replaying() -> bool {
 /// thread's lookup, a `use` step is recorded, so that the trace shows the use coming after them;
 /// when replaying, a recorded `use` step is waited for, so that those steps (a `kfree`) happen
 /// before the use, as they did in the recorded execution.
-pub fn use_point(kind: &'static str, idx: u32) {
+pub fn use_point(kind: &'static str, idx: u32, access: Access) {
     with_ctx(|ctx| {
         if ctx.quiet.get() > 0 {
             return;
@@ -272,6 +279,7 @@ pub fn use_point(kind: &'static str, idx: u32) {
                 kind,
                 idx,
             },
+            access,
         };
         match &ctx.turnstile {
             Some(t) if t.take_if_next(ctx.tid, &e.key()) => ctx.recorder.push(e),
@@ -300,6 +308,7 @@ pub fn before(what: &What) {
                 func: site.func,
                 site,
                 what: what.clone(),
+                access: Access::Local,
             };
             let key = e.key();
             t.gate(ctx.tid, &key);
@@ -307,8 +316,8 @@ pub fn before(what: &What) {
     })
 }
 
-/// After an access: record it.
-pub fn after(what: What) {
+/// After an access to `access`: record it.
+pub fn after(what: What, access: Access) {
     with_ctx(|ctx| {
         // Steps of a thread unwinding from its violation (guards dropping) are not part of the
         // interleaving that led to it: the trace ends at the violation.
@@ -324,6 +333,7 @@ pub fn after(what: What) {
             func: site.func,
             site,
             what,
+            access,
         });
         if let Some(t) = &ctx.turnstile {
             if !std::thread::panicking() {
@@ -333,11 +343,11 @@ pub fn after(what: What) {
     })
 }
 
-/// A step: gate, then `f` (the access), then record.
-pub fn step<R>(what: What, f: impl FnOnce() -> R) -> R {
+/// A step on `access`: gate, then `f` (the access), then record.
+pub fn step<R>(what: What, access: Access, f: impl FnOnce() -> R) -> R {
     before(&what);
     let r = f();
-    after(what);
+    after(what, access);
     r
 }
 
@@ -351,14 +361,17 @@ pub fn atomic(op: &'static str, field: &'static str) {
     });
 }
 
-/// After an atomic access: record it with its values.
-pub fn atomic_done(op: &'static str, field: &'static str, before: i64, after: i64) {
-    self::after(What::Atomic {
-        op,
-        field,
-        before,
-        after,
-    });
+/// After an atomic access to `access`: record it with its values.
+pub fn atomic_done(op: &'static str, field: &'static str, before: i64, after: i64, access: Access) {
+    self::after(
+        What::Atomic {
+            op,
+            field,
+            before,
+            after,
+        },
+        access,
+    );
 }
 
 /// Records the violation that ends this thread's execution.
@@ -370,6 +383,7 @@ pub fn violation(text: &str) {
             func: site.func,
             site,
             what: What::Violation(text.to_string()),
+            access: Access::Local,
         });
         if let Some(t) = &ctx.turnstile {
             t.violation(ctx.tid);

@@ -1,0 +1,309 @@
+//! Mazurkiewicz classes: which of a checker's executions are the same behaviour.
+//!
+//! Two executions are one Mazurkiewicz trace when one turns into the other by swapping adjacent
+//! independent steps: steps of different threads that touch different objects, or that both only
+//! read one ([`Access`]). An optimal DPOR checker (GenMC, Nidhugg) runs one execution per class,
+//! so the number of classes among a run's executions is the physical limit its execution count is
+//! measured against; loom, without sleep sets, runs more.
+//!
+//! [`class`] names an execution's class by a hash of its Foata normal form. Each step gets a
+//! level, one more than the highest level among the earlier steps it depends on: its own thread's
+//! previous step, the last write of its object, and (for a write) every read of the object since
+//! that write. The form is the sequence of levels, each the set of steps at that level. A step is
+//! named by its thread, its position in that thread and its label (function, kernel line, what it
+//! did, the values it read and wrote), never by an address, which differs between executions.
+//! Equivalent executions have the same form, and two dependent steps are never at one level, so
+//! the form fixes the order of every dependent pair: equal forms are equivalent executions.
+//!
+//! What the count leaves out, and why:
+//! - a `use` step: the recorder writes one only when another thread ran since the lookup, which
+//!   depends on the schedule, not on the behaviour; the lookup (a read of the object) stands for
+//!   it;
+//! - loom's weak-memory outcomes are told apart by the value a load read, which is in its label;
+//!   a stale read can then be counted at two positions that sequential consistency would merge,
+//!   which counts more classes, never fewer (a lower ratio than the true one);
+//! - scheduling points that touch nothing (`yield_now`) are not steps, since moving one changes
+//!   no order between dependent steps.
+//!
+//! A class is 64 bits of a SipHash: two of a million classes collide with odds of about 3·10⁻⁸.
+
+use std::collections::hash_map::DefaultHasher;
+use std::collections::{HashMap, HashSet};
+use std::hash::{Hash, Hasher};
+
+use super::trace::{Event, What};
+
+/// The shared object a step touches, which tells independent steps apart
+/// ([`class`]): an identity unique within one execution (an address), and whether the
+/// step only reads it. Two steps of different threads are dependent when they touch the same
+/// object and at least one writes it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Access {
+    /// Touches nothing another thread sees: a system call's entry or return, a violation.
+    #[default]
+    Local,
+    /// Only reads the object: a load, a failed cmpxchg, a lookup, a lock taken shared.
+    Read(u64),
+    /// Writes it: a store or read-modify-write, a free, a lock taken or released exclusively.
+    Write(u64),
+}
+
+impl Access {
+    /// The identity of the object at `p`: its address, which is unique while it lives, and no
+    /// object is freed back to the allocator during an execution (arena slots are never reused).
+    pub fn id<T: ?Sized>(p: &T) -> u64 {
+        p as *const T as *const () as usize as u64
+    }
+    /// Only reads the object at `p`.
+    pub fn read<T: ?Sized>(p: &T) -> Self {
+        Access::Read(Self::id(p))
+    }
+    /// Writes the object at `p`.
+    pub fn write<T: ?Sized>(p: &T) -> Self {
+        Access::Write(Self::id(p))
+    }
+    /// Whether the step writes its object.
+    pub fn is_write(self) -> bool {
+        matches!(self, Access::Write(_))
+    }
+}
+
+/// The class of the execution whose steps are `events` (in the order they ran): a hash of its
+/// Foata normal form.
+pub fn class(events: &[Event]) -> u64 {
+    // Per object: the level of its last write, and the highest level of a read since then.
+    let mut objects: HashMap<u64, (u32, u32)> = HashMap::new();
+    // Per thread: the level of its last step, and the hash of its (label, level) sequence.
+    let mut threads: Vec<(u32, DefaultHasher)> = Vec::new();
+    for e in events {
+        if matches!(e.what, What::Obj { op: "use", .. }) {
+            continue;
+        }
+        if threads.len() <= e.tid {
+            threads.resize_with(e.tid + 1, || (0, DefaultHasher::new()));
+        }
+        let prev = threads[e.tid].0;
+        let level = match e.access {
+            Access::Local => prev + 1,
+            Access::Read(o) => {
+                let (w, r) = objects.entry(o).or_default();
+                let l = prev.max(*w) + 1;
+                *r = (*r).max(l);
+                l
+            }
+            Access::Write(o) => {
+                let (w, r) = objects.entry(o).or_default();
+                let l = prev.max(*w).max(*r) + 1;
+                (*w, *r) = (l, l);
+                l
+            }
+        };
+        let (last, h) = &mut threads[e.tid];
+        *last = level;
+        level.hash(h);
+        e.func.hash(h);
+        e.site.hash(h);
+        e.what.hash(h);
+        e.access.is_write().hash(h);
+    }
+    let mut h = DefaultHasher::new();
+    for (tid, (_, t)) in threads.iter().enumerate() {
+        (tid, t.finish()).hash(&mut h);
+    }
+    h.finish()
+}
+
+/// The distinct classes among a run's executions.
+#[derive(Clone, Debug, Default)]
+pub struct Classes(HashSet<u64>);
+
+impl Classes {
+    /// Adds the execution whose steps are `events`.
+    pub fn add(&mut self, events: &[Event]) {
+        self.0.insert(class(events));
+    }
+    /// Adds every class of `other` (the executions of another bound of the same plan).
+    pub fn merge(&mut self, other: &Classes) {
+        self.0.extend(other.0.iter().copied());
+    }
+    /// How many distinct classes.
+    pub fn len(&self) -> u64 {
+        self.0.len() as u64
+    }
+    /// Whether none was added.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The counter on small programs whose class count is known by hand, over every feasible
+    //! interleaving of their threads.
+    use super::*;
+    use crate::sim::trace::Site;
+
+    /// A step of thread `tid`: `op` on object `obj` (`w`: writes it; `obj` 0: touches nothing).
+    fn ev(tid: usize, op: &'static str, obj: u64, w: bool) -> Event {
+        let access = match (obj, w) {
+            (0, _) => Access::Local,
+            (o, true) => Access::Write(o),
+            (o, false) => Access::Read(o),
+        };
+        Event {
+            tid,
+            func: "f",
+            site: Site::NONE,
+            what: What::Atomic {
+                op,
+                field: "x",
+                before: 0,
+                after: 0,
+            },
+            access,
+        }
+    }
+
+    /// Every interleaving of `threads` in which no two threads hold a lock at once (a step `lock`
+    /// on an object takes it, `unlock` releases it).
+    fn interleavings(threads: &[Vec<Event>]) -> Vec<Vec<Event>> {
+        fn go(
+            threads: &[Vec<Event>],
+            pos: &mut Vec<usize>,
+            held: &mut HashMap<u64, usize>,
+            cur: &mut Vec<Event>,
+            out: &mut Vec<Vec<Event>>,
+        ) {
+            if pos.iter().zip(threads).all(|(p, t)| *p == t.len()) {
+                out.push(cur.clone());
+                return;
+            }
+            for t in 0..threads.len() {
+                let Some(e) = threads[t].get(pos[t]) else {
+                    continue;
+                };
+                let obj = match e.access {
+                    Access::Write(o) | Access::Read(o) => o,
+                    Access::Local => 0,
+                };
+                let op = match &e.what {
+                    What::Atomic { op, .. } => *op,
+                    _ => "",
+                };
+                if op == "lock" && held.contains_key(&obj) {
+                    continue;
+                }
+                match op {
+                    "lock" => {
+                        held.insert(obj, t);
+                    }
+                    "unlock" => {
+                        held.remove(&obj);
+                    }
+                    _ => {}
+                }
+                pos[t] += 1;
+                cur.push(e.clone());
+                go(threads, pos, held, cur, out);
+                cur.pop();
+                pos[t] -= 1;
+                match op {
+                    "lock" => {
+                        held.remove(&obj);
+                    }
+                    "unlock" => {
+                        held.insert(obj, t);
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let mut out = Vec::new();
+        let mut pos = vec![0; threads.len()];
+        go(
+            threads,
+            &mut pos,
+            &mut HashMap::new(),
+            &mut Vec::new(),
+            &mut out,
+        );
+        out
+    }
+
+    /// (interleavings, classes) of `threads`.
+    fn count(threads: &[Vec<Event>]) -> (usize, u64) {
+        let all = interleavings(threads);
+        let mut c = Classes::default();
+        for e in &all {
+            c.add(e);
+        }
+        (all.len(), c.len())
+    }
+
+    #[test]
+    fn two_independent_writers_are_one_class() {
+        let t1 = vec![ev(1, "store", 10, true), ev(1, "store", 10, true)];
+        let t2 = vec![ev(2, "store", 20, true), ev(2, "store", 20, true)];
+        assert_eq!(count(&[t1, t2]), (6, 1));
+    }
+
+    #[test]
+    fn two_writers_to_one_object_are_two_classes() {
+        let t1 = vec![ev(1, "store", 10, true)];
+        let t2 = vec![ev(2, "store", 10, true)];
+        assert_eq!(count(&[t1, t2]), (2, 2));
+        // With a private step each around the shared one, still two: only the shared pair's
+        // order counts.
+        let t1 = vec![ev(1, "a", 0, false), ev(1, "store", 10, true)];
+        let t2 = vec![ev(2, "store", 10, true), ev(2, "b", 0, false)];
+        assert_eq!(count(&[t1, t2]), (6, 2));
+    }
+
+    #[test]
+    fn two_readers_are_one_class_and_a_writer_orders_them() {
+        let t1 = vec![ev(1, "load", 10, false)];
+        let t2 = vec![ev(2, "load", 10, false)];
+        assert_eq!(count(&[t1, t2]), (2, 1));
+        // Two readers and a writer: the writer before both, between them (either way round) or
+        // after both.
+        let t1 = vec![ev(1, "load", 10, false)];
+        let t2 = vec![ev(2, "load", 10, false)];
+        let t3 = vec![ev(3, "store", 10, true)];
+        assert_eq!(count(&[t1, t2, t3]), (6, 4));
+    }
+
+    #[test]
+    fn a_lock_protected_pair_is_two_classes() {
+        let section = |t| {
+            vec![
+                ev(t, "lock", 99, true),
+                ev(t, "fetch_add", 10, true),
+                ev(t, "unlock", 99, true),
+            ]
+        };
+        assert_eq!(count(&[section(1), section(2)]), (2, 2));
+        // A private step after each section can go anywhere: still two classes.
+        let mut t1 = section(1);
+        t1.push(ev(1, "a", 0, false));
+        let mut t2 = section(2);
+        t2.push(ev(2, "b", 0, false));
+        let (n, c) = count(&[t1, t2]);
+        assert!(n > 2, "{n}");
+        assert_eq!(c, 2);
+    }
+
+    #[test]
+    fn use_steps_do_not_split_a_class() {
+        let mut a = vec![ev(1, "load", 10, false), ev(2, "store", 20, true)];
+        let b = a.clone();
+        a.push(Event {
+            what: What::Obj {
+                op: "use",
+                kind: "css",
+                idx: 0,
+            },
+            ..ev(1, "", 10, false)
+        });
+        assert_eq!(class(&a), class(&b));
+    }
+}
