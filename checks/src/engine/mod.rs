@@ -12,7 +12,7 @@ pub mod shuttle;
 pub mod stress;
 mod types;
 
-pub use types::{Bound, Engine, Outcome, RunOpts};
+pub use types::{Bound, Engine, Outcome, RunOpts, FINDING_ITERATIONS, FINDING_SEED};
 
 use std::sync::{Arc, Mutex};
 use std::time::Instant;

@@ -92,10 +92,18 @@ pub fn spinner(msg: &str, show: bool) -> ProgressBar {
     pb
 }
 
-/// How `verify` and `zoo` run each engine.
-fn catalog_opts(engine: Engine) -> RunOpts {
+/// How `verify` runs each engine on a scenario, `finding` when the design is expected to fail
+/// it: PCT then hunts as the shuttle suite does ([`engine::FINDING_SEED`],
+/// [`engine::FINDING_ITERATIONS`] schedules per depth), so that the two sample the same
+/// schedules and a finding is not missed for a budget meant for passes.
+fn catalog_opts(engine: Engine, finding: bool) -> RunOpts {
     match engine {
         Engine::Loom => RunOpts::default(),
+        Engine::ShuttlePct if finding => RunOpts {
+            seed: engine::FINDING_SEED,
+            iterations: engine::FINDING_ITERATIONS,
+            ..RunOpts::default()
+        },
         Engine::ShuttlePct | Engine::ShuttleRandom => RunOpts {
             iterations: 1000,
             ..RunOpts::default()
@@ -181,7 +189,7 @@ pub fn catalog_rows(trace_dir: &Path, show: bool) -> Result<Vec<ScenarioRow>, St
             if eng == Engine::Loom && matches!(sc.loom, LoomPlan::ShuttleOnly(_)) {
                 continue;
             }
-            let opts = catalog_opts(eng);
+            let opts = catalog_opts(eng, sc.expect(design).is_finding());
             let o = engine::run_scenario(sc, &cfg, eng, &opts)?;
             let (v, _) = verdict(sc, design, &o);
             let mut trace = None;
