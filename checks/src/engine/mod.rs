@@ -109,8 +109,9 @@ pub enum Shape {
     FirstInline,
 }
 
-/// [`execution`] with thread 1 where `shape` says. Real threads join the others before a
-/// violation of an inline thread 1 is raised, as if it had been theirs.
+/// [`execution`] with thread 1 where `shape` says. [`Shape::FirstInline`] is for loom, where a
+/// panic in any thread ends the execution; on real threads a violation of an inline thread 1
+/// would leave the others unjoined.
 pub fn execution_shaped(plan: &Plan, cfg: &Config, sink: Arc<Sink>, shape: Shape) {
     let k = Kernel::boot(cfg.clone(), sink.clone());
     let cx = k.cx(0, "setup");
@@ -136,22 +137,15 @@ pub fn execution_shaped(plan: &Plan, cfg: &Config, sink: Arc<Sink>, shape: Shape
             sync::spawn(move || model_thread(&k, i, &steps))
         })
         .collect();
-    let mine = first.map(|(i, steps)| {
-        let go = std::panic::AssertUnwindSafe(|| model_thread(&k, i, &steps));
-        if cfg!(backend_std) {
-            std::panic::catch_unwind(go)
-        } else {
-            go();
-            Ok::<(), Box<dyn std::any::Any + Send>>(())
-        }
-    });
-    let joined = mine
-        .into_iter()
-        .chain(handles.into_iter().map(|h| h.join()));
-    for r in joined.collect::<Vec<_>>() {
-        if let Err(p) = r {
-            // The thread's violation is already in the sink; re-raise it for the engine. A replay
-            // that stopped (diverged, or ran to the end of a deadlock) has none.
+    if let Some((i, steps)) = first {
+        model_thread(&k, i, &steps);
+    }
+    for h in handles {
+        if let Err(p) = h.join() {
+            // The thread's violation is already in the sink; re-raise it for the engine (a
+            // thread still blocked, on a lock the failed one held, is left behind, as a real
+            // kernel would leave it). A replay that stopped (diverged, or ran to the end of a
+            // deadlock) has none.
             match sink.first() {
                 Some(v) => panic!("{v}"),
                 None => std::panic::resume_unwind(p),
