@@ -66,7 +66,10 @@ pub fn run(
         let _ = (opts.bound, loom_plan);
         Ok(match engine {
             Engine::ShuttleRandom => shuttle::random(plan, cfg, opts.iterations, opts.seed),
-            _ => shuttle::pct_iterative(plan, cfg, opts.iterations, 3, opts.seed),
+            _ => match opts.bound {
+                Some(Bound::PctDepth(d)) => shuttle::pct(plan, cfg, opts.iterations, d, opts.seed),
+                _ => shuttle::pct_iterative(plan, cfg, opts.iterations, 3, opts.seed),
+            },
         })
     }
     #[cfg(backend_std)]

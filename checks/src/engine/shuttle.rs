@@ -22,7 +22,9 @@ pub fn pct(plan: &Plan, cfg: &Config, iterations: usize, depth: usize, seed: u64
 }
 
 /// Fewest priority changes first: PCT at bug depth 1, 2, ... `max_depth`, stopping at the first
-/// depth that finds a violation (the outcome is that depth's run).
+/// depth that finds a violation. The bound, violation and trace are that depth's; executions,
+/// classes and seconds add up over every depth run (a pass at depth 3 ran three depths'
+/// schedules).
 pub fn pct_iterative(
     plan: &Plan,
     cfg: &Config,
@@ -30,16 +32,20 @@ pub fn pct_iterative(
     max_depth: usize,
     seed: u64,
 ) -> Outcome {
-    let mut last = None;
+    let mut total = Outcome::nothing(Engine::ShuttlePct);
     for depth in 1..=max_depth {
         let o = pct(plan, cfg, iterations, depth, seed);
-        let found = o.violation.is_some();
-        last = Some(o);
-        if found {
+        total.executions += o.executions;
+        total.classes.merge(&o.classes);
+        total.seconds += o.seconds;
+        total.bound = o.bound;
+        total.violation = o.violation;
+        total.events = o.events;
+        if total.violation.is_some() {
             break;
         }
     }
-    last.expect("at least one depth")
+    total
 }
 
 /// Random: `iterations` uniformly random schedules from `seed`.

@@ -175,7 +175,9 @@ impl Outcome {
                     _ => "random".to_string(),
                 },
                 opts.seed,
-                self.executions,
+                // A PCT run through depths counts every depth's schedules; each depth before
+                // the failing one ran all `iterations` of them.
+                (self.executions.max(1) - 1) % opts.iterations.max(1) as u64 + 1,
                 opts.iterations
             ),
             Engine::Std => format!("std (real threads), failing run {}", self.executions),
@@ -196,11 +198,17 @@ impl Outcome {
         );
         if self.violation.is_some() {
             return match self.engine {
+                Engine::Loom if self.bound == Bound::Preemptions(0) => {
+                    format!("loom, a counterexample at bound 0 after {n} (no preemption)")
+                }
                 Engine::Loom => format!(
                     "loom, a counterexample at {} after {n} (every interleaving with \
                      fewer preemptions passed)",
                     self.bound
                 ),
+                Engine::ShuttlePct if matches!(opts.bound, Some(Bound::PctDepth(_))) => {
+                    format!("shuttle PCT, a counterexample at {} after {n}", self.bound)
+                }
                 Engine::ShuttlePct => format!(
                     "shuttle PCT, a counterexample at {} after {n} (every smaller depth's \
                      schedules passed)",
@@ -226,10 +234,15 @@ impl Outcome {
                 )
             }
             (Engine::ShuttlePct, b) => format!(
-                "shuttle PCT, up to {} schedules per bug depth, to depth {} ({n}, \
-                 sampled); not explored: the schedules not drawn, weak-memory outcomes (every \
-                 atomic sequentially consistent), data races (no detector)",
+                "shuttle PCT, {} schedules {} {} ({n}, sampled); not explored: the schedules \
+                 not drawn, weak-memory outcomes (every atomic sequentially consistent), data \
+                 races (no detector)",
                 opts.iterations,
+                if matches!(opts.bound, Some(Bound::PctDepth(_))) {
+                    "at bug depth"
+                } else {
+                    "per bug depth, depths 1 to"
+                },
                 match b {
                     Bound::PctDepth(d) => d,
                     _ => 0,
@@ -259,7 +272,8 @@ pub const FINDING_ITERATIONS: usize = 3000;
 /// How to run an engine.
 #[derive(Clone, Copy, Debug)]
 pub struct RunOpts {
-    /// loom: the largest preemption bound (None: the scenario's plan).
+    /// loom: the largest preemption bound (None: the scenario's plan). shuttle PCT: one bug
+    /// depth ([`Bound::PctDepth`]; otherwise depths 1, 2, 3, fewest first).
     pub bound: Option<Bound>,
     /// shuttle: the seed.
     pub seed: u64,
@@ -310,8 +324,21 @@ mod tests {
             c.contains("a counterexample at bound 1 after 42 executions"),
             "{c}"
         );
+        let c = outcome(Engine::Loom, Bound::Preemptions(0), true).covers(2, &o);
+        assert!(c.contains("at bound 0") && !c.contains("fewer"), "{c}");
         let c = outcome(Engine::ShuttlePct, Bound::PctDepth(2), false).covers(2, &o);
-        assert!(c.contains("to depth 2") && c.contains("no detector"), "{c}");
+        assert!(
+            c.contains("per bug depth, depths 1 to 2") && c.contains("no detector"),
+            "{c}"
+        );
+        let one = RunOpts {
+            bound: Some(Bound::PctDepth(3)),
+            ..o
+        };
+        let c = outcome(Engine::ShuttlePct, Bound::PctDepth(3), false).covers(2, &one);
+        assert!(c.contains("1000 schedules at bug depth 3"), "{c}");
+        let c = outcome(Engine::ShuttlePct, Bound::PctDepth(3), true).covers(2, &one);
+        assert!(!c.contains("smaller depth"), "{c}");
         let c = outcome(Engine::Std, Bound::Sampled, false).covers(2, &o);
         assert!(c.contains("42 executions, 0 classes (sampled)"), "{c}");
     }

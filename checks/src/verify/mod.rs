@@ -92,11 +92,24 @@ pub fn spinner(msg: &str, show: bool) -> ProgressBar {
     pb
 }
 
-/// How `verify` runs each engine on a scenario, `finding` when the design is expected to fail
-/// it: PCT then hunts as the shuttle suite does ([`engine::FINDING_SEED`],
-/// [`engine::FINDING_ITERATIONS`] schedules per depth), so that the two sample the same
-/// schedules and a finding is not missed for a budget meant for passes.
-fn catalog_opts(engine: Engine, finding: bool) -> RunOpts {
+/// How `verify` runs each engine on scenario `sc` on `design`.
+///
+/// - A documented finding (the design is expected to fail): PCT hunts as the shuttle suite does,
+///   depths 1 to 3 fewest first, [`engine::FINDING_ITERATIONS`] schedules per depth from
+///   [`engine::FINDING_SEED`], so that the two sample the same schedules and a finding is not
+///   missed for a budget meant for passes.
+/// - A pass: PCT at bug depth 3 as the shuttle suite's passes run, and random, 1,000 schedules
+///   each; [`SMOKE_ITERATIONS`] where loom explores the scenario exhaustively
+///   ([`LoomPlan::Exhaustive`]), since every schedule shuttle can draw there (sequentially
+///   consistent, on the same threads) is one loom already ran: there shuttle only checks that
+///   its build agrees.
+fn catalog_opts(engine: Engine, sc: &Scenario, design: Design) -> RunOpts {
+    let finding = sc.expect(design).is_finding();
+    let passes = if sc.loom == LoomPlan::Exhaustive {
+        SMOKE_ITERATIONS
+    } else {
+        1000
+    };
     match engine {
         Engine::Loom => RunOpts::default(),
         Engine::ShuttlePct if finding => RunOpts {
@@ -104,8 +117,13 @@ fn catalog_opts(engine: Engine, finding: bool) -> RunOpts {
             iterations: engine::FINDING_ITERATIONS,
             ..RunOpts::default()
         },
-        Engine::ShuttlePct | Engine::ShuttleRandom => RunOpts {
-            iterations: 1000,
+        Engine::ShuttlePct => RunOpts {
+            bound: Some(Bound::PctDepth(3)),
+            iterations: passes,
+            ..RunOpts::default()
+        },
+        Engine::ShuttleRandom => RunOpts {
+            iterations: if finding { 1000 } else { passes },
             ..RunOpts::default()
         },
         Engine::Std => RunOpts {
@@ -114,6 +132,10 @@ fn catalog_opts(engine: Engine, finding: bool) -> RunOpts {
         },
     }
 }
+
+/// shuttle's schedules per engine for a scenario loom explores exhaustively and the design is
+/// expected to pass ([`catalog_opts`]).
+pub const SMOKE_ITERATIONS: usize = 100;
 
 /// The zoo's runs: loom up to bound 3, PCT 2,000 schedules per depth, 2,000 runs on real threads.
 fn zoo_opts() -> RunOpts {
@@ -189,7 +211,7 @@ pub fn catalog_rows(trace_dir: &Path, show: bool) -> Result<Vec<ScenarioRow>, St
             if eng == Engine::Loom && matches!(sc.loom, LoomPlan::ShuttleOnly(_)) {
                 continue;
             }
-            let opts = catalog_opts(eng, sc.expect(design).is_finding());
+            let opts = catalog_opts(eng, sc, design);
             let o = engine::run_scenario(sc, &cfg, eng, &opts)?;
             let (v, _) = verdict(sc, design, &o);
             let mut trace = None;
