@@ -135,7 +135,7 @@ fn catalog_opts(engine: Engine, sc: &Scenario, design: Design) -> RunOpts {
 
 /// shuttle's schedules per engine for a scenario loom explores exhaustively and the design is
 /// expected to pass ([`catalog_opts`]).
-pub const SMOKE_ITERATIONS: usize = 100;
+const SMOKE_ITERATIONS: usize = 100;
 
 /// The zoo's runs: loom up to bound 3, PCT 2,000 schedules per depth, 2,000 runs on real threads.
 fn zoo_opts() -> RunOpts {
