@@ -380,3 +380,29 @@ pub fn verify(backends: &[Backend], docs: bool, show: bool) -> Result<Results, S
     }
     Ok(results)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// shuttle's budget: a smoke test where loom is exhaustive, 1,000 where it is bounded, the
+    /// hunt through depths for a documented finding.
+    #[test]
+    fn shuttle_draws_less_where_loom_ran_every_schedule() {
+        let o = |e, sc, d| catalog_opts(e, by_name(sc).unwrap(), d);
+        let exhaustive = o(Engine::ShuttlePct, "attach-vs-fork", Design::Fixed);
+        assert_eq!(
+            (exhaustive.iterations, exhaustive.bound),
+            (100, Some(Bound::PctDepth(3)))
+        );
+        assert_eq!(
+            o(Engine::ShuttleRandom, "attach-vs-exit", Design::Fixed).iterations,
+            1000
+        );
+        let hunt = o(Engine::ShuttlePct, "netcls-init-vs-classify", Design::V2634);
+        assert_eq!(
+            (hunt.iterations, hunt.bound),
+            (engine::FINDING_ITERATIONS, None)
+        );
+    }
+}
