@@ -767,6 +767,21 @@ fn check_sequence(steps: &[Step]) -> Vec<OpResult> {
     check_sequence_with(Config::default(), steps)
 }
 
+/// Runs the (step, expected result) pairs from boot, inside one execution of this build's
+/// backend, checking every step and its result.
+fn assert_sequence(pairs: &'static [(&'static str, &'static str)]) {
+    cgmodel::sim::sync::run_once(|| {
+        let steps: Vec<Step> = pairs
+            .iter()
+            .map(|(s, _)| s.parse().expect("valid step"))
+            .collect();
+        let got = check_sequence(&steps);
+        for ((s, want), got) in pairs.iter().zip(got) {
+            assert_eq!(show(&got), *want, "step `{s}`");
+        }
+    });
+}
+
 // ---------------------------------------------------------------------------------------------
 // A fixed sequence, under every backend.
 // ---------------------------------------------------------------------------------------------
@@ -841,16 +856,7 @@ const FIXED: &[(&str, &str)] = &[
 
 #[test]
 fn fixed_sequence() {
-    cgmodel::sim::sync::run_once(|| {
-        let steps: Vec<Step> = FIXED
-            .iter()
-            .map(|(s, _)| s.parse().expect("valid step"))
-            .collect();
-        let got = check_sequence(&steps);
-        for ((s, want), got) in FIXED.iter().zip(got) {
-            assert_eq!(show(&got), *want, "step `{s}`");
-        }
-    });
+    assert_sequence(FIXED);
 }
 
 /// A remount whose populate fails half-way leaves the top without `net_cls.classid`, and a
@@ -866,16 +872,7 @@ const REUSED_HALF_FILLED: &[(&str, &str)] = &[
 
 #[test]
 fn a_reused_hierarchy_is_not_populated_again() {
-    cgmodel::sim::sync::run_once(|| {
-        let steps: Vec<Step> = REUSED_HALF_FILLED
-            .iter()
-            .map(|(s, _)| s.parse().expect("valid step"))
-            .collect();
-        let got = check_sequence(&steps);
-        for ((s, want), got) in REUSED_HALF_FILLED.iter().zip(got) {
-            assert_eq!(show(&got), *want, "step `{s}`");
-        }
-    });
+    assert_sequence(REUSED_HALF_FILLED);
 }
 
 /// css references taken with `css-get`: counted on a child cgroup's css (rmdir sleeps, here
@@ -918,16 +915,7 @@ const PINS: &[(&str, &str)] = &[
 
 #[test]
 fn pin_sequence() {
-    cgmodel::sim::sync::run_once(|| {
-        let steps: Vec<Step> = PINS
-            .iter()
-            .map(|(s, _)| s.parse().expect("valid step"))
-            .collect();
-        let got = check_sequence(&steps);
-        for ((s, want), got) in PINS.iter().zip(got) {
-            assert_eq!(show(&got), *want, "step `{s}`");
-        }
-    });
+    assert_sequence(PINS);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -63,13 +63,11 @@ pub fn run(
     }
     #[cfg(backend_shuttle)]
     {
-        let _ = (opts.bound, loom_plan);
-        Ok(match engine {
-            Engine::ShuttleRandom => shuttle::random(plan, cfg, opts.iterations, opts.seed),
-            _ => match opts.bound {
-                Some(Bound::PctDepth(d)) => shuttle::pct(plan, cfg, opts.iterations, d, opts.seed),
-                _ => shuttle::pct_iterative(plan, cfg, opts.iterations, 3, opts.seed),
-            },
+        let _ = loom_plan;
+        Ok(match (engine, opts.bound) {
+            (Engine::ShuttleRandom, _) => shuttle::random(plan, cfg, opts.iterations, opts.seed),
+            (_, Some(Bound::PctDepth(d))) => shuttle::pct(plan, cfg, opts.iterations, d, opts.seed),
+            _ => shuttle::pct_iterative(plan, cfg, opts.iterations, 3, opts.seed),
         })
     }
     #[cfg(backend_std)]
