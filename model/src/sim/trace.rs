@@ -202,6 +202,19 @@ struct ThreadCtx {
     quiet: Cell<u32>,
 }
 
+/// How many installed thread contexts replay a trace, in this process (out of band: a std
+/// atomic, not a model step). While none does, [`before`] has nothing to wait for and skips the
+/// thread-local lookup, which under loom and shuttle is a hash-map lookup per step.
+static REPLAYING: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+impl Drop for ThreadCtx {
+    fn drop(&mut self) {
+        if self.turnstile.is_some() {
+            REPLAYING.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+}
+
 super::sync::thread_local! {
     // Not `const`: loom's and shuttle's thread_local! take only the plain form.
     #[allow(clippy::missing_const_for_thread_local)]
@@ -235,6 +248,9 @@ pub fn install(
     turnstile: Option<Arc<Turnstile>>,
     frames: Rc<RefCell<Vec<Site>>>,
 ) {
+    if turnstile.is_some() {
+        REPLAYING.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
     CTX.with(|c| {
         *c.borrow_mut() = Some(ThreadCtx {
             tid,
@@ -297,6 +313,9 @@ pub fn use_point(kind: &'static str, idx: u32, access: Access) {
 
 /// Before an access: when replaying, wait for this step's turn.
 pub fn before(what: &What) {
+    if REPLAYING.load(std::sync::atomic::Ordering::Relaxed) == 0 {
+        return;
+    }
     with_ctx(|ctx| {
         if ctx.quiet.get() > 0 {
             return;
