@@ -30,19 +30,28 @@ if [ "$partition" = "--beside-verify" ]; then
     # same runs, and so is the zoo's fault-free side (every catcher passes on `fixed`, which
     # verify's catalog rows for `fixed` check). The zoo's other tests stay: every scenario's own
     # killer is theirs alone, and they hold each engine, not any one, to catching every fault.
-    # The builds go to the target directories verify builds its engines in, so that verify's
-    # builds find them done.
-    targets=()
-    for f in checks/tests/*.rs; do
-        name=$(basename "$f" .rs)
-        case "$name" in loom_catalog | shuttle_catalog) ;; *) targets+=(--test "$name") ;; esac
-    done
+    # Each engine builds only the test files that have tests under it: not those gated to
+    # another backend (`#![cfg(backend_std)]`), and not the unit tests, which test no engine
+    # (`cargo test` runs them). The builds go to the target directories verify builds its
+    # engines in, so that verify's builds find them done.
     skip=(-- --skip the_fault_free_fixed_design_passes_every_catcher)
-    cargo test --release -p cgroup-model --features loom --target-dir target/cgcheck/build-loom
-    cargo test --release -p cgroup-checks --features loom --target-dir target/cgcheck/build-loom \
-        --lib --bins "${targets[@]}" "${skip[@]}"
-    cargo test --release -p cgroup-checks --features shuttle --target-dir target/cgcheck/build-shuttle \
-        --lib --bins "${targets[@]}" "${skip[@]}"
+    for backend in loom shuttle; do
+        targets=()
+        for f in checks/tests/*.rs; do
+            name=$(basename "$f" .rs)
+            case "$name" in loom_catalog | shuttle_catalog) continue ;; esac
+            gate=$(sed -n 's/^#!\[cfg(backend_\([a-z]*\))\]$/\1/p' "$f")
+            if [ -z "$gate" ] || [ "$gate" = "$backend" ]; then
+                targets+=(--test "$name")
+            fi
+        done
+        dir=target/cgcheck/build-$backend
+        if [ "$backend" = loom ]; then
+            cargo test --release -p cgroup-model --features loom --target-dir "$dir" --test '*'
+        fi
+        cargo test --release -p cgroup-checks --features "$backend" --target-dir "$dir" \
+            "${targets[@]}" "${skip[@]}"
+    done
     exit 0
 fi
 if [ -n "$partition" ]; then
