@@ -35,6 +35,8 @@ if [ "$partition" = "--beside-verify" ]; then
     # (`cargo test` runs them). The builds go to the target directories verify builds its
     # engines in, so that verify's builds find them done.
     skip=(-- --skip the_fault_free_fixed_design_passes_every_catcher)
+    cargo test --release -p cgroup-model --features loom --target-dir target/cgcheck/build-loom \
+        --test '*'
     for backend in loom shuttle; do
         targets=()
         for f in checks/tests/*.rs; do
@@ -45,11 +47,8 @@ if [ "$partition" = "--beside-verify" ]; then
                 targets+=(--test "$name")
             fi
         done
-        dir=target/cgcheck/build-$backend
-        if [ "$backend" = loom ]; then
-            cargo test --release -p cgroup-model --features loom --target-dir "$dir" --test '*'
-        fi
-        cargo test --release -p cgroup-checks --features "$backend" --target-dir "$dir" \
+        cargo test --release -p cgroup-checks --features "$backend" \
+            --target-dir "target/cgcheck/build-$backend" \
             "${targets[@]}" "${skip[@]}"
     done
     exit 0

@@ -64,9 +64,9 @@ pub fn run(
     #[cfg(backend_shuttle)]
     {
         let _ = loom_plan;
-        Ok(match (engine, opts.bound) {
+        Ok(match (engine, opts.pct_depth()) {
             (Engine::ShuttleRandom, _) => shuttle::random(plan, cfg, opts.iterations, opts.seed),
-            (_, Some(Bound::PctDepth(d))) => shuttle::pct(plan, cfg, opts.iterations, d, opts.seed),
+            (_, Some(d)) => shuttle::pct(plan, cfg, opts.iterations, d, opts.seed),
             _ => shuttle::pct_iterative(plan, cfg, opts.iterations, 3, opts.seed),
         })
     }

@@ -206,7 +206,7 @@ impl Outcome {
                      fewer preemptions passed)",
                     self.bound
                 ),
-                Engine::ShuttlePct if matches!(opts.bound, Some(Bound::PctDepth(_))) => {
+                Engine::ShuttlePct if opts.pct_depth().is_some() => {
                     format!("shuttle PCT, a counterexample at {} after {n}", self.bound)
                 }
                 Engine::ShuttlePct => format!(
@@ -238,7 +238,7 @@ impl Outcome {
                  not drawn, weak-memory outcomes (every atomic sequentially consistent), data \
                  races (no detector)",
                 opts.iterations,
-                if matches!(opts.bound, Some(Bound::PctDepth(_))) {
+                if opts.pct_depth().is_some() {
                     "at bug depth"
                 } else {
                     "per bug depth, depths 1 to"
@@ -288,6 +288,16 @@ impl Default for RunOpts {
             bound: None,
             seed: 0x5eed,
             iterations: 1000,
+        }
+    }
+}
+
+impl RunOpts {
+    /// shuttle PCT's one bug depth, when `bound` names one (None: depths 1, 2, 3, fewest first).
+    pub fn pct_depth(&self) -> Option<usize> {
+        match self.bound {
+            Some(Bound::PctDepth(d)) => Some(d),
+            _ => None,
         }
     }
 }
