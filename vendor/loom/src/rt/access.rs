@@ -36,6 +36,13 @@ impl Access {
         &self.dpor_vv
     }
 
+    /// Orders the access after `version` too: a lock's release, which is no
+    /// schedule point of its own, is ordered before the next acquisition
+    /// this way.
+    pub(crate) fn join(&mut self, version: &VersionVec) {
+        self.dpor_vv.join(version);
+    }
+
     pub(crate) fn happens_before(&self, version: &VersionVec) -> bool {
         self.dpor_vv <= *version
     }

@@ -110,9 +110,11 @@ pub(super) struct State {
     /// access to the cell.
     is_mutating: bool,
 
-    /// Last time the atomic was accessed. This tracks the dependent access for
-    /// the DPOR algorithm.
-    last_access: Option<Access>,
+    /// Each thread's last load since the last store or rmw, for the DPOR
+    /// algorithm: a store or rmw is dependent with all of them. (Tracking only
+    /// the last access of any kind missed a race between one thread's load and
+    /// another's later store whenever the storing thread loaded in between.)
+    loads: [Option<Access>; MAX_THREADS],
 
     /// Last time the atomic was accessed for a store or rmw operation.
     last_non_load_access: Option<Access>,
@@ -410,7 +412,7 @@ impl State {
             unsync_mut_at: VersionVec::new(),
             unsync_mut_locations: LocationSet::new(),
             is_mutating: false,
-            last_access: None,
+            loads: Default::default(),
             last_non_load_access: None,
             stores: Default::default(),
             cnt: 0,
@@ -824,24 +826,32 @@ impl State {
         one.iter_mut().chain(two.iter_mut())
     }
 
-    /// Returns the last dependent access
-    pub(super) fn last_dependent_access(&self, action: Action) -> Option<&Access> {
-        match action {
-            Action::Load => self.last_non_load_access.as_ref(),
-            _ => self.last_access.as_ref(),
+    /// Calls `f` on every access that `action` is dependent with and that
+    /// is not already ordered before another one of them: the last store or
+    /// rmw and, for a store or rmw, every thread's load since then.
+    pub(super) fn dependent_accesses(&self, action: Action, f: &mut dyn FnMut(&Access)) {
+        if let Some(access) = &self.last_non_load_access {
+            f(access);
+        }
+        if action != Action::Load {
+            self.loads.iter().flatten().for_each(f);
         }
     }
 
-    /// Sets the last dependent access
-    pub(super) fn set_last_access(&mut self, action: Action, path_id: usize, version: &VersionVec) {
-        // Always set `last_access`
-        Access::set_or_create(&mut self.last_access, path_id, version);
-
+    /// Records an access by thread `thread`.
+    pub(super) fn set_last_access(
+        &mut self,
+        action: Action,
+        path_id: usize,
+        version: &VersionVec,
+        thread: usize,
+    ) {
         match action {
-            Action::Load => {}
+            Action::Load => Access::set_or_create(&mut self.loads[thread], path_id, version),
             _ => {
                 // Stores / RMWs
                 Access::set_or_create(&mut self.last_non_load_access, path_id, version);
+                self.loads = Default::default();
             }
         }
     }

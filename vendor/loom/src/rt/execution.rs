@@ -35,6 +35,24 @@ pub(crate) struct Execution {
 
     /// Log execution output to STDOUT
     pub(crate) log: bool,
+
+    /// Whether schedule points keep sleep sets (see `Builder::sleep_sets`).
+    pub(crate) sleep_sets: bool,
+
+    /// Whether DPOR orders a blocked operation after the one that enabled it
+    /// (see `Builder::enabling_order`).
+    pub(crate) enabling_order: bool,
+
+    /// The threads asleep at the next schedule point, one bit per thread: computed when the
+    /// previous point chose its thread, used when the next point is new to the path.
+    next_sleep: u32,
+
+    /// Set when every runnable thread is asleep: the execution is redundant and stops here.
+    pub(crate) pruned: bool,
+
+    /// Per thread, the schedule points where it took an operation and its DPOR clock after
+    /// it, in order (for `Path::backtrack`'s `via`).
+    steps: Vec<Vec<(usize, u16)>>,
 }
 
 #[derive(Debug, Eq, PartialEq, Hash, Clone, Copy)]
@@ -69,6 +87,11 @@ impl Execution {
             max_history: 7,
             location: false,
             log: false,
+            sleep_sets: false,
+            enabling_order: false,
+            next_sleep: 0,
+            pruned: false,
+            steps: vec![Vec::new(); max_threads],
         }
     }
 
@@ -97,6 +120,8 @@ impl Execution {
         let max_history = self.max_history;
         let location = self.location;
         let log = self.log;
+        let sleep_sets = self.sleep_sets;
+        let enabling_order = self.enabling_order;
         let mut path = self.path;
         let mut objects = self.objects;
         let mut lazy_statics = self.lazy_statics;
@@ -128,6 +153,15 @@ impl Execution {
             max_history,
             location,
             log,
+            sleep_sets,
+            enabling_order,
+            next_sleep: 0,
+            pruned: false,
+            steps: {
+                let mut steps = self.steps;
+                steps.iter_mut().for_each(Vec::clear);
+                steps
+            },
         })
     }
 
@@ -137,6 +171,11 @@ impl Execution {
 
         // Implementation of the DPOR algorithm.
 
+        // A pruned execution is being unwound: its threads' destructors run, and branch no more.
+        if self.pruned {
+            return false;
+        }
+
         let curr_thread = self.threads.active_id();
 
         for (th_id, th) in self.threads.iter() {
@@ -145,19 +184,66 @@ impl Execution {
                 None => continue,
             };
 
-            if let Some(access) = self.objects.last_dependent_access(operation) {
-                if access.happens_before(&th.dpor_vv) {
-                    // The previous access happened before this access, thus
-                    // there is no race.
-                    continue;
+            // The latest dependent access that did not happen before this one
+            // races with it: backtrack to it.
+            let mut point = None;
+            let enabling_order = self.enabling_order;
+            self.objects
+                .dependent_accesses(operation, enabling_order, |access, races| {
+                    if races && !access.happens_before(&th.dpor_vv) {
+                        point = point.max(Some(access.path_id()));
+                    }
+                });
+
+            if let Some(point) = point {
+                // The threads whose first step after the point happened before this
+                // operation (for a thread asleep at the point, see `Path::backtrack`).
+                let mut via = 0;
+                if self.sleep_sets {
+                    for (q, steps) in self.steps.iter().enumerate() {
+                        let first = steps.partition_point(|&(pos, _)| pos <= point);
+                        if q != th_id.as_usize()
+                            && steps.get(first).is_some_and(|&(_, clock)| {
+                                clock <= th.dpor_vv[thread::Id::new(self.id, q)]
+                            })
+                        {
+                            via |= 1 << q;
+                        }
+                    }
                 }
 
-                // Get the point to backtrack to
-                let point = access.path_id();
-
                 // Track backtracking point
-                self.path.backtrack(point, th_id);
+                self.path.backtrack(point, th_id, via);
             }
+        }
+
+        // Sleep sets (Godefroid): a thread asleep here was already explored from an earlier
+        // point, and nothing since then was dependent with its next operation, so every
+        // execution that runs it next is equivalent to one explored. It is not chosen by
+        // default, and it is marked visited when this point is new, so it is never explored
+        // here. The bits only matter for a point new to the path: a point replayed from the
+        // path already carries them as visited threads.
+        let sleep = if self.sleep_sets && self.path.is_traversed() {
+            self.next_sleep
+        } else {
+            0
+        };
+        let asleep = |i: thread::Id| sleep & (1 << i.as_usize()) != 0;
+
+        // Every runnable thread asleep: whatever runs next, the rest of this execution is
+        // equivalent to one already explored. Stop it (the scheduler unwinds its threads).
+        if sleep != 0
+            && self
+                .threads
+                .iter()
+                .all(|(i, th)| asleep(i) || !(th.is_runnable() || th.is_yield()))
+            && self
+                .threads
+                .iter()
+                .any(|(_, th)| th.is_runnable() || th.is_yield())
+        {
+            self.pruned = true;
+            return true;
         }
 
         // It's important to avoid pre-emption as much as possible
@@ -165,11 +251,11 @@ impl Execution {
 
         // If the thread is not runnable, then we can pick any arbitrary other
         // runnable thread.
-        if !self.threads.active().is_runnable() {
+        if !self.threads.active().is_runnable() || asleep(self.threads.active_id()) {
             initial = None;
 
             for (i, th) in self.threads.iter() {
-                if !th.is_runnable() {
+                if !th.is_runnable() || asleep(i) {
                     continue;
                 }
 
@@ -187,12 +273,14 @@ impl Execution {
 
         let next = self.path.branch_thread(self.id, {
             self.threads.iter().map(|(i, th)| {
-                if initial.is_none() && th.is_runnable() {
+                if initial.is_none() && th.is_runnable() && !asleep(i) {
                     initial = Some(i);
                 }
 
                 if initial == Some(i) {
                     Thread::Active
+                } else if asleep(i) && (th.is_runnable() || th.is_yield()) {
+                    Thread::Asleep
                 } else if th.is_yield() {
                     Thread::Yield
                 } else if !th.is_runnable() {
@@ -202,6 +290,10 @@ impl Execution {
                 }
             })
         });
+
+        if self.sleep_sets {
+            self.next_sleep = self.sleep_after(path_id, next);
+        }
 
         let switched = Some(self.threads.active_id()) != next;
 
@@ -229,14 +321,24 @@ impl Execution {
             let threads = &mut self.threads;
             let th_id = threads.active_id();
 
-            if let Some(access) = self.objects.last_dependent_access(operation) {
-                threads.active_mut().dpor_vv.join(access.version());
-            }
+            let dpor_vv = &mut threads.active_mut().dpor_vv;
+            self.objects
+                .dependent_accesses(operation, self.enabling_order, |access, _| {
+                    dpor_vv.join(access.version())
+                });
 
             threads.active_mut().dpor_vv[th_id] += 1;
 
-            self.objects
-                .set_last_access(operation, path_id, &threads.active().dpor_vv);
+            if self.sleep_sets || self.enabling_order {
+                self.steps[th_id.as_usize()].push((path_id, threads.active().dpor_vv[th_id]));
+            }
+
+            self.objects.set_last_access(
+                operation,
+                path_id,
+                &threads.active().dpor_vv,
+                th_id.as_usize(),
+            );
         }
 
         // Reactivate yielded threads, but only if the current active thread is
@@ -252,6 +354,24 @@ impl Execution {
         }
 
         curr_thread != self.threads.active_id()
+    }
+
+    /// The sleep set of the schedule point after the one at `path_id`, which chose `next`:
+    /// every thread visited at `path_id` (explored there before `next`, or asleep on arrival)
+    /// whose next operation is independent of the operation `next` takes there.
+    fn sleep_after(&self, path_id: usize, next: Option<thread::Id>) -> u32 {
+        let Some(next) = next else { return 0 };
+        let taken = self.threads[next].operation;
+        let mut sleep = 0;
+        for (i, th) in self.threads.iter() {
+            if i != next
+                && self.path.is_visited(path_id, i.as_usize())
+                && !object::Operation::dependent(th.operation, taken)
+            {
+                sleep |= 1 << i.as_usize();
+            }
+        }
+        sleep
     }
 
     /// Panics if any leaks were detected

@@ -36,6 +36,12 @@ impl Set {
             .expect("lazy_statics were dropped twice in one execution")
     }
 
+    /// The statics, if the execution has not dropped them yet (a pruned execution stops
+    /// before its main thread does).
+    pub(crate) fn take(&mut self) -> Option<HashMap<StaticKeyId, StaticValue>> {
+        self.statics.take()
+    }
+
     pub(crate) fn get_static<T: 'static>(
         &mut self,
         key: &'static crate::lazy_static::Lazy<T>,

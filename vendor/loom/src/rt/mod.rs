@@ -242,6 +242,14 @@ pub fn yield_now() {
     let switch = execution(|execution| {
         let thread = execution.threads.active_id();
 
+        // A yield forbids the yielding thread to run next: a constraint between steps that
+        // the reduction's independence does not see, so the reduction would miss executions.
+        assert!(
+            !(execution.sleep_sets || execution.enabling_order) || execution.pruned,
+            "yield_now (or spin_loop) is not supported with `Builder::sleep_sets` or \
+             `Builder::enabling_order`: block on a lock or a notification instead of spinning"
+        );
+
         execution.threads.active_mut().set_yield();
         execution.threads.active_mut().operation = None;
         let switch = execution.schedule();
@@ -308,4 +316,11 @@ pub fn stop_exploring() {
 /// Unlike `stop_exploring`, exploration cannot be restarted by `explore`.
 pub fn skip_branch() {
     execution(|execution| execution.path.skip_branch())
+}
+
+/// The number of preemptions the current execution has taken so far: switches
+/// away from a thread that could have gone on. Useful to report how many a
+/// failing execution needed.
+pub fn preemptions() -> usize {
+    execution(|execution| execution.path.preemptions())
 }

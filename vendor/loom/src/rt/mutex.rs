@@ -67,6 +67,17 @@ impl Mutex {
                 .synchronize
                 .sync_store(&mut execution.threads, Release);
 
+            // For DPOR: the release is part of the holder's current step, which the next
+            // acquisition depends on (it is enabled by it), so the next acquirer is ordered
+            // after everything the holder did in its critical section. Without this, an
+            // access in the critical section looked concurrent with the next holder's,
+            // and DPOR explored reversing them, which the lock forbids.
+            if execution.enabling_order {
+                if let Some(access) = state.last_access.as_mut() {
+                    access.join(&execution.threads.active().dpor_vv);
+                }
+            }
+
             if state.seq_cst {
                 // Establish sequential consistency between the lock's operations.
                 execution.threads.seq_cst();

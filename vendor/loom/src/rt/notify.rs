@@ -7,6 +7,15 @@ use tracing::trace;
 
 use super::Location;
 
+/// What a thread does to a notify object (for DPOR).
+#[derive(Debug, Copy, Clone, PartialEq)]
+pub(crate) enum Action {
+    /// Sets the flag.
+    Notify,
+    /// Consumes it, or blocks until it is set.
+    Wait,
+}
+
 #[derive(Debug, Copy, Clone)]
 pub(crate) struct Notify {
     state: object::Ref<State>,
@@ -29,6 +38,11 @@ pub(super) struct State {
     /// Tracks access to the notify object
     last_access: Option<Access>,
 
+    /// For DPOR: the last notification, and whether it set the flag (it was
+    /// clear before). A wait that consumes a notification which set the flag
+    /// could not have run before it, only blocked until it: they do not race.
+    last_notify: Option<(Access, bool)>,
+
     /// Causality transfers between threads
     synchronize: Synchronize,
 }
@@ -42,6 +56,7 @@ impl Notify {
                 seq_cst,
                 notified: false,
                 last_access: None,
+                last_notify: None,
                 synchronize: Synchronize::new(),
             });
 
@@ -52,7 +67,7 @@ impl Notify {
     }
 
     pub(crate) fn notify(self, location: Location) {
-        self.state.branch_opaque(location);
+        self.state.branch_action(Action::Notify, location);
 
         rt::execution(|execution| {
             let state = self.state.get_mut(&mut execution.objects);
@@ -108,10 +123,9 @@ impl Notify {
         }
 
         if notified {
-            self.state.branch_opaque(location);
+            self.state.branch_action(Action::Wait, location);
         } else {
-            // This should become branch_disable
-            self.state.branch_acquire(true, location)
+            self.state.branch_disable(Action::Wait, true, location)
         }
 
         // Thread was notified
@@ -142,7 +156,29 @@ impl State {
         self.last_access.as_ref()
     }
 
-    pub(crate) fn set_last_access(&mut self, path_id: usize, version: &VersionVec) {
+    /// Calls `f` on every access `action` depends on, with whether it races
+    /// with it (else it only orders it): everything races with the last access,
+    /// except a wait with the notification that set the flag it consumes.
+    pub(crate) fn dependent_accesses(&self, action: Action, f: &mut dyn FnMut(&Access, bool)) {
+        match (&self.last_notify, action) {
+            (Some((notify, true)), Action::Wait) if self.notified => {
+                f(notify, false);
+                if let Some(access) = &self.last_access {
+                    f(access, access.path_id() != notify.path_id());
+                }
+            }
+            _ => {
+                if let Some(access) = &self.last_access {
+                    f(access, true);
+                }
+            }
+        }
+    }
+
+    pub(crate) fn set_last_access(&mut self, action: Action, path_id: usize, version: &VersionVec) {
         Access::set_or_create(&mut self.last_access, path_id, version);
+        if action == Action::Notify {
+            self.last_notify = Some((Access::new(path_id, version), !self.notified));
+        }
     }
 }

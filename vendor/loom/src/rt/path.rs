@@ -104,6 +104,10 @@ pub(crate) enum Thread {
 
     /// The thread has been explored
     Visited,
+
+    /// The thread is in the sleep set here (see `Builder::sleep_sets`): an
+    /// equivalent execution that runs it next was explored from an earlier point.
+    Asleep,
 }
 
 macro_rules! assert_path_len {
@@ -333,7 +337,12 @@ impl Path {
             .map(|(i, _)| thread::Id::new(execution_id, i))
     }
 
-    pub(super) fn backtrack(&mut self, mut point: usize, thread_id: thread::Id) {
+    /// Adds `thread_id` to the threads to explore at the schedule point `point` (or the
+    /// nearest exploring one before it), whose step races with its next one. Where that
+    /// thread is asleep there, the threads of `via` are added instead: the threads whose
+    /// steps after `point` happen before the racing one (Flanagan and Godefroid's set `E`),
+    /// one of which must run first in the executions that reverse the race.
+    pub(super) fn backtrack(&mut self, mut point: usize, thread_id: thread::Id, via: u32) {
         let schedule = loop {
             if let Some(schedule_ref) =
                 object::Ref::from_usize(point).downcast::<Schedule>(&self.branches)
@@ -341,7 +350,15 @@ impl Path {
                 let schedule = schedule_ref.get_mut(&mut self.branches);
 
                 if schedule.exploring {
-                    schedule.backtrack(thread_id, self.preemption_bound);
+                    if schedule.threads.get(thread_id.as_usize()) == Some(&Thread::Asleep) {
+                        for (i, th) in schedule.threads.iter_mut().enumerate() {
+                            if via & (1 << i) != 0 {
+                                th.explore();
+                            }
+                        }
+                    } else {
+                        schedule.backtrack(thread_id, self.preemption_bound);
+                    }
                     break schedule;
                 }
             }
@@ -464,6 +481,27 @@ impl Path {
         }
 
         false
+    }
+
+    /// Whether thread `thread` is visited at the schedule point at `pos`: explored there
+    /// already, or asleep when the point was reached (a sleep-set member).
+    pub(super) fn is_visited(&self, pos: usize, thread: usize) -> bool {
+        object::Ref::from_usize(pos)
+            .downcast::<Schedule>(&self.branches)
+            .is_some_and(|s| {
+                matches!(
+                    s.get(&self.branches).threads.get(thread),
+                    Some(Thread::Visited | Thread::Asleep)
+                )
+            })
+    }
+
+    /// The preemptions the current execution has taken so far.
+    pub(super) fn preemptions(&self) -> usize {
+        (0..self.pos)
+            .rev()
+            .find_map(|i| object::Ref::from_usize(i).downcast::<Schedule>(&self.branches))
+            .map_or(0, |s| s.get(&self.branches).preemptions() as usize)
     }
 
     fn last_schedule(&self) -> Option<object::Ref<Schedule>> {

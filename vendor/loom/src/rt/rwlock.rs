@@ -33,6 +33,10 @@ pub(super) struct State {
     /// Tracks write access to the rwlock.
     last_access: Option<Access>,
 
+    /// For DPOR: the read releases since the last write acquisition, which the
+    /// next write acquisition is ordered after.
+    read_released: VersionVec,
+
     /// Causality transfers between threads
     synchronize: Synchronize,
 }
@@ -44,6 +48,7 @@ impl RwLock {
             let state = execution.objects.insert(State {
                 lock: None,
                 last_access: None,
+                read_released: VersionVec::new(),
                 synchronize: Synchronize::new(),
             });
 
@@ -97,6 +102,15 @@ impl RwLock {
                 .synchronize
                 .sync_store(&mut execution.threads, Release);
 
+            // For DPOR, as a mutex's release (`Mutex::release_lock`), but only for the next
+            // write acquisition: a read release enables a writer, not another reader, which
+            // may take the lock before it or after it.
+            if execution.enabling_order {
+                state
+                    .read_released
+                    .join(&execution.threads.active().dpor_vv);
+            }
+
             // Establish sequential consistency between the lock's operations.
             execution.threads.seq_cst();
 
@@ -124,6 +138,14 @@ impl RwLock {
             state
                 .synchronize
                 .sync_store(&mut execution.threads, Release);
+
+            // For DPOR, as a mutex's release (`Mutex::release_lock`): every acquisition
+            // waits for a write release.
+            if execution.enabling_order {
+                if let Some(access) = state.last_access.as_mut() {
+                    access.join(&execution.threads.active().dpor_vv);
+                }
+            }
 
             // Establish sequential consistency between the lock's operations.
             execution.threads.seq_cst();
@@ -261,11 +283,23 @@ impl RwLock {
 }
 
 impl State {
-    pub(crate) fn last_dependent_access(&self) -> Option<&Access> {
-        self.last_access.as_ref()
+    /// Calls `f` on the accesses `action` depends on: the last acquisition and,
+    /// for a write, the read releases since the last write acquisition (at the
+    /// last acquisition's schedule point).
+    pub(crate) fn dependent_accesses(&self, action: Action, f: &mut dyn FnMut(&Access)) {
+        if let Some(access) = &self.last_access {
+            f(access);
+            if action == Action::Write {
+                f(&Access::new(access.path_id(), &self.read_released));
+            }
+        }
     }
 
-    pub(crate) fn set_last_access(&mut self, path_id: usize, version: &VersionVec) {
-        Access::set_or_create(&mut self.last_access, path_id, version)
+    pub(crate) fn set_last_access(&mut self, action: Action, path_id: usize, version: &VersionVec) {
+        Access::set_or_create(&mut self.last_access, path_id, version);
+        if action == Action::Write {
+            // The write acquisition is ordered after them, and every later access after it.
+            self.read_released = VersionVec::new();
+        }
     }
 }

@@ -83,6 +83,23 @@ impl Scheduler {
         threads[0].resume();
 
         loop {
+            if execution.pruned {
+                // Every runnable thread is asleep: unwind every thread's stack (the generators
+                // cancel on drop) with the execution in reach, so that the destructors of loom
+                // objects they hold still run; `schedule` no longer branches.
+                let mut queued_spawn = VecDeque::new();
+                let state = RefCell::new(State {
+                    execution,
+                    queued_spawn: &mut queued_spawn,
+                });
+                STATE.set(unsafe { transmute_lt(&state) }, || {
+                    threads.clear();
+                    let statics = Self::with_execution(|execution| execution.lazy_statics.take());
+                    drop(statics);
+                });
+                return;
+            }
+
             if execution.threads.is_complete() {
                 for thread in &mut threads {
                     thread.resume();

@@ -1,0 +1,182 @@
+//! Sleep sets and enabling order (`Builder::sleep_sets`, `Builder::enabling_order`) against
+//! the exploration without them, on random small programs: every behaviour (what each thread
+//! read, in which order each lock was taken, the final values) that the full exploration
+//! reaches, the reduced one reaches too, and it runs fewer executions.
+
+use loom::sync::atomic::{AtomicUsize, Ordering};
+use loom::sync::{Arc, Mutex, RwLock};
+use loom::thread;
+
+use std::collections::BTreeSet;
+use std::sync::Mutex as StdMutex;
+
+/// A step of a thread.
+#[derive(Clone, Debug)]
+enum Op {
+    Load(usize, Ordering),
+    Store(usize, Ordering),
+    FetchAdd(usize),
+    /// A critical section of the mutex around the steps.
+    Locked(Vec<Op>),
+    /// A read (false) or write (true) section of the rwlock around the steps.
+    Rw(bool, Vec<Op>),
+}
+
+/// xorshift64*: a fixed sequence per seed.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        (self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 33) % n
+    }
+}
+
+fn atomic_op(r: &mut Rng) -> Op {
+    let orders = [Ordering::Relaxed, Ordering::Acquire, Ordering::SeqCst];
+    let store_orders = [Ordering::Relaxed, Ordering::Release, Ordering::SeqCst];
+    let a = r.next(2) as usize;
+    match r.next(3) {
+        0 => Op::Load(a, orders[r.next(3) as usize]),
+        1 => Op::Store(a, store_orders[r.next(3) as usize]),
+        _ => Op::FetchAdd(a),
+    }
+}
+
+fn op(r: &mut Rng, depth: u32) -> Op {
+    match r.next(if depth == 0 { 9 } else { 6 }) {
+        0..=5 => atomic_op(r),
+        6 => Op::Locked((0..1 + r.next(2)).map(|_| op(r, 1)).collect()),
+        _ => Op::Rw(
+            r.next(2) == 0,
+            (0..1 + r.next(2)).map(|_| op(r, 1)).collect(),
+        ),
+    }
+}
+
+fn program(seed: u64) -> Vec<Vec<Op>> {
+    let mut r = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+    let threads = 2 + r.next(2) as usize;
+    (0..threads)
+        .map(|_| {
+            (0..1 + r.next(if threads == 2 { 3 } else { 2 }))
+                .map(|_| op(&mut r, 0))
+                .collect()
+        })
+        .collect()
+}
+
+struct Shared {
+    atomics: [AtomicUsize; 2],
+    mutex: Mutex<()>,
+    rw: RwLock<()>,
+    /// Out of band: how many sections each lock has had (read inside the section).
+    entered: StdMutex<[usize; 2]>,
+}
+
+fn run(t: usize, ops: &[Op], s: &Shared, seen: &mut Vec<usize>, step: &mut usize) {
+    for o in ops {
+        *step += 1;
+        let unique = (t + 1) * 100 + *step;
+        match o {
+            Op::Load(a, ord) => seen.push(s.atomics[*a].load(*ord)),
+            Op::Store(a, ord) => s.atomics[*a].store(unique, *ord),
+            Op::FetchAdd(a) => seen.push(s.atomics[*a].fetch_add(1, Ordering::AcqRel)),
+            Op::Locked(inner) => {
+                let _g = s.mutex.lock().unwrap();
+                seen.push(1000 + enter(s, 0));
+                run(t, inner, s, seen, step);
+            }
+            Op::Rw(write, inner) => {
+                if *write {
+                    let _g = s.rw.write().unwrap();
+                    seen.push(2000 + enter(s, 1));
+                    run(t, inner, s, seen, step);
+                } else {
+                    let _g = s.rw.read().unwrap();
+                    run(t, inner, s, seen, step);
+                }
+            }
+        }
+    }
+}
+
+fn enter(s: &Shared, lock: usize) -> usize {
+    let mut e = s.entered.lock().unwrap();
+    e[lock] += 1;
+    e[lock]
+}
+
+/// Every behaviour of `prog`, and the executions it took, with the reduction or without.
+fn behaviours(prog: &[Vec<Op>], reduce: bool) -> (BTreeSet<Vec<Vec<usize>>>, usize) {
+    let out = std::sync::Arc::new(StdMutex::new((BTreeSet::new(), 0)));
+    let (o2, prog) = (out.clone(), prog.to_vec());
+    let mut b = loom::model::Builder::new();
+    b.sleep_sets = reduce && std::env::var("REDUCTION_NO_SS").is_err();
+    b.enabling_order = reduce && std::env::var("REDUCTION_NO_EO").is_err();
+    b.check(move || {
+        let s = Arc::new(Shared {
+            atomics: [AtomicUsize::new(0), AtomicUsize::new(0)],
+            mutex: Mutex::new(()),
+            rw: RwLock::new(()),
+            entered: StdMutex::new([0, 0]),
+        });
+        let handles: Vec<_> = prog[1..]
+            .iter()
+            .enumerate()
+            .map(|(i, ops)| {
+                let (s, ops) = (s.clone(), ops.clone());
+                thread::spawn(move || {
+                    let mut seen = Vec::new();
+                    run(i + 1, &ops, &s, &mut seen, &mut 0);
+                    seen
+                })
+            })
+            .collect();
+        let mut seen = vec![Vec::new()];
+        run(0, &prog[0], &s, &mut seen[0], &mut 0);
+        for h in handles {
+            seen.push(h.join().unwrap());
+        }
+        seen.push(s.atomics.iter().map(|a| a.load(Ordering::SeqCst)).collect());
+        let mut o = o2.lock().unwrap();
+        o.0.insert(seen);
+        o.1 += 1;
+    });
+    let o = out.lock().unwrap();
+    (o.0.clone(), o.1)
+}
+
+#[test]
+fn the_reduction_keeps_every_behaviour_of_random_programs() {
+    let (mut full, mut reduced) = (0, 0);
+    let seeds: u64 = std::env::var("REDUCTION_SEEDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(200);
+    let from: u64 = std::env::var("REDUCTION_FROM")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    for seed in from..seeds {
+        let prog = program(seed);
+        if std::env::var("REDUCTION_VERBOSE").is_ok() {
+            eprintln!("seed {seed}: {prog:?}");
+        }
+        let (all, n) = behaviours(&prog, false);
+        let (kept, m) = behaviours(&prog, true);
+        assert!(
+            all.is_subset(&kept),
+            "seed {seed}: {prog:?}\nlost: {:?}",
+            all.difference(&kept).collect::<Vec<_>>()
+        );
+        full += n;
+        reduced += m;
+    }
+    assert!(
+        reduced < full,
+        "{reduced} reduced executions, {full} without"
+    );
+}
