@@ -24,7 +24,7 @@ fn main() -> std::process::ExitCode {
                 continue;
             }
             let cfg = config(sc, Design::Fixed, Faults::one(f), true);
-            let o = iterative(&sc.plan(), &cfg, Some(2));
+            let o = iterative(&sc.plan(), &cfg, Some(2), true);
             if let Some(v) = o.violation {
                 hits.push(format!(
                     "{}({}, {} executions, {:.2}s, {})",

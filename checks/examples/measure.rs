@@ -32,7 +32,7 @@ fn main() -> std::process::ExitCode {
             continue;
         }
         let cfg = config(sc, Design::Fixed, Faults::NONE, true);
-        let o = bounded(&sc.plan(), &cfg, bound);
+        let o = bounded(&sc.plan(), &cfg, bound, true);
         println!(
             "{:<34} {}: {:>9} executions {:>8.2}s {}",
             sc.name,

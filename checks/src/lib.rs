@@ -5,6 +5,8 @@
 //! - [`explore`]: every small scenario of named setups, failures grouped, and the kill matrix;
 //! - [`zoo`]: which scenarios catch each injected fault;
 //! - [`par`]: one worker per core over a list of runs;
+//! - [`reduction`]: loom's reduction against no reduction, row by row (run in the loom build);
+//! - `shapes` (the loom build): small programs whose class counts are known, both ways;
 //! - [`tracefile`]: counterexamples as files, replayed on real threads and rendered;
 //! - [`verify`]: what `cgcheck verify` runs, and its results;
 //! - [`report`]: the race regression's per-run table.
@@ -16,8 +18,11 @@ pub mod bench;
 pub mod engine;
 pub mod explore;
 pub mod par;
+pub mod reduction;
 pub mod report;
 pub mod scenario;
+#[cfg(backend_loom)]
+pub mod shapes;
 pub mod tracefile;
 pub mod verify;
 pub mod zoo;

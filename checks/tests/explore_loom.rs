@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use cgchecks::explore::{self, kill_matrix, Options, Setup};
 use cgchecks::scenario::{parse, Expect};
-use cgmodel::{Design, Fault};
+use cgmodel::{Design, Fault, Faults};
 
 /// The classid file of a childless net_cls hierarchy's top cgroup, with three of its setup's
 /// operations: enough for the open-file finding (4.3 in the design review), which the catalog
@@ -121,7 +121,7 @@ fn a_run_resumes_from_its_state_file_and_refuses_another_space() {
     let first = explore::explore(&o).unwrap();
     let again = explore::explore(&o).unwrap();
     assert_eq!(first.executions, again.executions, "nothing run twice");
-    o.bound = 0;
+    o.bound = Some(0);
     let e = explore::explore(&o).unwrap_err();
     assert!(e.contains("the state of another space"), "{e}");
     std::fs::remove_dir_all(&dir).unwrap();
@@ -139,5 +139,67 @@ fn the_kill_matrix_catches_a_fault_only_where_the_space_can() {
     let k = kill_matrix(&[Fault::FileNoParentRef], &o).unwrap();
     assert!(k[0].witness.is_none(), "{k:?}");
     assert!(k[0].tried > 0);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A space run in shards and merged gives what one run gives: the same groups, witnesses,
+/// statuses, scenarios and executions. A missing, repeated or unfinished shard is refused.
+#[test]
+fn a_sharded_run_merged_equals_the_unsharded_run() {
+    let dir = tmp("merge");
+    let o = opts(&CLASSID, &dir);
+    let whole = explore::explore(&o).unwrap();
+    let mut files = Vec::new();
+    for k in 1..=3 {
+        let shard = Options {
+            shard: (k, 3),
+            state: Some(dir.join(format!("state-{k}.json"))),
+            out: dir.join(format!("out-{k}")),
+            ..o.clone()
+        };
+        explore::explore(&shard).unwrap();
+        files.push(shard.state.unwrap());
+    }
+    let merged = explore::merge(&files, &o).unwrap();
+    let key = |s: &explore::Summary| -> Vec<String> {
+        s.groups
+            .iter()
+            .map(|g| {
+                format!(
+                    "{} {} {} {} {}",
+                    g.signature, g.witness.index, g.witness.key, g.scenarios, g.status
+                )
+            })
+            .collect()
+    };
+    assert_eq!(key(&merged), key(&whole));
+    assert_eq!(
+        (merged.scenarios, merged.executions),
+        (whole.scenarios, whole.executions)
+    );
+    let e = explore::merge(&files[..2], &o).unwrap_err();
+    assert!(e.contains("shard 3/3 is missing"), "{e}");
+    let e = explore::merge(&[files[0].clone(), files[0].clone()], &o).unwrap_err();
+    assert!(e.contains("given twice"), "{e}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A fault injected into explore's run is in force: the file fault's groups appear on the
+/// fixed design, where the fault-free space has none, and the output says so.
+#[test]
+fn explore_runs_the_faults_it_is_given() {
+    let dir = tmp("faults");
+    let mut o = opts(&CHILD, &dir);
+    o.designs = vec![Design::Fixed];
+    let clean = explore::explore(&o).unwrap();
+    assert!(clean.groups.is_empty(), "{:?}", clean.groups);
+    o.faults = Faults::one(Fault::FileNoParentRef);
+    let s = explore::explore(&o).unwrap();
+    assert!(!s.groups.is_empty() && !s.ok(), "{:?}", s.groups);
+    assert!(
+        s.coverage.contains("faults injected: file-no-parent-ref"),
+        "{}",
+        s.coverage
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -4,18 +4,17 @@
 //! faults that break state without needing a particular interleaving are asserted (real threads
 //! sample too few schedules), the others are reported.
 
-use cgchecks::engine::{self, config, Bound, Engine, Outcome, RunOpts};
+use cgchecks::engine::{self, config, Engine, Outcome, RunOpts};
 use cgchecks::report;
 use cgchecks::scenario::{by_name, catalog, Killer, LoomPlan, Scenario};
 use cgchecks::zoo::catchers;
 use cgmodel::{Config, Design, Fault, Faults};
 
-/// Runs `sc` under `cfg` with this build's engines, looking for a failure: loom up to bound 3;
-/// shuttle PCT, then random; 200 runs on real threads (none for a fault that deadlocks, which
-/// there is a hang, not a report).
+/// Runs `sc` under `cfg` with this build's engines, looking for a failure: loom exhaustive
+/// (reduced); shuttle PCT, then random; 200 runs on real threads (none for a fault that
+/// deadlocks, which there is a hang, not a report).
 fn hunt(sc: &Scenario, cfg: &Config) -> Outcome {
     let opts = RunOpts {
-        bound: Some(Bound::Preemptions(3)),
         iterations: if Engine::default_built() == Engine::Std {
             200
         } else {
@@ -147,7 +146,7 @@ fn every_scenario_can_fail() {
 fn loom_with(scenario: &str, fault: Fault, lockdep: bool) -> Outcome {
     let sc = by_name(scenario).unwrap();
     let cfg = config(sc, Design::Fixed, Faults::one(fault), lockdep);
-    let o = engine::loom::iterative(&sc.plan(), &cfg, Some(2));
+    let o = engine::loom::iterative(&sc.plan(), &cfg, None, true);
     report::record("loom-checks", &sc.name, "fixed", fault.name(), &o, "caught");
     o
 }

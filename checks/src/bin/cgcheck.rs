@@ -84,6 +84,10 @@ enum Cmd {
         /// Turn lockdep off (loom only), so loom's causality check reports unlocked accesses.
         #[arg(long)]
         no_lockdep: bool,
+        /// loom: explore without the reduction (sleep sets, enabling order), repeating
+        /// behaviours; the verdict and the classes are the same (`cgcheck reduction`).
+        #[arg(long)]
+        no_reduction: bool,
         /// Where to write the trace of a violation (default: target/cgcheck/traces/).
         #[arg(long)]
         trace: Option<PathBuf>,
@@ -112,8 +116,8 @@ enum Cmd {
         /// The builds, comma-separated.
         #[arg(long, value_delimiter = ',', default_value = "loom,shuttle,std", value_parser = backend_parser())]
         engines: Vec<Backend>,
-        /// Instead: the three-thread scenarios on every design with loom and no preemption bound,
-        /// after an estimate of their executions and time (a nightly job; docs/performance.md).
+        /// Instead: every catalog row with loom again without its reduction, compared with the
+        /// reduced run (the nightly job; docs/performance.md), after an estimate of its time.
         #[arg(long, conflicts_with_all = ["docs", "engines"])]
         deep: bool,
         /// With --deep: only shard K of N (`K/N`), the jobs whose index is K-1 modulo N.
@@ -122,6 +126,10 @@ enum Cmd {
         /// With --deep: print the estimate and stop.
         #[arg(long, requires = "deep")]
         estimate: bool,
+        /// With --deep: merge the JSON outputs of every shard (`verify-part --deep --out`, or
+        /// `verify --deep --json`) into one report instead of running.
+        #[arg(long, requires = "deep", num_args = 1.., conflicts_with_all = ["shard", "estimate"])]
+        merge: Option<Vec<PathBuf>>,
     },
     /// One build's part of `verify` (the catalog and the zoo with this build's engines), as JSON.
     #[command(hide = true)]
@@ -177,9 +185,19 @@ enum Cmd {
         /// The designs each scenario runs on, comma-separated.
         #[arg(long, value_delimiter = ',', default_value = "v2.6.34,fixed", value_parser = design_parser())]
         designs: Vec<Design>,
-        /// loom: the largest preemption bound (shuttle runs PCT at depths 1 to 3).
-        #[arg(long, default_value_t = 1)]
-        bound: usize,
+        /// loom: a preemption bound, or `none` for every interleaving with loom's reduction
+        /// (shuttle runs PCT at depths 1 to 3).
+        #[arg(long, default_value = "1")]
+        bound: Bound,
+        /// Faults to inject into every design, comma-separated (default: none, or
+        /// CGROUP_MODEL_FAULTS).
+        #[arg(long, value_delimiter = ',', value_parser = fault_parser(), conflicts_with = "kill")]
+        faults: Option<Vec<Fault>>,
+        /// Merge the state files (`--state`) of every shard of this space into one report
+        /// (the groups, each with its smallest witness, as one unsharded run gives), instead of
+        /// running.
+        #[arg(long, num_args = 1.., conflicts_with_all = ["kill", "list", "state"])]
+        merge: Option<Vec<PathBuf>>,
         /// shuttle: PCT schedules per depth.
         #[arg(long, default_value_t = 200)]
         iterations: usize,
@@ -206,6 +224,27 @@ enum Cmd {
         #[arg(long)]
         triage: Option<PathBuf>,
     },
+    /// Check loom's reduction (the loom build): every catalog row reduced, as verify runs it,
+    /// and without the reduction; the same verdict and violation, and for a pass the same
+    /// classes, or where the unreduced run cannot finish, every class of it at a preemption
+    /// bound. Exit 0 if every row agrees, 1 if one does not.
+    Reduction {
+        /// Only these scenarios (comma-separated; default: every one loom runs).
+        #[arg(long, value_delimiter = ',')]
+        scenarios: Option<Vec<String>>,
+        /// The designs, comma-separated (default: all).
+        #[arg(long, value_delimiter = ',', value_parser = design_parser())]
+        designs: Option<Vec<Design>>,
+        /// Executions an unreduced unbounded run may take before it counts as unfinished and
+        /// runs at a bound instead (3 for two threads, 2 for more).
+        #[arg(long, default_value_t = 20_000)]
+        cap: usize,
+    },
+    /// Run small programs whose class counts are known (N readers, readers and a writer, N
+    /// lock-increment threads, a ticket lock; the loom build) under loom with and without its
+    /// reduction, against the count an optimal DPOR checker explores. Exit 1 if a run meets
+    /// other classes than the closed form, or the reduced run takes more executions.
+    Shapes,
     /// Run the fault zoo: for every fault, hunt it with its catcher scenarios.
     Zoo {
         /// Only these faults (comma-separated).
@@ -280,6 +319,7 @@ fn main() -> ExitCode {
             iterations,
             engine,
             no_lockdep,
+            no_reduction,
             trace,
         } => {
             let faults = faults.map_or(env_faults, |v| {
@@ -289,6 +329,7 @@ fn main() -> ExitCode {
                 bound,
                 seed,
                 iterations: iterations.get(),
+                reduce: !no_reduction,
             };
             run(
                 &scenario, design, faults, engine, opts, no_lockdep, trace, cli.json,
@@ -296,6 +337,11 @@ fn main() -> ExitCode {
         }
         Cmd::Replay { file } => replay(&file, cli.json),
         Cmd::Render { file, text } => render(&file, text, cli.json),
+        Cmd::Verify {
+            deep: true,
+            merge: Some(files),
+            ..
+        } => deep_merge(&files, cli.json),
         Cmd::Verify {
             deep: true,
             shard,
@@ -315,7 +361,7 @@ fn main() -> ExitCode {
             let written = if deep {
                 parse_shard(&shard)
                     .ok_or_else(|| "bad --shard: K/N, e.g. 1/4".to_string())
-                    .and_then(|k| verify::deep::part(k, estimate, true))
+                    .and_then(|k| deep_part(k, estimate))
                     .and_then(|p| write_json(&out, &p))
             } else {
                 verify::part(true).and_then(|p| write_json(&out, &p))
@@ -341,6 +387,8 @@ fn main() -> ExitCode {
             setups,
             designs,
             bound,
+            faults,
+            merge,
             iterations,
             shard,
             sample,
@@ -366,7 +414,14 @@ fn main() -> ExitCode {
             o.threads = threads;
             o.ops = ops;
             o.designs = designs;
-            o.bound = bound;
+            o.bound = match bound {
+                Bound::Exhaustive => None,
+                Bound::Preemptions(b) => Some(b),
+                b => return fail(format!("explore takes a preemption bound or none, not {b}")),
+            };
+            o.faults = faults.map_or(env_faults, |v| {
+                v.into_iter().fold(Faults::NONE, Faults::with)
+            });
             o.iterations = iterations;
             o.shard = shard;
             o.sample = sample;
@@ -375,7 +430,9 @@ fn main() -> ExitCode {
             if let Some(out) = out {
                 o.out = out;
             }
-            if list {
+            if let Some(files) = merge {
+                explore_merge(&files, &o, cli.json)
+            } else if list {
                 explore_list(&o, cli.json)
             } else if let Some(k) = kill {
                 let faults = if k.is_empty() { Fault::ALL.to_vec() } else { k };
@@ -384,6 +441,17 @@ fn main() -> ExitCode {
                 explore_cmd(&o, cli.json)
             }
         }
+        Cmd::Reduction {
+            scenarios,
+            designs,
+            cap,
+        } => reduction(
+            scenarios.as_deref(),
+            &designs.unwrap_or_else(|| Design::ALL.to_vec()),
+            cap,
+            cli.json,
+        ),
+        Cmd::Shapes => shapes(cli.json),
         Cmd::Zoo { faults, traces } => {
             let chosen = faults.unwrap_or_else(|| Fault::ALL.to_vec());
             zoo(&chosen, traces.unwrap_or_else(default_trace_dir), cli.json)
@@ -471,7 +539,7 @@ fn run(
         json_out(&json!({
             "scenario": sc.name, "design": design.name(), "faults": faults.to_string(),
             "engine": o.engine, "verdict": verdict, "executions": o.executions,
-            "seconds": o.seconds, "bound": o.bound, "covers": o.covers(sc.threads.len(), &opts),
+            "pruned": o.pruned, "classes": o.classes.len(), "seconds": o.seconds, "bound": o.bound, "covers": o.covers(sc.threads.len(), &opts),
             "violation": o.violation.as_ref().map(|v| json!({"kind": format!("{:?}", v.kind), "name": v.name, "detail": v.detail})),
             "trace": trace_path.as_ref().map(|p| p.display().to_string()),
         }));
@@ -580,6 +648,52 @@ fn write_json<T: serde::Serialize>(path: &std::path::Path, v: &T) -> Result<(), 
     std::fs::write(path, s).map_err(|e| format!("{}: {e}", path.display()))
 }
 
+#[cfg(backend_loom)]
+fn deep_part(k: (usize, usize), estimate: bool) -> Result<verify::deep::DeepPart, String> {
+    verify::deep::part(k, estimate, true)
+}
+
+#[cfg(not(backend_loom))]
+fn deep_part(_: (usize, usize), _: bool) -> Result<verify::deep::DeepPart, String> {
+    Err(format!(
+        "the deep part runs loom: this build runs {BACKEND}; build with --features loom"
+    ))
+}
+
+/// Prints a deep part (a shard's, or the merge of all of them) and its exit code.
+fn deep_report(p: &verify::deep::DeepPart, estimate: bool, as_json: bool) -> ExitCode {
+    if as_json {
+        json_out(p);
+    } else if estimate {
+        out!("{}", verify::deep::estimate_table(&p.estimates));
+    } else {
+        out!("{}", cgchecks::reduction::table(&p.rows));
+        out!("deep shard {}", p.shard);
+    }
+    if verify::deep::agrees(p) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+fn deep_merge(files: &[PathBuf], as_json: bool) -> ExitCode {
+    let mut parts = Vec::new();
+    for f in files {
+        let part = std::fs::read_to_string(f)
+            .map_err(|e| e.to_string())
+            .and_then(|t| serde_json::from_str(&t).map_err(|e| e.to_string()));
+        match part {
+            Ok(p) => parts.push(p),
+            Err(e) => return fail(format!("{}: {e}", f.display())),
+        }
+    }
+    match verify::deep::merge(parts) {
+        Ok(p) => deep_report(&p, false, as_json),
+        Err(e) => fail(e),
+    }
+}
+
 fn deep_cmd(shard: (usize, usize), estimate: bool, as_json: bool) -> ExitCode {
     if BACKEND != Backend::Std {
         return fail(
@@ -588,35 +702,9 @@ fn deep_cmd(shard: (usize, usize), estimate: bool, as_json: bool) -> ExitCode {
     }
     #[cfg(backend_std)]
     {
-        let p = match verify::verify_deep(shard, estimate) {
-            Ok(p) => p,
-            Err(e) => return fail(e),
-        };
-        let ok = p.rows.iter().all(|r| r.verdict.ok());
-        if as_json {
-            json_out(&p);
-        } else if !estimate {
-            for r in &p.rows {
-                out!(
-                    "{:<36} {:<32} {:<14} {}",
-                    r.name,
-                    r.design.to_string(),
-                    r.verdict.to_string(),
-                    r.covers
-                );
-            }
-            out!(
-                "deep shard {}: {} jobs, {} executions, {} not as expected",
-                p.shard,
-                p.rows.len(),
-                p.rows.iter().map(|r| r.executions).sum::<u64>(),
-                p.rows.iter().filter(|r| !r.verdict.ok()).count()
-            );
-        }
-        if ok {
-            ExitCode::SUCCESS
-        } else {
-            ExitCode::from(1)
+        match verify::verify_deep(shard, estimate) {
+            Ok(p) => deep_report(&p, estimate, as_json),
+            Err(e) => fail(e),
         }
     }
     #[cfg(not(backend_std))]
@@ -693,6 +781,73 @@ fn zoo(chosen: &[Fault], trace_dir: PathBuf, as_json: bool) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+#[cfg(backend_loom)]
+fn reduction(names: Option<&[String]>, designs: &[Design], cap: usize, as_json: bool) -> ExitCode {
+    use cgchecks::reduction::{self, Agreement, Limits};
+    let rows = match reduction::rows_of(names, designs) {
+        Ok(r) => r,
+        Err(e) => return fail(e),
+    };
+    let limits = Limits {
+        cap,
+        ..Limits::default()
+    };
+    let pb = verify::progress(rows.len(), "reduction", !as_json);
+    let out = cgchecks::par::map(&rows, |&(sc, d)| {
+        pb.set_message(format!("{} on {d}", sc.name));
+        let r = reduction::compare(sc, d, limits);
+        pb.inc(1);
+        r
+    });
+    pb.finish_and_clear();
+    if as_json {
+        json_out(&out);
+    } else {
+        out!("{}", reduction::table(&out));
+    }
+    if out.iter().any(|r| r.agreement == Agreement::Mismatch) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+#[cfg(backend_loom)]
+fn shapes(as_json: bool) -> ExitCode {
+    // No violation travels as a panic here: a panic is a defect, and should say where.
+    drop(std::panic::take_hook());
+    let rows = cgchecks::shapes::rows();
+    if as_json {
+        json_out(&rows);
+    } else {
+        out!("{}", cgchecks::shapes::table(&rows));
+    }
+    let exact = |r: &cgchecks::shapes::Row| {
+        r.reduced.classes == r.expected
+            && r.unreduced.classes == r.expected
+            && r.reduced.executions + r.reduced.stopped <= r.unreduced.executions
+    };
+    if rows.iter().all(exact) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+#[cfg(not(backend_loom))]
+fn shapes(_: bool) -> ExitCode {
+    fail(format!(
+        "shapes runs loom: this build runs {BACKEND}; build with --features loom"
+    ))
+}
+
+#[cfg(not(backend_loom))]
+fn reduction(_: Option<&[String]>, _: &[Design], _: usize, _: bool) -> ExitCode {
+    fail(format!(
+        "reduction compares loom's runs: this build runs {BACKEND}; build with --features loom"
+    ))
 }
 
 fn anchors_markdown(map: Option<&std::path::Path>) -> ExitCode {
@@ -811,13 +966,23 @@ fn explore_list(o: &explore::Options, as_json: bool) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+fn explore_merge(files: &[PathBuf], o: &explore::Options, as_json: bool) -> ExitCode {
+    match explore::merge(files, o) {
+        Ok(s) => explore_report(&s, o, as_json),
+        Err(e) => fail(e),
+    }
+}
+
 fn explore_cmd(o: &explore::Options, as_json: bool) -> ExitCode {
-    let s = match explore::explore(o) {
-        Ok(s) => s,
-        Err(e) => return fail(e),
-    };
+    match explore::explore(o) {
+        Ok(s) => explore_report(&s, o, as_json),
+        Err(e) => fail(e),
+    }
+}
+
+fn explore_report(s: &explore::Summary, o: &explore::Options, as_json: bool) -> ExitCode {
     if as_json {
-        json_out(&s);
+        json_out(s);
     } else {
         out!("explore: {}", s.coverage);
         out!(
@@ -835,12 +1000,12 @@ fn explore_cmd(o: &explore::Options, as_json: bool) -> ExitCode {
             s.groups.len()
         );
         let bound = match o.engine() {
-            Ok(Engine::Loom) => "preemption bound",
+            Ok(Engine::Loom) => "preemption(s)",
             _ => "PCT depth",
         };
         for (i, g) in s.groups.iter().enumerate() {
             out!(
-                "{:>3} {:<4} {} [{} scenarios] witness `{}` at {bound} {}: {}",
+                "{:>3} {:<4} {} [{} scenarios] witness `{}`, {bound} {}: {}",
                 i + 1,
                 if g.triaged() { "" } else { "NEW" },
                 g.signature,

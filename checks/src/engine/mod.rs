@@ -59,11 +59,11 @@ pub fn run(
             Some(Bound::Preemptions(n)) => Some(n),
             Some(b) => return Err(format!("loom takes a preemption bound or none, not {b}")),
         };
-        Ok(loom::iterative(plan, cfg, max))
+        Ok(loom::iterative(plan, cfg, max, opts.reduce))
     }
     #[cfg(backend_shuttle)]
     {
-        let _ = loom_plan;
+        let _ = (loom_plan, opts.reduce);
         Ok(match (engine, opts.pct_depth()) {
             (Engine::ShuttleRandom, _) => shuttle::random(plan, cfg, opts.iterations, opts.seed),
             (_, Some(d)) => shuttle::pct(plan, cfg, opts.iterations, d, opts.seed),
@@ -72,7 +72,7 @@ pub fn run(
     }
     #[cfg(backend_std)]
     {
-        let _ = (opts.bound, opts.seed, loom_plan);
+        let _ = (opts.bound, opts.seed, opts.reduce, loom_plan);
         Ok(stress::stress(plan, cfg, opts.iterations as u64))
     }
 }
@@ -198,7 +198,9 @@ pub(crate) fn drive(
     plan: &Plan,
     cfg: &Config,
 ) -> Outcome {
-    let count = Arc::new(Mutex::new(0u64));
+    // Executions started, and run to their end (the rest failed, or were pruned by loom's sleep
+    // sets as equivalent to one already explored).
+    let count = Arc::new(Mutex::new((0u64, 0u64)));
     let classes = Arc::new(Mutex::new(Classes::default()));
     let last: Arc<Mutex<Arc<Sink>>> = Arc::new(Mutex::new(Arc::new(Sink::default())));
     let (c2, k2, l2) = (count.clone(), classes.clone(), last.clone());
@@ -209,20 +211,24 @@ pub(crate) fn drive(
         Shape::Threads
     };
     let body: Arc<dyn Fn() + Send + Sync> = Arc::new(move || {
-        *c2.lock().unwrap() += 1;
+        c2.lock().unwrap().0 += 1;
         let sink = Arc::new(Sink::default());
         *l2.lock().unwrap() = sink.clone();
         execution_shaped(&plan2, &cfg2, sink.clone(), shape);
         sink.trace.with(|e| k2.lock().unwrap().add(e));
+        c2.lock().unwrap().1 += 1;
     });
     let t = Instant::now();
     let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(body)));
     let seconds = t.elapsed().as_secs_f64();
-    let executions = *count.lock().unwrap();
+    let (started, ended) = *count.lock().unwrap();
     let violation = r.err().map(|p| {
         let recorded = last.lock().unwrap().first();
         recorded.unwrap_or_else(|| Violation::from_panic(&panic_message(p.as_ref())))
     });
+    let preemptions = violation
+        .as_ref()
+        .and_then(|_| last.lock().unwrap().preemptions());
     let events = if violation.is_some() {
         let events = last.lock().unwrap().trace.events();
         classes.lock().unwrap().add(&events);
@@ -231,13 +237,17 @@ pub(crate) fn drive(
         Vec::new()
     };
     let classes = std::mem::take(&mut *classes.lock().unwrap());
+    let executions = ended + u64::from(violation.is_some());
     Outcome {
         engine,
         executions,
+        pruned: started - executions.min(started),
         classes,
         seconds,
         bound,
         violation,
+        preemptions,
+        reduced: false,
         events,
     }
 }

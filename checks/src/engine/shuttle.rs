@@ -36,6 +36,7 @@ pub fn pct_iterative(
     for depth in 1..=max_depth {
         let o = pct(plan, cfg, iterations, depth, seed);
         total.executions += o.executions;
+        total.pruned += o.pruned;
         total.classes.merge(&o.classes);
         total.seconds += o.seconds;
         total.bound = o.bound;

@@ -130,8 +130,12 @@ impl std::str::FromStr for Bound {
 pub struct Outcome {
     /// The engine.
     pub engine: Engine,
-    /// Executions run.
+    /// Executions run to their end, or to the violation that stopped the run.
     pub executions: u64,
+    /// Executions loom's sleep sets stopped early, once every thread that could run next was
+    /// asleep: what followed would have repeated a behaviour already explored
+    /// (`vendor/loom/PATCH.md`).
+    pub pruned: u64,
     /// The distinct Mazurkiewicz classes among them ([`cgmodel::sim::foata`]).
     pub classes: Classes,
     /// Wall time, seconds.
@@ -140,6 +144,11 @@ pub struct Outcome {
     pub bound: Bound,
     /// The first violation found, if any.
     pub violation: Option<Violation>,
+    /// loom: how many preemptions the execution that found it had taken, where the model
+    /// reported it (None for a data race or deadlock loom reports itself).
+    pub preemptions: Option<usize>,
+    /// loom: whether the run that decided the verdict was reduced ([`RunOpts::reduce`]).
+    pub reduced: bool,
     /// The steps of the execution that found it (empty when none did).
     pub events: Vec<Event>,
 }
@@ -150,10 +159,13 @@ impl Outcome {
         Outcome {
             engine,
             executions: 0,
+            pruned: 0,
             classes: Classes::default(),
             seconds: 0.0,
             bound: Bound::Sampled,
             violation: None,
+            preemptions: None,
+            reduced: false,
             events: Vec::new(),
         }
     }
@@ -162,10 +174,11 @@ impl Outcome {
     /// preemptions first)`, `shuttle pct depth 2, seed 0x5eed, failing schedule 3 of 1000`.
     pub fn describe(&self, opts: &RunOpts) -> String {
         match self.engine {
-            Engine::Loom => match self.bound {
-                Bound::Preemptions(b) => {
-                    format!("loom, preemption bound {b} (the fewest preemptions that fail)")
+            Engine::Loom => match (self.bound, self.preemptions) {
+                (Bound::Preemptions(b), _) => {
+                    format!("loom, preemption bound {b} (the search with fewer found none)")
                 }
+                (_, Some(p)) => format!("loom, exhaustive, {p} preemption(s)"),
                 _ => "loom, exhaustive".to_string(),
             },
             Engine::ShuttlePct | Engine::ShuttleRandom => format!(
@@ -190,20 +203,33 @@ impl Outcome {
     /// with `opts`: the engine, its bound (or exhaustive), the executions.
     pub fn covers(&self, threads: usize, opts: &RunOpts) -> String {
         let c = self.classes.len();
+        let stopped = match self.pruned {
+            0 => String::new(),
+            p => format!(" and {p} stopped early as repeats"),
+        };
         let n = format!(
-            "{} execution{}, {c} class{}",
+            "{} execution{}{stopped}, {c} class{}",
             self.executions,
             if self.executions == 1 { "" } else { "s" },
             if c == 1 { "" } else { "es" }
         );
+        let took = match self.preemptions {
+            Some(1) => ", which took 1 preemption".to_string(),
+            Some(p) => format!(", which took {p} preemptions"),
+            None => String::new(),
+        };
         if self.violation.is_some() {
             return match self.engine {
                 Engine::Loom if self.bound == Bound::Preemptions(0) => {
                     format!("loom, a counterexample at bound 0 after {n} (no preemption)")
                 }
+                Engine::Loom if self.bound == Bound::Exhaustive => format!(
+                    "loom, a counterexample after {n}, the first the exhaustive search \
+                     met{took}"
+                ),
                 Engine::Loom => format!(
-                    "loom, a counterexample at {} after {n} (every interleaving with \
-                     fewer preemptions passed)",
+                    "loom, a counterexample at {} after {n} (the search with fewer \
+                     preemptions found none)",
                     self.bound
                 ),
                 Engine::ShuttlePct if opts.pct_depth().is_some() => {
@@ -219,8 +245,13 @@ impl Outcome {
         }
         match (self.engine, self.bound) {
             (Engine::Loom, Bound::Exhaustive) => format!(
-                "loom, every interleaving of the {threads} threads ({n}); not explored: \
-                 weak-memory outcomes loom does not model (SeqCst between different atomics)"
+                "loom, every interleaving of the {threads} threads{} ({n}); not explored: \
+                 weak-memory outcomes loom does not model (SeqCst between different atomics)",
+                if self.reduced {
+                    ", one execution per behaviour"
+                } else {
+                    ""
+                }
             ),
             (Engine::Loom, b) => {
                 let b = match b {
@@ -279,15 +310,21 @@ pub struct RunOpts {
     pub seed: u64,
     /// shuttle and std: executions.
     pub iterations: usize,
+    /// loom: explore one execution per behaviour, with the sleep sets and enabling order of
+    /// the workspace's loom (`vendor/loom/PATCH.md`). Off only to check that the reduction
+    /// keeps every class and verdict (`cgcheck reduction`). A run with a preemption bound
+    /// explores without it, since under a bound it may miss executions within the bound.
+    pub reduce: bool,
 }
 
 impl Default for RunOpts {
-    /// The scenario's loom plan, seed `0x5eed`, 1,000 executions.
+    /// The scenario's loom plan, reduced, seed `0x5eed`, 1,000 executions.
     fn default() -> Self {
         RunOpts {
             bound: None,
             seed: 0x5eed,
             iterations: 1000,
+            reduce: true,
         }
     }
 }
@@ -322,6 +359,28 @@ mod tests {
         let c = outcome(Engine::Loom, Bound::Exhaustive, false).covers(2, &o);
         assert!(
             c.contains("every interleaving of the 2 threads (42 executions, 0 classes)"),
+            "{c}"
+        );
+        let reduced = Outcome {
+            reduced: true,
+            pruned: 3,
+            ..outcome(Engine::Loom, Bound::Exhaustive, false)
+        };
+        let c = reduced.covers(2, &o);
+        assert!(
+            c.contains(
+                "2 threads, one execution per behaviour (42 executions and 3 stopped early \
+                 as repeats, 0 classes)"
+            ),
+            "{c}"
+        );
+        let found = Outcome {
+            preemptions: Some(2),
+            ..outcome(Engine::Loom, Bound::Exhaustive, true)
+        };
+        let c = found.covers(2, &o);
+        assert!(
+            c.contains("the first the exhaustive search met, which took 2 preemptions"),
             "{c}"
         );
         let c = outcome(Engine::Loom, Bound::Preemptions(3), false).covers(3, &o);

@@ -6,6 +6,9 @@
 //! witness, and each group is written as a scenario file and its trace. A group is known when a
 //! catalog scenario fails with its signature, or when `checks/explore/triage.tsv` triages it;
 //! otherwise it is new, and explore exits 1. docs/explore.md documents the space.
+//!
+//! The file is long because the run, its resume from a state file and the merge of shards
+//! all read and write that one state format, and are best read together.
 
 pub mod group;
 pub mod kill;
@@ -43,9 +46,11 @@ pub struct Options {
     pub ops: usize,
     /// The designs each scenario runs on.
     pub designs: Vec<Design>,
-    /// loom: the preemption bound (a failure is then looked for from bound 0 up, for the fewest
-    /// preemptions); shuttle runs PCT at depths 1 to 3 whatever it is.
-    pub bound: usize,
+    /// loom: the preemption bound (None: none, every interleaving, with loom's reduction; a
+    /// bound explores without it); shuttle runs PCT at depths 1 to 3 whatever it is.
+    pub bound: Option<usize>,
+    /// Faults injected into every design (from `--faults` or `CGROUP_MODEL_FAULTS`).
+    pub faults: Faults,
     /// shuttle: PCT schedules per depth.
     pub iterations: usize,
     /// This shard, `(k, n)` with 1 <= k <= n: the scenarios whose index is k-1 modulo n.
@@ -63,15 +68,17 @@ pub struct Options {
 }
 
 impl Options {
-    /// The defaults: every setup, 2 threads × 2 operations, v2.6.34 and fixed, bound 1,
-    /// 200 PCT schedules, no shard, no sample, no state file, output in target/cgcheck/explore.
+    /// The defaults: every setup, 2 threads × 2 operations, v2.6.34 and fixed, preemption
+    /// bound 1 (every interleaving costs too much here yet: docs/performance.md), no fault, 200 PCT schedules, no shard, no sample, no state file, output in
+    /// target/cgcheck/explore.
     pub fn new() -> Options {
         Options {
             setups: SETUPS.iter().collect(),
             threads: 2,
             ops: 2,
             designs: vec![Design::V2634, Design::Fixed],
-            bound: 1,
+            bound: Some(1),
+            faults: Faults::NONE,
             iterations: 200,
             shard: (1, 1),
             sample: 1,
@@ -105,15 +112,23 @@ impl Options {
 
     /// The engine and bound in force, as the output states it.
     pub fn coverage(&self) -> Result<String, String> {
-        Ok(match self.engine()? {
-            Engine::Loom => format!(
-                "loom, every interleaving with at most {} preemption(s) (a failure at the fewest of 0 to {}); \
-                 not explored: interleavings with more preemptions, weak-memory outcomes loom does not model",
-                self.bound, self.bound
+        let faults = if self.faults.is_empty() {
+            String::new()
+        } else {
+            format!("; faults injected: {}", self.faults)
+        };
+        Ok(match (self.engine()?, self.bound) {
+            (Engine::Loom, None) => format!(
+                "loom, every interleaving, one execution per behaviour (reduced); not explored: \
+                 weak-memory outcomes loom does not model{faults}"
+            ),
+            (Engine::Loom, Some(b)) => format!(
+                "loom, every interleaving with at most {b} preemption(s) (a failure at the fewest of 0 to {b}); \
+                 not explored: interleavings with more preemptions, weak-memory outcomes loom does not model{faults}"
             ),
             _ => format!(
                 "shuttle PCT, {} schedules at each bug depth 1 to 3, fewest first (sampled, not \
-                 exhaustive; every atomic sequentially consistent; no data-race detector)",
+                 exhaustive; every atomic sequentially consistent; no data-race detector){faults}",
                 self.iterations
             ),
         })
@@ -121,7 +136,7 @@ impl Options {
 
     fn run_opts(&self) -> RunOpts {
         RunOpts {
-            bound: Some(Bound::Preemptions(self.bound)),
+            bound: Some(self.bound.map_or(Bound::Exhaustive, Bound::Preemptions)),
             iterations: self.iterations,
             ..RunOpts::default()
         }
@@ -131,12 +146,13 @@ impl Options {
         let setups: Vec<&str> = self.setups.iter().map(|s| s.name).collect();
         let designs: Vec<&str> = self.designs.iter().map(|d| d.name()).collect();
         format!(
-            "setups={} threads={} ops={} designs={} bound={} iterations={} backend={BACKEND} shard={}/{} sample={}",
+            "setups={} threads={} ops={} designs={} bound={} faults={} iterations={} backend={BACKEND} shard={}/{} sample={}",
             setups.join(","),
             self.threads,
             self.ops,
             designs.join(","),
-            self.bound,
+            self.bound.map_or("none".to_string(), |b| b.to_string()),
+            self.faults,
             self.iterations,
             self.shard.0,
             self.shard.1,
@@ -244,14 +260,18 @@ pub fn config(design: Design, faults: Faults, threads: usize) -> Config {
 }
 
 pub(crate) fn loom_plan(opts: &Options) -> LoomPlan {
-    LoomPlan::Bounded(opts.bound, "explore's bound".into())
+    match opts.bound {
+        None => LoomPlan::Exhaustive,
+        Some(b) => LoomPlan::Bounded(b, "explore's bound".into()),
+    }
 }
 
-/// The bound a failure needed: loom's preemptions, or PCT's depth.
+/// The bound a failure needed: loom's preemptions (as the counterexample's run reported them,
+/// or the bound it was found at), or PCT's depth.
 fn bound_of(o: &Outcome) -> usize {
     match o.bound {
         Bound::Preemptions(b) | Bound::PctDepth(b) => b,
-        _ => 0,
+        _ => o.preemptions.unwrap_or(0),
     }
 }
 
@@ -292,7 +312,7 @@ pub fn explore(opts: &Options) -> Result<Summary, String> {
         let mut hits = Vec::new();
         let (mut execs, mut secs) = (0, 0.0);
         for &d in &opts.designs {
-            let o = check(&plan, d, Faults::NONE, opts)?;
+            let o = check(&plan, d, opts.faults, opts)?;
             execs += o.executions;
             secs += o.seconds;
             if let Some(v) = &o.violation {
@@ -342,6 +362,102 @@ pub fn explore(opts: &Options) -> Result<Summary, String> {
         executions: st.executions,
         engine_seconds: st.seconds,
         wall_seconds: t0.elapsed().as_secs_f64(),
+        groups,
+    };
+    output::write_summary(&summary, &opts.out)?;
+    Ok(summary)
+}
+
+/// The shards' state files (`--state`) of the space of `opts` merged: every shard `K/N` of
+/// one `N` exactly once, each run to its end, their failures grouped as one unsharded run
+/// groups them (the smallest witness of each group across the shards), the witnesses written,
+/// and the summary, under `opts.out`.
+pub fn merge(files: &[PathBuf], opts: &Options) -> Result<Summary, String> {
+    let coverage = opts.coverage()?;
+    let triage = group::read_triage(&opts.triage)?;
+    let mut shards: BTreeMap<usize, State> = BTreeMap::new();
+    let mut n0 = None;
+    let mut space_size = 0;
+    let mut work_all: Vec<(usize, Point)> = Vec::new();
+    for f in files {
+        let text = std::fs::read_to_string(f).map_err(|e| format!("{}: {e}", f.display()))?;
+        let st: State = serde_json::from_str(&text)
+            .map_err(|e| format!("{}: not an explore state file: {e}", f.display()))?;
+        let shard = st
+            .space
+            .rsplit_once(" shard=")
+            .and_then(|(_, r)| r.split_once(' '))
+            .and_then(|(kn, _)| kn.split_once('/'))
+            .and_then(|(k, n)| Some((k.parse::<usize>().ok()?, n.parse::<usize>().ok()?)))
+            .ok_or_else(|| format!("{}: its space names no shard: {}", f.display(), st.space))?;
+        let mine = Options {
+            shard,
+            ..opts.clone()
+        };
+        if st.space != mine.space_key() {
+            return Err(format!(
+                "{}: the state of another space ({}), not of this one ({})",
+                f.display(),
+                st.space,
+                mine.space_key()
+            ));
+        }
+        if *n0.get_or_insert(shard.1) != shard.1 {
+            return Err(format!(
+                "{}: a shard of {}, the others of {}",
+                f.display(),
+                shard.1,
+                n0.unwrap_or(shard.1)
+            ));
+        }
+        let (work, size) = work_and_size(&mine)?;
+        if let Some(missing) = work.iter().find(|(i, _)| !st.done.contains(i)) {
+            return Err(format!(
+                "{}: shard {}/{} is not finished (scenario #{} not run); resume it first",
+                f.display(),
+                shard.0,
+                shard.1,
+                missing.0
+            ));
+        }
+        if shards.insert(shard.0, st).is_some() {
+            return Err(format!("shard {}/{} given twice", shard.0, shard.1));
+        }
+        space_size = size;
+        work_all.extend(work);
+    }
+    let n = n0.ok_or("no state file to merge")?;
+    if let Some(k) = (1..=n).find(|k| !shards.contains_key(k)) {
+        return Err(format!("shard {k}/{n} is missing"));
+    }
+    work_all.sort_by_key(|(i, _)| *i);
+    let mut hits = Vec::new();
+    let (mut executions, mut seconds) = (0, 0.0);
+    for st in shards.into_values() {
+        hits.extend(st.hits);
+        executions += st.executions;
+        seconds += st.seconds;
+    }
+    hits.sort_by_key(|h| h.index);
+    let known = if hits.is_empty() {
+        BTreeMap::new()
+    } else {
+        group::catalog_signatures(opts)?
+    };
+    let mut groups = group::group(&hits, &known, &triage);
+    output::write_groups(&mut groups, &work_all, opts)?;
+    let merged = Options {
+        shard: (1, 1),
+        ..opts.clone()
+    };
+    let summary = Summary {
+        coverage,
+        space: format!("{} (merged from {n} shards)", merged.space_key()),
+        space_size,
+        scenarios: work_all.len(),
+        executions,
+        engine_seconds: seconds,
+        wall_seconds: 0.0,
         groups,
     };
     output::write_summary(&summary, &opts.out)?;

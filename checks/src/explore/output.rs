@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use cgmodel::{Design, Faults};
+use cgmodel::Design;
 
 use super::{check, config, Group, Hit, Options, Point, Signature, Summary};
 use crate::engine::Outcome;
@@ -36,7 +36,7 @@ pub fn witness_file(g: &Group, point: &Point, opts: &Options) -> Result<(String,
     let mut verdicts: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut own = None;
     for &d in Design::ALL {
-        let o = check(&plan, d, Faults::NONE, opts)?;
+        let o = check(&plan, d, opts.faults, opts)?;
         let v = match &o.violation {
             None => "pass".to_string(),
             Some(v) => format!("finding {}", v.name),
@@ -48,14 +48,25 @@ pub fn witness_file(g: &Group, point: &Point, opts: &Options) -> Result<(String,
     }
     let own = own.ok_or_else(|| format!("unknown design {}", g.signature.design))?;
     let mut s = String::new();
+    let faults = if opts.faults.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " (faults {}: run it with CGROUP_MODEL_FAULTS={})",
+            opts.faults, opts.faults
+        )
+    };
     s.push_str(&format!(
-        "about: explore group {}: {} (setup {}: {})\n",
+        "about: explore group {}: {} (setup {}: {}){faults}\n",
         g.signature, g.status, su.name, su.about
     ));
-    s.push_str(&format!(
-        "loom: bounded {}: the bound explore ran at; the witness needs {}\n",
-        opts.bound, g.witness.bound
-    ));
+    match opts.bound {
+        None => s.push_str("loom: exhaustive\n"),
+        Some(b) => s.push_str(&format!(
+            "loom: bounded {b}: the bound explore ran at; the witness needs {}\n",
+            g.witness.bound
+        )),
+    }
     s.push_str(&format!("killer: design {}\n", g.signature.design));
     for (v, ds) in &verdicts {
         s.push_str(&format!("expect {}: {v}\n", ds.join(" ")));
@@ -102,7 +113,7 @@ pub(super) fn write_groups(
             crate::verify::write_trace(
                 &tr,
                 &sc,
-                &config(design, Faults::NONE, sc.threads.len()),
+                &config(design, opts.faults, sc.threads.len()),
                 &o,
                 &opts.run_opts(),
             )?;

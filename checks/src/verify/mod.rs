@@ -14,6 +14,7 @@ pub mod rows;
 
 use std::path::{Path, PathBuf};
 
+use cgmodel::sim::foata::Relation;
 #[cfg(backend_std)]
 use cgmodel::sim::sync::Backend;
 use cgmodel::{Design, Fault, Faults};
@@ -100,9 +101,9 @@ pub fn spinner(msg: &str, show: bool) -> ProgressBar {
 ///   missed for a budget meant for passes.
 /// - A pass: PCT at bug depth 3 as the shuttle suite's passes run, and random, 1,000 schedules
 ///   each; [`SMOKE_ITERATIONS`] where loom explores the scenario exhaustively
-///   ([`LoomPlan::Exhaustive`]), since every schedule shuttle can draw there (sequentially
-///   consistent, on the same threads) is one loom already ran: there shuttle only checks that
-///   its build agrees.
+///   ([`LoomPlan::Exhaustive`]: every scenario loom can run), since every schedule shuttle can
+///   draw there (sequentially consistent, on the same threads) is equivalent to an execution
+///   loom already ran: there shuttle only checks that its build agrees.
 fn catalog_opts(engine: Engine, sc: &Scenario, design: Design) -> RunOpts {
     let finding = sc.expect(design).is_finding();
     let passes = if sc.loom == LoomPlan::Exhaustive {
@@ -137,10 +138,10 @@ fn catalog_opts(engine: Engine, sc: &Scenario, design: Design) -> RunOpts {
 /// expected to pass ([`catalog_opts`]).
 const SMOKE_ITERATIONS: usize = 100;
 
-/// The zoo's runs: loom up to bound 3, PCT 2,000 schedules per depth, 2,000 runs on real threads.
+/// The zoo's runs: loom exhaustive (reduced), PCT 2,000 schedules per depth, 2,000 runs on real
+/// threads.
 fn zoo_opts() -> RunOpts {
     RunOpts {
-        bound: Some(Bound::Preemptions(3)),
         iterations: 2000,
         ..RunOpts::default()
     }
@@ -229,7 +230,9 @@ pub fn catalog_rows(trace_dir: &Path, show: bool) -> Result<Vec<ScenarioRow>, St
                 engine: eng,
                 verdict: v,
                 executions: o.executions,
+                pruned: o.pruned,
                 classes: o.classes.len(),
+                classes_shared_reads: o.classes.len_under(Relation::SharedReads),
                 threads: sc.threads.len(),
                 seconds: o.seconds,
                 bound: o.bound,
@@ -385,8 +388,8 @@ pub fn verify(backends: &[Backend], docs: bool, show: bool) -> Result<Results, S
 mod tests {
     use super::*;
 
-    /// shuttle's budget: a smoke test where loom is exhaustive, 1,000 where it is bounded, the
-    /// hunt through depths for a documented finding.
+    /// shuttle's budget: a smoke test where loom is exhaustive, 1,000 where loom does not run
+    /// (the six-thread storms), the hunt through depths for a documented finding.
     #[test]
     fn shuttle_draws_less_where_loom_ran_every_schedule() {
         let o = |e, sc, d| catalog_opts(e, by_name(sc).unwrap(), d);
@@ -396,7 +399,7 @@ mod tests {
             (100, Some(Bound::PctDepth(3)))
         );
         assert_eq!(
-            o(Engine::ShuttleRandom, "attach-vs-exit", Design::Fixed).iterations,
+            o(Engine::ShuttleRandom, "storm-modules", Design::Fixed).iterations,
             1000
         );
         let hunt = o(Engine::ShuttlePct, "netcls-init-vs-classify", Design::V2634);

@@ -59,12 +59,20 @@ pub fn markdown(r: &Results) -> String {
     s += "\n```\n\n";
     s += &repetition(r);
     s += &coverage(r);
-    s += "\n## Scenarios\n\nClasses: the distinct Mazurkiewicz traces among the executions (what an optimal DPOR checker would run; [performance.md](performance.md#executions-against-classes)).\n\n| scenario | design | engine | verdict | executions | classes | seconds | bound |\n|---|---|---|---|---|---|---|---|\n";
+    s += "\n## Scenarios\n\nClasses: the distinct Mazurkiewicz traces among the executions (what an optimal DPOR checker would run; [performance.md](performance.md#executions-against-classes)). Stopped: executions loom's sleep sets stopped early as repeats.\n\n| scenario | design | engine | verdict | executions | stopped | classes | seconds | bound |\n|---|---|---|---|---|---|---|---|---|\n";
     for x in &r.scenarios {
         let _ = writeln!(
             s,
-            "| `{}` | {} | {} | {} | {} | {} | {:.2} | {} |",
-            x.name, x.design, x.engine, x.verdict, x.executions, x.classes, x.seconds, x.bound
+            "| `{}` | {} | {} | {} | {} | {} | {} | {:.2} | {} |",
+            x.name,
+            x.design,
+            x.engine,
+            x.verdict,
+            x.executions,
+            x.pruned,
+            x.classes,
+            x.seconds,
+            x.bound
         );
     }
     s += "\n## Faults\n\n| fault | detected | scenario | engine | seconds | bound |\n|---|---|---|---|---|---|\n";
@@ -92,30 +100,69 @@ pub fn ratio(executions: u64, classes: u64) -> f64 {
     executions as f64 / classes.max(1) as f64
 }
 
+/// Per scenario (or in all): loom's executions, those stopped early, the classes, the classes
+/// when readers commute, and the designs.
+#[derive(Default)]
+struct Tally {
+    executions: u64,
+    pruned: u64,
+    classes: u64,
+    shared_reads: u64,
+    designs: usize,
+    worst: f64,
+}
+
+impl Tally {
+    fn add(&mut self, x: &super::ScenarioRow) {
+        self.executions += x.executions;
+        self.pruned += x.pruned;
+        self.classes += x.classes;
+        self.shared_reads += x.classes_shared_reads;
+        self.designs += 1;
+        self.worst = self.worst.max(ratio(x.executions + x.pruned, x.classes));
+    }
+    /// Every execution started, stopped ones included, per class.
+    fn ratio(&self) -> f64 {
+        ratio(self.executions + self.pruned, self.classes)
+    }
+}
+
 /// The loom rows' executions against their classes: the totals, then per scenario (summed over
-/// its designs), highest ratio first.
+/// its designs), highest ratio first. The ratio counts every execution loom started, those its
+/// sleep sets stopped early included.
 pub fn repetition(r: &Results) -> String {
-    let mut per: BTreeMap<&str, (u64, u64, usize)> = BTreeMap::new();
-    let (mut ex, mut cl) = (0u64, 0u64);
+    let mut per: BTreeMap<&str, Tally> = BTreeMap::new();
+    let mut all = Tally::default();
     for x in r.scenarios.iter().filter(|x| x.engine == Engine::Loom) {
-        let e = per.entry(&x.name).or_default();
-        e.0 += x.executions;
-        e.1 += x.classes;
-        e.2 += 1;
-        ex += x.executions;
-        cl += x.classes;
+        per.entry(&x.name).or_default().add(x);
+        all.add(x);
     }
     if per.is_empty() {
         return String::new();
     }
     let mut rows: Vec<_> = per.into_iter().collect();
-    rows.sort_by(|a, b| ratio(b.1 .0, b.1 .1).total_cmp(&ratio(a.1 .0, a.1 .1)));
+    rows.sort_by(|a, b| b.1.ratio().total_cmp(&a.1.ratio()));
     let mut s = format!(
-        "## Loom: executions against classes\n\nloom ran {ex} executions over the catalog; they fall into {cl} Mazurkiewicz classes, a ratio of {:.1}. Per scenario, over its designs, highest ratio first:\n\n| scenario | designs | executions | classes | ratio |\n|---|---|---|---|---|\n",
-        ratio(ex, cl)
+        "## Loom: executions against classes\n\nloom ran {} executions over the catalog and stopped {} more early as repeats (sleep sets); they fall into {} Mazurkiewicz classes ({} if two readers of a lock commute), a ratio of {:.2}, and {:.2} on the worst row. Per scenario, over its designs, highest ratio first (worst row: the highest of its designs):\n\n| scenario | designs | executions | stopped | classes | readers commute | ratio | worst row |\n|---|---|---|---|---|---|---|---|\n",
+        all.executions,
+        all.pruned,
+        all.classes,
+        all.shared_reads,
+        all.ratio(),
+        all.worst
     );
-    for (name, (e, c, d)) in rows {
-        let _ = writeln!(s, "| `{name}` | {d} | {e} | {c} | {:.1} |", ratio(e, c));
+    for (name, t) in rows {
+        let _ = writeln!(
+            s,
+            "| `{name}` | {} | {} | {} | {} | {} | {:.2} | {:.2} |",
+            t.designs,
+            t.executions,
+            t.pruned,
+            t.classes,
+            t.shared_reads,
+            t.ratio(),
+            t.worst
+        );
     }
     s + "\n"
 }
@@ -215,7 +262,9 @@ mod tests {
             engine,
             verdict: Verdict::Pass,
             executions,
+            pruned: 0,
             classes,
+            classes_shared_reads: classes,
             threads: 2,
             seconds: 0.0,
             bound: Bound::Preemptions(3),
@@ -236,9 +285,19 @@ mod tests {
         }
     }
 
-    /// The repetition table is loom's rows only, highest ratio first, with the totals.
+    /// The repetition table is loom's rows only, highest ratio first, with the totals; an
+    /// execution stopped early counts.
     #[test]
     fn repetition_sorts_loom_rows_by_ratio() {
+        let stopped = ScenarioRow {
+            pruned: 10,
+            ..row("stopped", Engine::Loom, 10, 10)
+        };
+        let t = repetition(&results(vec![stopped]));
+        assert!(
+            t.contains("| `stopped` | 1 | 10 | 10 | 10 | 10 | 2.00 | 2.00 |"),
+            "{t}"
+        );
         let r = results(vec![
             row("low", Engine::Loom, 20, 10),
             row("high", Engine::Loom, 90, 3),
@@ -247,6 +306,7 @@ mod tests {
         let t = repetition(&r);
         assert!(t.contains("loom ran 110 executions"), "{t}");
         assert!(t.contains("13 Mazurkiewicz classes"), "{t}");
+        assert!(t.contains("and 30.00 on the worst row"), "{t}");
         let (hi, lo) = (t.find("`high`").unwrap(), t.find("`low`").unwrap());
         assert!(hi < lo, "{t}");
         assert!(!t.contains("`shuttle`"), "{t}");

@@ -37,12 +37,19 @@ pub struct ScenarioRow {
     pub engine: Engine,
     /// The verdict against the scenario's expectation.
     pub verdict: Verdict,
-    /// Executions run.
+    /// Executions run to their end (or to the violation that stopped the run).
     pub executions: u64,
+    /// Executions loom's sleep sets stopped early as repeats ([`crate::engine::Outcome::pruned`]).
+    #[serde(default)]
+    pub pruned: u64,
     /// The distinct Mazurkiewicz classes among them ([`cgmodel::sim::foata`]): what an optimal
     /// DPOR checker would have run.
     #[serde(default)]
     pub classes: u64,
+    /// The classes when two readers of a lock commute
+    /// ([`cgmodel::sim::foata::Relation::SharedReads`]).
+    #[serde(default)]
+    pub classes_shared_reads: u64,
     /// The threads of the scenario (besides the setup).
     #[serde(default)]
     pub threads: usize,

@@ -16,6 +16,7 @@ use crate::sim::arena::{Handle, Object};
 use crate::sim::atomic::{AtomicI64, AtomicU32, AtomicUsize};
 use crate::sim::cx::Cx;
 use crate::sim::lockdep::{KMutex, KRwLock, KSemaphore, LockedBy, LockedWord};
+use crate::sim::spin::SpinWait;
 
 /// Handle of a `struct css_set`.
 pub type CssSetH = Handle<CssSet>;
@@ -91,6 +92,9 @@ pub struct Css {
     pub refcnt: AtomicI64,
     /// `flags`: [`CSS_ROOT`], [`CSS_REMOVED`].
     pub flags: AtomicU32,
+    /// The window during which `cgroup_clear_css_refs` holds `refcnt` at 0 and `css_tryget`
+    /// spins (the model's, not the kernel's: [`crate::sim::spin`]).
+    pub spin: SpinWait,
     /// net_cls: `cgroup_cls_state.classid`: a plain u32 in the kernel, written by
     /// `write_classid` and read by the classifier with no lock at all (a relaxed atomic here:
     /// a word-sized racy access, which KCSAN would report and the kernel tolerates).

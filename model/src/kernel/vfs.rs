@@ -128,8 +128,7 @@ impl Kernel {
     /// `grab_super(s)` (fs/super.c:244-263), called with sb_lock held (`g`), which it drops:
     /// `s_count++`, wait on `s_umount`; if the superblock got set up (`s_root`) and is not dying
     /// (`s_count > S_BIAS`), an active reference and true, with `s_umount` held; otherwise
-    /// release, `put_super`, `yield()` (sget retries: the superblock's killer must run first),
-    /// and false.
+    /// release, `put_super`, `yield()` (a hint, no step here: see the body), and false.
     pub fn grab_super(&self, s: SbH, g: crate::sim::lockdep::KMutexGuard<'_>, cx: &Cx) -> bool {
         let _f = cx.enter(&kfn::grab_super);
         let sb = self.sbs.get(s, cx);
@@ -161,8 +160,11 @@ impl Kernel {
         drop(sb);
         cx.at(260);
         self.put_super(s, cx);
-        cx.at(261);
-        crate::sim::sync::yield_now(); // yield(): let the dying superblock's killer run
+        // yield() (line 261) takes no step: the superblock's killer has already taken it off
+        // the lists (generic_shutdown_super, before the up_write this down_write waited for),
+        // so sget's retry cannot find it again, and a yield orders nothing on SMP. loom's
+        // yield_now would forbid this thread to run next, a constraint the kernel does not have
+        // and its reduction cannot see (docs/model.md).
         false
     }
 

@@ -13,6 +13,16 @@
 //!   between the check and the use;
 //! - under shuttle a lookup is also a scheduling point, since shuttle switches threads only at its
 //!   own primitives and would otherwise never put a free between a lookup and the use.
+//!
+//! A handle names the allocating thread and how many objects of the kind that thread allocated
+//! before it (`css_set #4` for the setup thread's fifth, `css_set #2.0` for thread 2's first),
+//! as a per-CPU slab hands out addresses: no allocation depends on another thread's. A single
+//! counter shared by all threads would make the order of two threads' allocations a race that no
+//! checker sees (it is not a model step), and that race would decide which object gets which
+//! name, and so which bucket `css_set_hash` puts a css_set in.
+//!
+//! The file is long because the handle naming, the slot identities and their tests belong
+//! together: a change to one must be read against the others.
 
 use std::fmt;
 use std::marker::PhantomData;
@@ -58,19 +68,52 @@ impl<T> std::hash::Hash for Handle<T> {
 }
 impl<T: Object> fmt::Debug for Handle<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} #{}", T::KIND, self.idx)
+        write!(f, "{} #{}", T::KIND, slot_name(self.idx))
     }
 }
 impl<T: Object> fmt::Display for Handle<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} #{}", T::KIND, self.idx)
+        write!(f, "{} #{}", T::KIND, slot_name(self.idx))
     }
 }
 
+/// How a handle's index splits: the allocating thread in the high bits, its count of earlier
+/// allocations of the kind in the low ones.
+const THREAD_SHIFT: u32 = 16;
+
+/// The name of the slot at index `idx`, the part after `#` (as [`What::Obj`] and pointer values
+/// carry the index): `4` for the setup thread's (thread 0) fifth object of a kind, `2.0` for
+/// thread 2's first.
+pub fn slot_name(idx: u32) -> String {
+    let (tid, n) = (idx >> THREAD_SHIFT, idx & ((1 << THREAD_SHIFT) - 1));
+    if tid == 0 {
+        n.to_string()
+    } else {
+        format!("{tid}.{n}")
+    }
+}
+
+/// The identity of slot `idx` of the arena at address `arena`, for independence: bit 63 set,
+/// which no address has (user-space addresses fit in 47 bits), the arena's address over 8 (it is
+/// word-aligned) in bits 19-62, and the index in bits 0-18. Distinct slots get distinct
+/// identities, and none is an object's address. (It was the address XOR the index shifted to bit
+/// 48, which made thread 1's first slot share an identity with thread 0's first, a false
+/// dependency that split one class in two.)
+fn slot_id(arena: u64, idx: u32) -> u64 {
+    assert!(
+        arena < 1 << 47 && arena.is_multiple_of(8) && idx < 1 << 19,
+        "arena slot identity out of range: arena {arena:#x}, slot index {idx:#x}"
+    );
+    1 << 63 | (arena >> 3) << 19 | u64::from(idx)
+}
+
 impl<T> Handle<T> {
-    /// The slot index.
-    pub fn index(self) -> usize {
-        self.idx as usize
+    /// The allocating thread, and how many objects of the kind it allocated before this one.
+    fn split(self) -> (usize, usize) {
+        (
+            (self.idx >> THREAD_SHIFT) as usize,
+            (self.idx & ((1 << THREAD_SHIFT) - 1)) as usize,
+        )
     }
     /// Encodes `Option<Handle>` as a word for atomic pointer fields: 0 is NULL.
     pub fn to_raw(h: Option<Self>) -> usize {
@@ -121,7 +164,8 @@ impl<T> Slot<T> {
 
 /// An arena of kernel objects of one kind.
 pub struct Arena<T> {
-    slots: StdMutex<Vec<Arc<Slot<T>>>>,
+    /// Per allocating thread, its objects in allocation order.
+    slots: StdMutex<Vec<Vec<Arc<Slot<T>>>>>,
 }
 
 impl<T> Default for Arena<T> {
@@ -178,10 +222,9 @@ fn uaf<T: Object>(slot: &Slot<T>, h: Handle<T>, cx: &Cx, when: &str) -> ! {
 }
 
 impl<T: Object> Arena<T> {
-    /// A lookup (read) or free (write) of slot `h`: the arena's address with the slot's index in
-    /// the high bits, which no address uses (user-space addresses fit in 47 bits).
+    /// A lookup (read) or free (write) of slot `h`: [`slot_id`] of the arena and the slot.
     fn slot_access(&self, h: Handle<T>, write: bool) -> Access {
-        let id = Access::id(self) ^ ((u64::from(h.idx) + 1) << 48);
+        let id = slot_id(Access::id(self), h.idx);
         if write {
             Access::Write(id)
         } else {
@@ -191,7 +234,8 @@ impl<T: Object> Arena<T> {
 
     fn slot(&self, h: Handle<T>) -> Arc<Slot<T>> {
         let slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
-        slots[h.index()].clone()
+        let (tid, n) = h.split();
+        slots[tid][n].clone()
     }
 
     /// Allocates `obj` (the caller already decided the allocation succeeds, see
@@ -203,20 +247,31 @@ impl<T: Object> Arena<T> {
             idx: 0,
         });
         let h = self.alloc_now(obj);
+        // Thread-local: it touches nothing another thread's allocation touches.
         trace::after(
             What::Obj {
                 op: "kmalloc",
                 kind: T::KIND,
                 idx: h.idx,
             },
-            Access::write(self),
+            Access::Local,
         );
         h
     }
 
     fn alloc_now(&self, obj: T) -> Handle<T> {
+        let tid = trace::current_tid();
         let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
-        let idx = slots.len() as u32;
+        if slots.len() <= tid {
+            slots.resize_with(tid + 1, Vec::new);
+        }
+        let slots = &mut slots[tid];
+        assert!(
+            slots.len() < 1 << THREAD_SHIFT,
+            "thread {tid} allocated more than {} objects of one kind",
+            1 << THREAD_SHIFT
+        );
+        let idx = (tid as u32) << THREAD_SHIFT | slots.len() as u32;
         slots.push(Arc::new(Slot {
             obj,
             shadow: sync::UnsafeCell::new(()),
@@ -298,18 +353,21 @@ impl<T: Object> Arena<T> {
         self.slot(h).meta().live
     }
 
-    /// Out of band: every live handle, in allocation order.
+    /// Out of band: every live handle, by allocating thread, then in allocation order.
     pub fn live(&self) -> Vec<Handle<T>> {
         let slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
-        slots
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| s.meta().live)
-            .map(|(i, _)| Handle {
-                idx: i as u32,
-                _p: PhantomData,
-            })
-            .collect()
+        let mut live = Vec::new();
+        for (tid, slots) in slots.iter().enumerate() {
+            for (n, s) in slots.iter().enumerate() {
+                if s.meta().live {
+                    live.push(Handle {
+                        idx: (tid as u32) << THREAD_SHIFT | n as u32,
+                        _p: PhantomData,
+                    });
+                }
+            }
+        }
+        live
     }
 
     /// Out of band, at a quiescent point: the object whether live or not (invariant checks).
@@ -340,4 +398,27 @@ pub fn load_ptr<T>(p: &super::atomic::AtomicUsize) -> Option<Handle<T>> {
 /// ([`super::rcu::rcu_assign_pointer`]) or holds a lock.
 pub fn store_ptr<T>(p: &super::atomic::AtomicUsize, v: Option<Handle<T>>) {
     p.store(Handle::to_raw(v), sync::Ordering::Relaxed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slot_identities_are_distinct_across_threads_and_arenas_and_from_addresses() {
+        let arena = 0x7fff_dead_bee8_u64;
+        let ids = [
+            slot_id(arena, 0),
+            slot_id(arena, 1),
+            slot_id(arena, 1 << THREAD_SHIFT),
+            slot_id(arena, 2 << THREAD_SHIFT | 1),
+            slot_id(arena + 8, 0),
+        ];
+        for (i, a) in ids.iter().enumerate() {
+            assert!(*a >= 1 << 63, "{a:#x} could be an address");
+            for b in &ids[i + 1..] {
+                assert_ne!(a, b);
+            }
+        }
+    }
 }

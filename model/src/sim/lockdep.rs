@@ -225,12 +225,16 @@ impl Drop for KReadGuard<'_> {
             lock: self.l.name.clone(),
             op: "read_unlock",
         };
-        trace::step(what, Access::read(&self.l.inner), || {
-            let mut o = oob(&self.l.owners);
-            if let Some(p) = o.readers.iter().position(|&t| t == self.tid) {
-                o.readers.swap_remove(p);
-            }
-        });
+        trace::step(
+            what,
+            Access::SharedUnlock(Access::id(&self.l.inner)),
+            || {
+                let mut o = oob(&self.l.owners);
+                if let Some(p) = o.readers.iter().position(|&t| t == self.tid) {
+                    o.readers.swap_remove(p);
+                }
+            },
+        );
     }
 }
 
@@ -305,7 +309,7 @@ impl KRwLock {
             lock: self.name.clone(),
             op: "read_lock",
         };
-        let g = trace::step(what, Access::read(&self.inner), || {
+        let g = trace::step(what, Access::SharedLock(Access::id(&self.inner)), || {
             let g = self.inner.read().unwrap_or_else(|e| e.into_inner());
             oob(&self.owners).readers.push(cx.tid);
             g
@@ -505,22 +509,38 @@ impl KSemaphore {
 
     /// `down_write`: waits for its turn, then holds it. It sleeps: taking it with preemption
     /// disabled is a BUG; taking it twice deadlocks, as the kernel's would.
+    ///
+    /// Two steps when it has to wait, as the kernel's: the arrival (`down_write`, the atomic
+    /// update of `sem->count` that finds it held and queues the task) and, once woken, the
+    /// acquisition (`rwsem_down_write_failed`, which returns holding it). An arrival before
+    /// or after the holder's `up_write` is a different execution, to the checkers as to the
+    /// kernel.
     pub fn down_write(&self, cx: &Cx) {
         might_sleep(cx, &self.name);
-        let what = What::Lock {
+        let what = |op| What::Lock {
             lock: self.name.clone(),
-            op: "down_write",
+            op,
         };
-        trace::step(what, Access::write(self), || {
+        let (st, ticket) = trace::step(what("down_write"), Access::write(self), || {
             let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
             let ticket = st.0;
             st.0 += 1;
-            while st.2 || st.1 != ticket {
-                st = self.queue.wait(st).unwrap_or_else(|e| e.into_inner());
-            }
+            (st, ticket)
+        });
+        let take = |mut st: sync::MutexGuard<'_, (u64, u64, bool)>| {
             st.2 = true;
             st.1 += 1;
             *oob(&self.owner) = Some(cx.tid);
+        };
+        if !st.2 && st.1 == ticket {
+            return take(st);
+        }
+        trace::step(what("down_write_woken"), Access::write(self), move || {
+            let mut st = st;
+            while st.2 || st.1 != ticket {
+                st = self.queue.wait(st).unwrap_or_else(|e| e.into_inner());
+            }
+            take(st)
         });
     }
 

@@ -8,6 +8,7 @@
 //! - [`arena`]: objects named by handles, whose `kfree` poisons;
 //! - [`lockdep`]: kernel locks as separate objects, and the fields they guard;
 //! - [`rcu`]: read-side sections, grace periods, `call_rcu`, `rcu_dereference`;
+//! - [`spin`]: busy-waiting, as a window other threads block on;
 //! - [`cx`]: the per-thread context (who runs, in which function, with which RCU nesting);
 //! - [`report`]: violations and where they go.
 //!
@@ -23,5 +24,6 @@ pub mod lockdep;
 pub mod rcu;
 pub mod replay;
 pub mod report;
+pub mod spin;
 pub mod sync;
 pub mod trace;

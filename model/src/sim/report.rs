@@ -87,6 +87,8 @@ impl Violation {
 #[derive(Debug, Default)]
 pub struct Sink {
     violations: std::sync::Mutex<Vec<Violation>>,
+    /// The preemptions loom's execution had taken at the first violation (None elsewhere).
+    preemptions: std::sync::Mutex<Option<usize>>,
     /// The steps of the execution ([`super::trace`]).
     pub trace: std::sync::Arc<super::trace::Recorder>,
     /// When replaying: the turnstile every thread of the execution follows.
@@ -106,8 +108,18 @@ impl Sink {
     pub fn fail(&self, v: Violation) -> ! {
         let msg = v.to_string();
         super::trace::violation(&msg);
-        self.lock().push(v);
+        let mut vs = self.lock();
+        if vs.is_empty() {
+            *self.preemptions.lock().unwrap_or_else(|e| e.into_inner()) =
+                super::sync::preemptions();
+        }
+        vs.push(v);
+        drop(vs);
         panic!("{msg}");
+    }
+    /// The preemptions loom's execution had taken when the first violation was recorded.
+    pub fn preemptions(&self) -> Option<usize> {
+        *self.preemptions.lock().unwrap_or_else(|e| e.into_inner())
     }
     /// Records `v` without panicking (used by end-of-run checks that collect every break).
     pub fn record(&self, v: Violation) {

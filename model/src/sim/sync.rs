@@ -37,6 +37,11 @@ mod imp {
     #[inline]
     pub fn pointer_use_point() {}
 
+    /// How many preemptions the current execution has taken (loom's count).
+    pub fn preemptions() -> Option<usize> {
+        Some(loom::preemptions())
+    }
+
     /// Runs `f` once as a whole model execution (one loom execution with a single thread).
     pub fn run_once<F: Fn() + Send + Sync + 'static>(f: F) {
         let mut b = loom::model::Builder::new();
@@ -74,6 +79,11 @@ mod imp {
         shuttle::thread::sleep(std::time::Duration::ZERO);
     }
 
+    /// Preemptions are loom's count; shuttle has none.
+    pub fn preemptions() -> Option<usize> {
+        None
+    }
+
     /// Runs `f` once as a whole model execution (one shuttle execution).
     pub fn run_once<F: Fn() + Send + Sync + 'static>(f: F) {
         shuttle::check_random(f, 1);
@@ -102,6 +112,11 @@ mod imp {
     #[inline]
     pub fn pointer_use_point() {}
 
+    /// Preemptions are loom's count; real threads have none.
+    pub fn preemptions() -> Option<usize> {
+        None
+    }
+
     /// Runs `f` once, on the calling thread.
     pub fn run_once<F: Fn() + Send + Sync + 'static>(f: F) {
         f()
@@ -109,9 +124,9 @@ mod imp {
 }
 
 pub use imp::{
-    current, fence, pointer_use_point, raw, run_once, spawn, thread_local, yield_now, Arc, Condvar,
-    JoinHandle, Mutex, MutexGuard, Ordering, RwLock, RwLockReadGuard, RwLockWriteGuard, UnsafeCell,
-    BACKEND,
+    current, fence, pointer_use_point, preemptions, raw, run_once, spawn, thread_local, yield_now,
+    Arc, Condvar, JoinHandle, Mutex, MutexGuard, Ordering, RwLock, RwLockReadGuard,
+    RwLockWriteGuard, UnsafeCell, BACKEND,
 };
 
 /// The synchronization backend a build runs the model on.

@@ -15,6 +15,7 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 
+use super::arena::slot_name;
 pub use super::foata::Access;
 pub use super::replay::{ReplayStop, Turnstile};
 
@@ -126,7 +127,7 @@ impl Event {
                 kind,
                 ..
             } => format!("kmalloc {kind}"),
-            What::Obj { op, kind, idx } => format!("{op} {kind} #{idx}"),
+            What::Obj { op, kind, idx } => format!("{op} {kind} #{}", slot_name(*idx)),
             What::Violation(_) => "VIOLATION".to_string(),
         };
         format!("T{} {:<28} {w}", self.tid, self.func)
@@ -147,7 +148,7 @@ impl Event {
         match &self.what {
             What::Obj {
                 op: "kmalloc", idx, ..
-            } => format!("{} #{idx}", self.key()),
+            } => format!("{} #{}", self.key(), slot_name(*idx)),
             What::Atomic {
                 before,
                 after,
@@ -156,7 +157,7 @@ impl Event {
             } => {
                 let show = |v: i64| match field.split_once(':') {
                     Some((_, kind)) if v == 0 => format!("NULL ({kind})"),
-                    Some((_, kind)) => format!("{kind} #{}", v - 1),
+                    Some((_, kind)) => format!("{kind} #{}", slot_name((v - 1) as u32)),
                     None => v.to_string(),
                 };
                 if before != after {
@@ -268,6 +269,12 @@ pub fn quiet<R>(f: impl FnOnce() -> R) -> R {
     let r = f();
     with_ctx(|ctx| ctx.quiet.set(ctx.quiet.get().saturating_sub(1)));
     r
+}
+
+/// The model thread this thread runs as (0, the setup thread, where none is installed).
+pub fn current_tid() -> usize {
+    CTX.try_with(|c| c.borrow().as_ref().map_or(0, |c| c.tid))
+        .unwrap_or(0)
 }
 
 /// Whether this thread is replaying a trace.

@@ -18,7 +18,7 @@ use crate::sim::arena::{load_ptr, store_ptr};
 use crate::sim::atomic::{AtomicI64, AtomicU32, AtomicUsize};
 use crate::sim::cx::Cx;
 use crate::sim::rcu::rcu_dereference;
-use crate::sim::sync::{self, Ordering};
+use crate::sim::sync::Ordering;
 use crate::variants::Fix;
 
 impl Kernel {
@@ -33,6 +33,7 @@ impl Kernel {
             refcnt: AtomicI64::named(0, "css.refcnt"),
             flags: AtomicU32::named(0, "css.flags"),
             classid: AtomicU32::named(0, "cls.classid"),
+            spin: crate::sim::spin::SpinWait::new(),
             is_static,
         })
     }
@@ -87,8 +88,9 @@ impl Kernel {
     }
 
     /// `css_tryget(css)` (include/linux/cgroup.h:118-128): `atomic_inc_not_zero`, failing once
-    /// `CSS_REMOVED`; while rmdir holds the count at 0 the kernel spins (`cpu_relax`), here a
-    /// yield.
+    /// `CSS_REMOVED`; while rmdir holds the count at 0 the kernel spins (`cpu_relax`), here it
+    /// blocks until rmdir's window closes and looks again ([`crate::sim::spin`]: every spin
+    /// after the first reads what the first read).
     pub fn css_tryget(&self, css: CssH, cx: &Cx) -> bool {
         let _f = cx.enter(&kfn::css_tryget);
         let c = self.css(css, cx);
@@ -113,7 +115,7 @@ impl Kernel {
                 return false;
             }
             cx.at(125);
-            sync::yield_now();
+            c.spin.spin();
         }
     }
 
@@ -279,7 +281,12 @@ impl Kernel {
             let css = css_of(ss);
             loop {
                 cx.at(3433);
-                let r = self.css(css, cx).refcnt.load(Ordering::Relaxed);
+                let c = self.css(css, cx);
+                // The window css_tryget spins in ([`crate::sim::spin`]), from before the
+                // count goes to 0 to after it is restored or the css is marked removed.
+                c.spin.open();
+                let r = c.refcnt.load(Ordering::Relaxed);
+                drop(c);
                 if r > 1 {
                     failed = true;
                     break 'outer;
@@ -317,6 +324,7 @@ impl Kernel {
                 cx.at(3462);
                 c.flags.fetch_or(CSS_REMOVED, Ordering::Relaxed);
             }
+            c.spin.close();
         }
         !failed
     }
