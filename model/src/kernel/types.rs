@@ -231,6 +231,10 @@ pub struct SuperBlock {
     pub s_root: LockedBy<bool>,
     /// `s_fs_info`: the hierarchy.
     pub s_fs_info: RootH,
+    /// The model's, not the kernel's ([`crate::sim::spin`]): the window from the last
+    /// `deactivate_super` (`s_count -= S_BIAS - 1`) until `generic_shutdown_super` takes the
+    /// superblock off the list, in which `grab_super` fails and `sget` retries it.
+    pub dying: SpinWait,
 }
 impl Object for SuperBlock {
     const KIND: &'static str = "super_block";

@@ -26,6 +26,7 @@ use crate::sim::atomic::{AtomicI64, AtomicUsize};
 use crate::sim::cx::Cx;
 use crate::sim::lockdep::{KSemaphore, LockedBy};
 use crate::sim::rcu::{rcu_assign_pointer, rcu_dereference};
+use crate::sim::spin::SpinWait;
 use crate::sim::sync::Ordering;
 
 /// A cgroup directory resolved by a path walk: the mount's superblock (an active reference) and
@@ -119,6 +120,7 @@ impl Kernel {
             s_count: LockedBy::new(S_BIAS),
             s_root: LockedBy::new(false),
             s_fs_info: new_root.unwrap_or(self.rootnode),
+            dying: SpinWait::new(),
         });
         cx.at(95);
         self.sbs.get(sb, cx).s_umount.down_write(cx);
@@ -157,14 +159,16 @@ impl Kernel {
         }
         cx.at(259);
         sb.s_umount.up_write(cx);
+        // yield() (line 261): sget retries the superblock until its killer takes it off the
+        // list. Between the killer's `s_count -= S_BIAS - 1` and its own down_write of
+        // s_umount, every retry fails the same way, a spin the kernel ends by yielding and the
+        // checkers would run for ever; the retry waits here, in the window `dying` (sim/spin.rs),
+        // before put_super (line 260) instead of after it, so that the superblock it waits on
+        // is still pinned (docs/model.md). A retry outside the window goes on at once.
+        sb.dying.spin();
         drop(sb);
         cx.at(260);
         self.put_super(s, cx);
-        // yield() (line 261) takes no step: the superblock's killer has already taken it off
-        // the lists (generic_shutdown_super, before the up_write this down_write waited for),
-        // so sget's retry cannot find it again, and a yield orders nothing on SMP. loom's
-        // yield_now would forbid this thread to run next, a constraint the kernel does not have
-        // and its reduction cannot see (docs/model.md).
         false
     }
 
@@ -233,6 +237,8 @@ impl Kernel {
         let last = sb.s_active.fetch_sub(1, Ordering::SeqCst) == 1;
         if last {
             sb.s_count.with_mut(&self.sb_lock, cx, |c| *c -= S_BIAS - 1);
+            // grab_super fails from here until generic_shutdown_super unlists it.
+            sb.dying.open();
         }
         drop(g);
         last
@@ -275,6 +281,7 @@ impl Kernel {
             .with_mut(&self.sb_lock, cx, |l| l.retain(|&x| x != s));
         cx.at(327);
         drop(g);
+        sb.dying.close();
         cx.at(328);
         sb.s_umount.up_write(cx);
     }
