@@ -24,10 +24,8 @@ pub struct SpinWait {
 
 // SAFETY: the only field that is not `Send` and `Sync` is the write guard kept in `open`, behind
 // a mutex. The thread that opens a window closes it (`cgroup_clear_css_refs` does both in one
-// call), so the guard is dropped where it was taken, except when that thread panicked in
-// between (a violation) and `Drop` releases it later on whichever thread drops the object. Under
-// loom and shuttle the guard is a model object, and releasing it on another thread is what their
-// runtimes model; under std (Linux) the lock is a futex word with no owner thread.
+// call, the last `deactivate_super` both in its call chain), so the guard is dropped where it was taken, except when that thread panicked in
+// between (a violation), and then `Drop` forgets it, releasing nothing.
 unsafe impl Send for SpinWait {}
 // SAFETY: as for `Send`: shared access only reaches the guard through the mutex.
 unsafe impl Sync for SpinWait {}
@@ -63,8 +61,8 @@ impl SpinWait {
             return;
         }
         let g = self.lock.write().unwrap_or_else(|e| e.into_inner());
-        // SAFETY: the guard borrows `self.lock` and lives in `self.open`; `close` drops it,
-        // and so does `Drop` before the fields (so before `lock`): never after `self`.
+        // SAFETY: the guard borrows `self.lock` and lives in `self.open`; `close` drops it, and
+        // `Drop` forgets it before the fields go: it is never used after `self`.
         let g = unsafe {
             std::mem::transmute::<sync::RwLockWriteGuard<'_, ()>, sync::RwLockWriteGuard<'static, ()>>(
                 g,
@@ -87,7 +85,11 @@ impl SpinWait {
 
 impl Drop for SpinWait {
     fn drop(&mut self) {
-        // The hold borrows `lock`: release it first.
-        self.close();
+        // The hold borrows `lock`, so it must go first; it is forgotten, not released. An
+        // object dropped with its window open belonged to an execution that stopped in it (a
+        // violation), and may be dropped outside that execution, where loom's release would
+        // panic; nobody can be waiting, since a spinner keeps the object alive.
+        let g = self.hold().take();
+        std::mem::forget(g);
     }
 }
