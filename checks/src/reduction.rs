@@ -17,12 +17,12 @@ use serde::{Deserialize, Serialize};
 use crate::engine::Bound;
 #[cfg(backend_loom)]
 use crate::engine::{self, loom, Outcome};
-#[cfg(backend_loom)]
 use crate::scenario::{catalog, LoomPlan, Scenario};
 #[cfg(backend_loom)]
 use cgmodel::sim::foata::Relation;
+use cgmodel::Design;
 #[cfg(backend_loom)]
-use cgmodel::{Design, Faults};
+use cgmodel::Faults;
 
 /// How the unreduced run of a row went.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -199,13 +199,13 @@ pub fn misses(on: &Outcome, bounded: &Outcome) -> Option<String> {
     }
 }
 
-/// The catalog rows loom can run (every scenario but the six-thread storms) on `designs`,
-/// restricted to `names` when given.
-#[cfg(backend_loom)]
-pub fn rows_of<'a>(
+/// The catalog rows loom can run (every scenario but the six-thread storms) on `designs`, in
+/// catalog order, restricted to `names` when given: what `cgcheck reduction` compares, and what
+/// `verify --deep` splits into shards.
+pub fn rows_of(
     names: Option<&[String]>,
     designs: &[Design],
-) -> Result<Vec<(&'a Scenario, Design)>, String> {
+) -> Result<Vec<(&'static Scenario, Design)>, String> {
     if let Some(names) = names {
         for n in names {
             crate::scenario::by_name(n)?;

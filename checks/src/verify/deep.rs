@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use cgmodel::Design;
 
 use crate::reduction::{Agreement, Row};
-use crate::scenario::{catalog, LoomPlan, Scenario};
+use crate::scenario::Scenario;
 
 /// The jobs of shard `(k, n)`: each catalog scenario loom runs, on each design, numbered in
 /// catalog order.
@@ -21,10 +21,8 @@ pub fn jobs((k, n): (usize, usize)) -> Result<Vec<(&'static Scenario, Design)>, 
     if k == 0 || k > n {
         return Err(format!("bad shard {k}/{n}: K/N with 1 <= K <= N"));
     }
-    Ok(catalog()
-        .iter()
-        .filter(|sc| !matches!(sc.loom, LoomPlan::ShuttleOnly(_)))
-        .flat_map(|sc| Design::ALL.iter().map(move |&d| (sc, d)))
+    Ok(crate::reduction::rows_of(None, Design::ALL)?
+        .into_iter()
         .enumerate()
         .filter(|(i, _)| i % n == k - 1)
         .map(|(_, j)| j)
@@ -177,6 +175,7 @@ mod tests {
     use super::*;
     use crate::engine::Bound;
     use crate::reduction::Side;
+    use crate::scenario::LoomPlan;
 
     #[test]
     fn shards_partition_the_jobs() {

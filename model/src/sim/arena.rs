@@ -81,11 +81,16 @@ impl<T: Object> fmt::Display for Handle<T> {
 /// allocations of the kind in the low ones.
 const THREAD_SHIFT: u32 = 16;
 
+/// A slot index split into the allocating thread and its count of earlier allocations.
+fn split(idx: u32) -> (u32, u32) {
+    (idx >> THREAD_SHIFT, idx & ((1 << THREAD_SHIFT) - 1))
+}
+
 /// The name of the slot at index `idx`, the part after `#` (as [`What::Obj`] and pointer values
 /// carry the index): `4` for the setup thread's (thread 0) fifth object of a kind, `2.0` for
 /// thread 2's first.
 pub fn slot_name(idx: u32) -> String {
-    let (tid, n) = (idx >> THREAD_SHIFT, idx & ((1 << THREAD_SHIFT) - 1));
+    let (tid, n) = split(idx);
     if tid == 0 {
         n.to_string()
     } else {
@@ -110,10 +115,8 @@ fn slot_id(arena: u64, idx: u32) -> u64 {
 impl<T> Handle<T> {
     /// The allocating thread, and how many objects of the kind it allocated before this one.
     fn split(self) -> (usize, usize) {
-        (
-            (self.idx >> THREAD_SHIFT) as usize,
-            (self.idx & ((1 << THREAD_SHIFT) - 1)) as usize,
-        )
+        let (tid, n) = split(self.idx);
+        (tid as usize, n as usize)
     }
     /// Encodes `Option<Handle>` as a word for atomic pointer fields: 0 is NULL.
     pub fn to_raw(h: Option<Self>) -> usize {
