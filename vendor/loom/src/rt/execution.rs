@@ -53,6 +53,14 @@ pub(crate) struct Execution {
     /// Per thread, the schedule points where it took an operation and its DPOR clock after
     /// it, in order (for `Path::backtrack`'s `via`).
     steps: Vec<Vec<(usize, u16)>>,
+
+    /// Per thread, the schedule point where its current step began (for an access that
+    /// runs inside a step rather than at its schedule point: `RwLock`'s read release).
+    step_points: Vec<usize>,
+
+    /// Per thread, the `RwLock`s it holds for reading (for DPOR: its next step may release
+    /// one, which another reader's acquisition then races with).
+    pub(super) read_held: Vec<Vec<object::Ref>>,
 }
 
 #[derive(Debug, Eq, PartialEq, Hash, Clone, Copy)]
@@ -92,6 +100,8 @@ impl Execution {
             next_sleep: 0,
             pruned: false,
             steps: vec![Vec::new(); max_threads],
+            step_points: vec![0; max_threads],
+            read_held: vec![Vec::new(); max_threads],
         }
     }
 
@@ -162,6 +172,16 @@ impl Execution {
                 steps.iter_mut().for_each(Vec::clear);
                 steps
             },
+            step_points: {
+                let mut points = self.step_points;
+                points.iter_mut().for_each(|p| *p = 0);
+                points
+            },
+            read_held: {
+                let mut held = self.read_held;
+                held.iter_mut().for_each(Vec::clear);
+                held
+            },
         })
     }
 
@@ -194,6 +214,15 @@ impl Execution {
                         point = point.max(Some(access.path_id()));
                     }
                 });
+            // The step may release a read lock the thread holds: it races with another
+            // reader's acquisition of it, which acquires from the release only after it.
+            for &lock in &self.read_held[th_id.as_usize()] {
+                if let Some(access) = self.objects.rwlock_last_access(lock) {
+                    if !access.happens_before(&th.dpor_vv) {
+                        point = point.max(Some(access.path_id()));
+                    }
+                }
+            }
 
             if let Some(point) = point {
                 // The threads whose first step after the point happened before this
@@ -294,6 +323,9 @@ impl Execution {
         if self.sleep_sets {
             self.next_sleep = self.sleep_after(path_id, next);
         }
+        if let Some(next) = next {
+            self.step_points[next.as_usize()] = path_id;
+        }
 
         let switched = Some(self.threads.active_id()) != next;
 
@@ -358,7 +390,9 @@ impl Execution {
 
     /// The sleep set of the schedule point after the one at `path_id`, which chose `next`:
     /// every thread visited at `path_id` (explored there before `next`, or asleep on arrival)
-    /// whose next operation is independent of the operation `next` takes there.
+    /// whose next step is independent of the step `next` takes there: their operations are
+    /// independent, and neither step may run a read release that the other's read
+    /// acquisition would acquire from.
     fn sleep_after(&self, path_id: usize, next: Option<thread::Id>) -> u32 {
         let Some(next) = next else { return 0 };
         let taken = self.threads[next].operation;
@@ -367,11 +401,18 @@ impl Execution {
             if i != next
                 && self.path.is_visited(path_id, i.as_usize())
                 && !object::Operation::dependent(th.operation, taken)
+                && !self.objects.read_holder_dependent(taken, i)
+                && !self.objects.read_holder_dependent(th.operation, next)
             {
                 sleep |= 1 << i.as_usize();
             }
         }
         sleep
+    }
+
+    /// The schedule point where `thread`'s current step began.
+    pub(crate) fn step_point(&self, thread: thread::Id) -> usize {
+        self.step_points[thread.as_usize()]
     }
 
     /// Panics if any leaks were detected

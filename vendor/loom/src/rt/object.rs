@@ -280,6 +280,34 @@ impl Store {
         }
     }
 
+    /// The last acquisition of the `RwLock` `lock`.
+    pub(super) fn rwlock_last_access(&self, lock: Ref) -> Option<&Access> {
+        match &self.entries[lock.index] {
+            Entry::RwLock(entry) => entry.last_access(),
+            _ => None,
+        }
+    }
+
+    /// Whether a step of `holder` and a read acquisition `op` of another thread are
+    /// dependent through a read release the step may run (for sleep sets): `holder` holds
+    /// the `RwLock` that `op` read-acquires for reading. A reader that acquires after
+    /// the release acquires from it (loom's `RwLock` orders a read release before later
+    /// read acquisitions), and one that acquires before it does not; the release is not a
+    /// schedule point of its own, so the step that runs it is the one that is dependent.
+    pub(super) fn read_holder_dependent(
+        &self,
+        op: Option<Operation>,
+        holder: rt::thread::Id,
+    ) -> bool {
+        let Some(op) = op else { return false };
+        match (&self.entries[op.obj.index], op.action) {
+            (Entry::RwLock(entry), Action::RwLock(rt::rwlock::Action::Read)) => {
+                entry.is_read_held_by(holder)
+            }
+            _ => false,
+        }
+    }
+
     /// Panics if any leaks were detected
     pub(crate) fn check_for_leaks(&self) {
         for (index, entry) in self.entries.iter().enumerate() {
@@ -431,13 +459,18 @@ impl Operation {
     /// operation `taken` by the thread that runs, so that the sleeper must wake: they touch
     /// the same object and are not both atomic loads (the relation loom's DPOR races use).
     ///
-    /// `None` is a step with no object operation: a thread starting, terminating, or going
-    /// on after a park. A sleeper whose own next step is `None` stays asleep while others
-    /// take object operations (its step touches nothing they touch), but every sleeper wakes
-    /// when another thread takes a `None` step: termination and unparking order things
-    /// (a join returning, a parked thread resuming) that loom does not record as object
-    /// accesses. Keeping sleepers asleep across those steps loses behaviours (the random
-    /// programs of `tests/reduction.rs` find one within 1,000 seeds); waking them does not.
+    /// `None` is a step with no object operation: a thread starting, or going on after a
+    /// park. Taken by another thread, such a step touches nothing a sleeper's operation
+    /// touches (a thread's first object access, or a lock release, follows a schedule point of
+    /// its own), so sleepers stay asleep across it. A sleeper whose own next step is `None`
+    /// wakes at once: that step is not the transition that matters, the operation after it
+    /// is, and it is not known yet. Keeping such a thread asleep lost behaviours (a reader
+    /// not yet started, asleep since an earlier branch, never loaded after a later store).
+    ///
+    /// This relation sees only the operation at the start of each step. The steps also run
+    /// code up to the next schedule point, and the one thing in it that orders threads
+    /// without forcing an order is a read release of an `RwLock`, which later readers
+    /// acquire from: `Store::read_holder_dependent` adds that.
     pub(super) fn dependent(asleep: Option<Operation>, taken: Option<Operation>) -> bool {
         use rt::atomic::Action::Load;
         match (asleep, taken) {
@@ -448,8 +481,8 @@ impl Operation {
                         (Action::Atomic(Load), Action::Atomic(Load))
                     )
             }
-            (None, Some(_)) => false,
-            (_, None) => true,
+            (None, _) => true,
+            (Some(_), None) => false,
         }
     }
 

@@ -37,6 +37,12 @@ pub(super) struct State {
     /// next write acquisition is ordered after.
     read_released: VersionVec,
 
+    /// For DPOR: each thread's last read release, at the schedule point of the step that
+    /// ran it. A later read acquisition acquires from it (`synchronize`), and one that runs
+    /// before the release does not, so the two race (DPOR missed this: a release is not a
+    /// schedule point, and only acquisitions were recorded).
+    read_releases: Vec<Option<Access>>,
+
     /// Causality transfers between threads
     synchronize: Synchronize,
 }
@@ -49,6 +55,7 @@ impl RwLock {
                 lock: None,
                 last_access: None,
                 read_released: VersionVec::new(),
+                read_releases: Vec::new(),
                 synchronize: Synchronize::new(),
             });
 
@@ -95,6 +102,7 @@ impl RwLock {
 
     pub(crate) fn release_read_lock(&self) {
         super::execution(|execution| {
+            let point = execution.step_point(execution.threads.active_id());
             let state = self.state.get_mut(&mut execution.objects);
             let thread_id = execution.threads.active_id();
 
@@ -110,6 +118,12 @@ impl RwLock {
                     .read_released
                     .join(&execution.threads.active().dpor_vv);
             }
+            // For DPOR: later read acquisitions race with this release (`read_releases`).
+            let t = thread_id.as_usize();
+            if state.read_releases.len() <= t {
+                state.read_releases.resize(t + 1, None);
+            }
+            state.read_releases[t] = Some(Access::new(point, &execution.threads.active().dpor_vv));
 
             // Establish sequential consistency between the lock's operations.
             execution.threads.seq_cst();
@@ -120,6 +134,8 @@ impl RwLock {
             };
 
             readers.remove(&thread_id);
+            let lock = self.state.erase();
+            execution.read_held[thread_id.as_usize()].retain(|&held| held != lock);
 
             if readers.is_empty() {
                 state.lock = None;
@@ -220,6 +236,7 @@ impl RwLock {
             }
 
             dbg!(state.synchronize.sync_load(&mut execution.threads, Acquire));
+            execution.read_held[thread_id.as_usize()].push(self.state.erase());
 
             execution.threads.seq_cst();
 
@@ -285,7 +302,8 @@ impl RwLock {
 impl State {
     /// Calls `f` on the accesses `action` depends on: the last acquisition and,
     /// for a write, the read releases since the last write acquisition (at the
-    /// last acquisition's schedule point).
+    /// last acquisition's schedule point), for a read, every thread's last read
+    /// release (`read_releases`).
     pub(crate) fn dependent_accesses(&self, action: Action, f: &mut dyn FnMut(&Access)) {
         if let Some(access) = &self.last_access {
             f(access);
@@ -293,6 +311,19 @@ impl State {
                 f(&Access::new(access.path_id(), &self.read_released));
             }
         }
+        if action == Action::Read {
+            self.read_releases.iter().flatten().for_each(f);
+        }
+    }
+
+    /// The last acquisition.
+    pub(crate) fn last_access(&self) -> Option<&Access> {
+        self.last_access.as_ref()
+    }
+
+    /// Whether `thread` holds the lock for reading.
+    pub(crate) fn is_read_held_by(&self, thread: thread::Id) -> bool {
+        matches!(&self.lock, Some(Locked::Read(readers)) if readers.contains(&thread))
     }
 
     pub(crate) fn set_last_access(&mut self, action: Action, path_id: usize, version: &VersionVec) {
