@@ -152,7 +152,7 @@ fn behaviours(prog: &[Vec<Op>], reduce: bool) -> (BTreeSet<Vec<Vec<usize>>>, usi
 /// Seed 897: a read release runs inside the step of the operation before it, not at a
 /// schedule point, and a later reader acquires from it. The reduction kept the releasing
 /// thread asleep across the other reader's acquisition and lost the interleaving where the
-/// second reader acquires before the release (`Store::read_holder_dependent`); DPOR never
+/// second reader acquires before the release (`Execution::read_holder_dependent`); DPOR never
 /// raced the two at all (`RwLock`'s `read_releases`). The behaviour it shows is one only loom's
 /// partial modification order allows (a final load after a join reads a value the joined
 /// thread's store overwrote), but the interleaving under it is real.

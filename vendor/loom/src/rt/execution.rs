@@ -401,13 +401,23 @@ impl Execution {
             if i != next
                 && self.path.is_visited(path_id, i.as_usize())
                 && !object::Operation::dependent(th.operation, taken)
-                && !self.objects.read_holder_dependent(taken, i)
-                && !self.objects.read_holder_dependent(th.operation, next)
+                && !self.read_holder_dependent(taken, i)
+                && !self.read_holder_dependent(th.operation, next)
             {
                 sleep |= 1 << i.as_usize();
             }
         }
         sleep
+    }
+
+    /// Whether a step of `holder` and a read acquisition `op` of another thread are
+    /// dependent through a read release the step may run (for sleep sets): `holder` holds
+    /// the `RwLock` that `op` read-acquires. A reader that acquires after the release
+    /// acquires from it, and one that acquires before it does not; the release is not a
+    /// schedule point of its own, so the step that runs it is the one that is dependent.
+    fn read_holder_dependent(&self, op: Option<object::Operation>, holder: thread::Id) -> bool {
+        op.and_then(|op| op.read_acquisition())
+            .is_some_and(|lock| self.read_held[holder.as_usize()].contains(&lock))
     }
 
     /// The schedule point where `thread`'s current step began.

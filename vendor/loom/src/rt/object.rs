@@ -288,26 +288,6 @@ impl Store {
         }
     }
 
-    /// Whether a step of `holder` and a read acquisition `op` of another thread are
-    /// dependent through a read release the step may run (for sleep sets): `holder` holds
-    /// the `RwLock` that `op` read-acquires for reading. A reader that acquires after
-    /// the release acquires from it (loom's `RwLock` orders a read release before later
-    /// read acquisitions), and one that acquires before it does not; the release is not a
-    /// schedule point of its own, so the step that runs it is the one that is dependent.
-    pub(super) fn read_holder_dependent(
-        &self,
-        op: Option<Operation>,
-        holder: rt::thread::Id,
-    ) -> bool {
-        let Some(op) = op else { return false };
-        match (&self.entries[op.obj.index], op.action) {
-            (Entry::RwLock(entry), Action::RwLock(rt::rwlock::Action::Read)) => {
-                entry.is_read_held_by(holder)
-            }
-            _ => false,
-        }
-    }
-
     /// Panics if any leaks were detected
     pub(crate) fn check_for_leaks(&self) {
         for (index, entry) in self.entries.iter().enumerate() {
@@ -470,7 +450,7 @@ impl Operation {
     /// This relation sees only the operation at the start of each step. The steps also run
     /// code up to the next schedule point, and the one thing in it that orders threads
     /// without forcing an order is a read release of an `RwLock`, which later readers
-    /// acquire from: `Store::read_holder_dependent` adds that.
+    /// acquire from: `Execution::read_holder_dependent` adds that.
     pub(super) fn dependent(asleep: Option<Operation>, taken: Option<Operation>) -> bool {
         use rt::atomic::Action::Load;
         match (asleep, taken) {
@@ -484,6 +464,11 @@ impl Operation {
             (None, _) => true,
             (Some(_), None) => false,
         }
+    }
+
+    /// The `RwLock` this operation acquires for reading, if it is such an acquisition.
+    pub(super) fn read_acquisition(&self) -> Option<Ref> {
+        matches!(self.action, Action::RwLock(rt::rwlock::Action::Read)).then_some(self.obj)
     }
 
     pub(super) fn object(&self) -> Ref {

@@ -321,11 +321,6 @@ impl State {
         self.last_access.as_ref()
     }
 
-    /// Whether `thread` holds the lock for reading.
-    pub(crate) fn is_read_held_by(&self, thread: thread::Id) -> bool {
-        matches!(&self.lock, Some(Locked::Read(readers)) if readers.contains(&thread))
-    }
-
     pub(crate) fn set_last_access(&mut self, action: Action, path_id: usize, version: &VersionVec) {
         Access::set_or_create(&mut self.last_access, path_id, version);
         if action == Action::Write {
