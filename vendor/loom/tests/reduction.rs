@@ -174,7 +174,7 @@ fn the_reduction_keeps_every_behaviour_of_random_programs() {
     let seeds: u64 = std::env::var("REDUCTION_SEEDS")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(200);
+        .unwrap_or(1000);
     let from: u64 = std::env::var("REDUCTION_FROM")
         .ok()
         .and_then(|s| s.parse().ok())

@@ -9,6 +9,9 @@ use std::collections::VecDeque;
 
 pub(crate) struct Scheduler {
     max_threads: usize,
+    /// Threads of finished executions, parked before their next closure, with their stack
+    /// sizes: a new execution's threads take them instead of mapping new stacks (PATCH.md).
+    pool: Vec<(Option<usize>, Thread)>,
 }
 
 type Thread = Generator<'static, Option<Box<dyn FnOnce()>>, ()>;
@@ -32,6 +35,7 @@ impl Scheduler {
     pub(crate) fn new(capacity: usize) -> Scheduler {
         Scheduler {
             max_threads: capacity,
+            pool: Vec::new(),
         }
     }
 
@@ -79,7 +83,8 @@ impl Scheduler {
         F: FnOnce() + Send + 'static,
     {
         let mut threads = Vec::new();
-        threads.push(spawn_thread(Box::new(f), None));
+        let mut stacks = vec![None];
+        threads.push(self.spawn_thread(Box::new(f), None));
         threads[0].resume();
 
         loop {
@@ -101,9 +106,11 @@ impl Scheduler {
             }
 
             if execution.threads.is_complete() {
-                for thread in &mut threads {
-                    thread.resume();
-                    assert!(thread.is_done());
+                // Every thread has returned from its closure and waits for the next one
+                // (`spawn_thread`'s loop): keep it for the next execution.
+                for (stack_size, thread) in stacks.drain(..).zip(threads.drain(..)) {
+                    assert!(!thread.is_done());
+                    self.pool.push((stack_size, thread));
                 }
                 return;
             }
@@ -118,7 +125,8 @@ impl Scheduler {
                 let thread_id = threads.len();
                 let QueuedSpawn { f, stack_size } = th;
 
-                threads.push(spawn_thread(f, stack_size));
+                threads.push(self.spawn_thread(f, stack_size));
+                stacks.push(stack_size);
                 threads[thread_id].resume();
             }
         }
@@ -149,7 +157,30 @@ impl Scheduler {
     }
 }
 
-fn spawn_thread(f: Box<dyn FnOnce()>, stack_size: Option<usize>) -> Thread {
+impl Scheduler {
+    /// A thread that will run `f`: one of an earlier execution with the same stack size if
+    /// there is one, or a new one.
+    fn spawn_thread(&mut self, f: Box<dyn FnOnce()>, stack_size: Option<usize>) -> Thread {
+        if let Some(i) = self.pool.iter().position(|(s, _)| *s == stack_size) {
+            let (_, mut g) = self.pool.swap_remove(i);
+            g.set_para(Some(f));
+            return g;
+        }
+        new_thread(f, stack_size)
+    }
+}
+
+impl Drop for Scheduler {
+    fn drop(&mut self) {
+        // A parked thread resumed without a closure leaves its loop and finishes.
+        for (_, thread) in &mut self.pool {
+            thread.resume();
+            assert!(thread.is_done());
+        }
+    }
+}
+
+fn new_thread(f: Box<dyn FnOnce()>, stack_size: Option<usize>) -> Thread {
     let body = move || {
         loop {
             let f: Option<Option<Box<dyn FnOnce()>>> = generator::yield_(());
