@@ -330,6 +330,7 @@ fn main() -> ExitCode {
                 seed,
                 iterations: iterations.get(),
                 reduce: !no_reduction,
+                classes: true,
             };
             run(
                 &scenario, design, faults, engine, opts, no_lockdep, trace, cli.json,

@@ -26,6 +26,19 @@ pub fn capped(
     reduce: bool,
     cap: Option<usize>,
 ) -> Outcome {
+    search(plan, cfg, preemption_bound, reduce, cap, true)
+}
+
+/// [`capped`], counting the classes of the executions only if `classes` (the count costs about
+/// a tenth of an execution; explore reports no classes).
+fn search(
+    plan: &Plan,
+    cfg: &Config,
+    preemption_bound: Option<usize>,
+    reduce: bool,
+    cap: Option<usize>,
+    classes: bool,
+) -> Outcome {
     let bound = preemption_bound.map_or(Bound::Exhaustive, Bound::Preemptions);
     let o = drive(
         Engine::Loom,
@@ -46,6 +59,7 @@ pub fn capped(
         },
         plan,
         cfg,
+        classes,
     );
     Outcome {
         reduced: reduce,
@@ -67,7 +81,19 @@ pub fn capped(
 /// one: the reduction may miss an execution within a bound, which can cost a smaller trace but
 /// never the verdict. A run whose largest bound is a bound explores without it.
 pub fn iterative(plan: &Plan, cfg: &Config, max: Option<usize>, reduce: bool) -> Outcome {
-    let mut total = bounded(plan, cfg, max, reduce && max.is_none());
+    iterative_counting(plan, cfg, max, reduce, true)
+}
+
+/// [`iterative`], counting classes only if `classes` (an outcome without has none).
+pub fn iterative_counting(
+    plan: &Plan,
+    cfg: &Config,
+    max: Option<usize>,
+    reduce: bool,
+    classes: bool,
+) -> Outcome {
+    let run = |b: Option<usize>| search(plan, cfg, b, reduce && max.is_none(), None, classes);
+    let mut total = run(max);
     let Some(top) = total.violation.take() else {
         return total;
     };
@@ -83,7 +109,7 @@ pub fn iterative(plan: &Plan, cfg: &Config, max: Option<usize>, reduce: bool) ->
         (Some(b), p) => p.map_or(b, |p| p.min(b)),
     };
     for b in 0..below {
-        let o = bounded(plan, cfg, Some(b), reduce && max.is_none());
+        let o = run(Some(b));
         total.executions += o.executions;
         total.pruned += o.pruned;
         total.classes.merge(&o.classes);

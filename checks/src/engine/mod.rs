@@ -59,7 +59,13 @@ pub fn run(
             Some(Bound::Preemptions(n)) => Some(n),
             Some(b) => return Err(format!("loom takes a preemption bound or none, not {b}")),
         };
-        Ok(loom::iterative(plan, cfg, max, opts.reduce))
+        Ok(loom::iterative_counting(
+            plan,
+            cfg,
+            max,
+            opts.reduce,
+            opts.classes,
+        ))
     }
     #[cfg(backend_shuttle)]
     {
@@ -197,6 +203,7 @@ pub(crate) fn drive(
     run: impl FnOnce(Arc<dyn Fn() + Send + Sync>),
     plan: &Plan,
     cfg: &Config,
+    count_classes: bool,
 ) -> Outcome {
     // Executions started, and run to their end (the rest failed, or were pruned by loom's sleep
     // sets as equivalent to one already explored).
@@ -215,7 +222,9 @@ pub(crate) fn drive(
         let sink = Arc::new(Sink::default());
         *l2.lock().unwrap() = sink.clone();
         execution_shaped(&plan2, &cfg2, sink.clone(), shape);
-        sink.trace.with(|e| k2.lock().unwrap().add(e));
+        if count_classes {
+            sink.trace.with(|e| k2.lock().unwrap().add(e));
+        }
         c2.lock().unwrap().1 += 1;
     });
     let t = Instant::now();
@@ -231,7 +240,9 @@ pub(crate) fn drive(
         .and_then(|_| last.lock().unwrap().preemptions());
     let events = if violation.is_some() {
         let events = last.lock().unwrap().trace.events();
-        classes.lock().unwrap().add(&events);
+        if count_classes {
+            classes.lock().unwrap().add(&events);
+        }
         events
     } else {
         Vec::new()

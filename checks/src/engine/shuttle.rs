@@ -18,6 +18,7 @@ pub fn pct(plan: &Plan, cfg: &Config, iterations: usize, depth: usize, seed: u64
         },
         plan,
         cfg,
+        true,
     )
 }
 
@@ -60,6 +61,7 @@ pub fn random(plan: &Plan, cfg: &Config, iterations: usize, seed: u64) -> Outcom
         },
         plan,
         cfg,
+        true,
     )
 }
 

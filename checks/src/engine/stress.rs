@@ -18,5 +18,6 @@ pub fn stress(plan: &Plan, cfg: &Config, iterations: u64) -> Outcome {
         },
         plan,
         cfg,
+        true,
     )
 }

@@ -315,16 +315,20 @@ pub struct RunOpts {
     /// keeps every class and verdict (`cgcheck reduction`). A run with a preemption bound
     /// explores without it, since under a bound it may miss executions within the bound.
     pub reduce: bool,
+    /// loom: count the Mazurkiewicz classes of the executions (`Outcome::classes`); off where
+    /// nothing reports them (explore), since the count costs about a tenth of each execution.
+    pub classes: bool,
 }
 
 impl Default for RunOpts {
-    /// The scenario's loom plan, reduced, seed `0x5eed`, 1,000 executions.
+    /// The scenario's loom plan, reduced, classes counted, seed `0x5eed`, 1,000 executions.
     fn default() -> Self {
         RunOpts {
             bound: None,
             seed: 0x5eed,
             iterations: 1000,
             reduce: true,
+            classes: true,
         }
     }
 }

@@ -138,6 +138,7 @@ impl Options {
         RunOpts {
             bound: Some(self.bound.map_or(Bound::Exhaustive, Bound::Preemptions)),
             iterations: self.iterations,
+            classes: false,
             ..RunOpts::default()
         }
     }
