@@ -71,5 +71,7 @@ fn cpu_cgroup_destroy(k: &Kernel, ops: &'static SubsysOps, id: usize, cgrp: Cgro
     cx.at(8686);
     let tg = k.css_of_slot(ops, id, cgrp, cx);
     cx.at(8688);
+    // Deviation: sched_destroy_group frees the task_group through call_rcu (sched.c:8253);
+    // the model frees it at once (docs/model.md).
     k.kfree_css(tg, cx);
 }

@@ -296,6 +296,10 @@ impl Rcu {
     /// Waits for every other thread's region open when it starts: takes each thread's lock for
     /// writing and releases it.
     fn wait(&self, locks: &[sync::RwLock<()>], name: &'static str, cx: &Cx) {
+        // A grace period is a full memory barrier for its caller: what the caller has read
+        // (a relaxed load of a count that another thread's RMW released, say) happens before
+        // every reader that starts after the grace period.
+        sync::fence(sync::Ordering::SeqCst);
         let retired = self
             .retired
             .lock()
