@@ -64,14 +64,25 @@ fn cpu_cgroup_create(k: &Kernel, _ss: SubsysH, _cgrp: CgroupH, cx: &Cx) -> Resul
     k.kzalloc_css(&CPU_CGROUP_SUBSYS, cx)
 }
 
-/// `cpu_cgroup_destroy(ss, cgrp)`: `sched_destroy_group`.
-/// v2.6.34: kernel/sched.c:8683-8689.
+/// `cpu_cgroup_destroy(ss, cgrp)`: `sched_destroy_group`, which frees the task_group through
+/// `call_rcu(&tg->rcu, free_sched_group_rcu)`.
+/// v2.6.34: kernel/sched.c:8683-8689, 8236-8252, 8229-8233.
 fn cpu_cgroup_destroy(k: &Kernel, ops: &'static SubsysOps, id: usize, cgrp: CgroupH, cx: &Cx) {
     let _f = cx.enter(&kfn::cpu_cgroup_destroy);
     cx.at(8686);
     let tg = k.css_of_slot(ops, id, cgrp, cx);
     cx.at(8688);
-    // Deviation: sched_destroy_group frees the task_group through call_rcu (sched.c:8253);
-    // the model frees it at once (docs/model.md).
-    k.kfree_css(tg, cx);
+    // sched_destroy_group: the task_group leaves the scheduler's lists under task_group_lock
+    // (not modelled: nothing in the model walks them), and its memory goes by call_rcu.
+    let _g = cx.enter(&kfn::sched_destroy_group);
+    cx.at(8251);
+    k.rcu.call_rcu(
+        cx,
+        &kfn::free_sched_group_rcu,
+        move |k: &Kernel, cx: &Cx| {
+            // frame: free_sched_group_rcu > free_sched_group's kfree(tg) (8187)
+            cx.at(8232);
+            k.kfree_css(tg, cx)
+        },
+    );
 }
