@@ -82,10 +82,9 @@ impl Scheduler {
     where
         F: FnOnce() + Send + 'static,
     {
-        let mut threads = Vec::new();
-        let mut stacks = vec![None];
-        threads.push(self.spawn_thread(Box::new(f), None));
-        threads[0].resume();
+        // Each thread with its stack size (`None`: the default), for the pool.
+        let mut threads = vec![(None, self.spawn_thread(Box::new(f), None))];
+        threads[0].1.resume();
 
         loop {
             if execution.pruned {
@@ -108,7 +107,7 @@ impl Scheduler {
             if execution.threads.is_complete() {
                 // Every thread has returned from its closure and waits for the next one
                 // (`spawn_thread`'s loop): keep it for the next execution.
-                for (stack_size, thread) in stacks.drain(..).zip(threads.drain(..)) {
+                for (stack_size, thread) in threads {
                     assert!(!thread.is_done());
                     self.pool.push((stack_size, thread));
                 }
@@ -117,7 +116,7 @@ impl Scheduler {
 
             let active = execution.threads.active_id();
 
-            let mut queued_spawn = Self::tick(&mut threads[active.as_usize()], execution);
+            let mut queued_spawn = Self::tick(&mut threads[active.as_usize()].1, execution);
 
             while let Some(th) = queued_spawn.pop_front() {
                 assert!(threads.len() < self.max_threads);
@@ -125,9 +124,8 @@ impl Scheduler {
                 let thread_id = threads.len();
                 let QueuedSpawn { f, stack_size } = th;
 
-                threads.push(self.spawn_thread(f, stack_size));
-                stacks.push(stack_size);
-                threads[thread_id].resume();
+                threads.push((stack_size, self.spawn_thread(f, stack_size)));
+                threads[thread_id].1.resume();
             }
         }
     }
@@ -155,9 +153,7 @@ impl Scheduler {
         }
         STATE.with(|state| f(&mut state.borrow_mut()))
     }
-}
 
-impl Scheduler {
     /// A thread that will run `f`: one of an earlier execution with the same stack size if
     /// there is one, or a new one.
     fn spawn_thread(&mut self, f: Box<dyn FnOnce()>, stack_size: Option<usize>) -> Thread {
