@@ -6,7 +6,8 @@
 //! unchanged, moved (same text, other lines), changed (other text) or missing, so that a kernel
 //! developer can point the model at another release and see what drifted. [`write_map`]
 //! regenerates the lines and digests from a tree. No kernel source is stored: only names, line
-//! numbers and digests.
+//! numbers and digests. [`steps`] reads the model's step lines (`cx.at(LINE)`) and which model
+//! functions enter each kernel function; [`lines`] holds the step lines to the map and the tree.
 
 use std::fmt;
 use std::path::Path;
@@ -14,6 +15,9 @@ use std::path::Path;
 use cgmodel::kernel::anchors::{parse_map, MapRow};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+
+pub mod lines;
+pub mod steps;
 
 /// What became of one anchored function in the tree checked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, strum::Display)]

@@ -9,7 +9,7 @@ mod common;
 
 use common::cgcheck;
 
-use cgchecks::anchors::{check, digest, locate, write_map, Status};
+use cgchecks::anchors::{check, digest, locate, steps, write_map, Status};
 use cgmodel::kernel::anchors::{map, parse_map};
 
 const FAKE_C: &str = "\
@@ -316,4 +316,154 @@ fn every_anchored_model_function_names_its_lines_in_its_doc() {
         }
     }
     assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
+
+fn model_sources() -> Vec<steps::Source> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../model/src");
+    steps::sources(&dir, "model/src/").expect("the model's source")
+}
+
+#[test]
+fn the_model_column_names_the_functions_that_enter_each_kernel_function() {
+    let sources = model_sources();
+    let entered = steps::entries(&sources);
+    let tables = steps::table_enterers(&sources);
+    let mut wrong = Vec::new();
+    for row in map() {
+        let column: std::collections::BTreeSet<String> =
+            row.model.split(',').map(str::to_string).collect();
+        let real = entered.get(&row.function).cloned().unwrap_or_default();
+        // Beyond the functions that name it, the column may name those that enter it from a
+        // table, and only those.
+        if real.is_empty()
+            || !column.is_superset(&real)
+            || !column.difference(&real).all(|m| tables.contains(m))
+        {
+            wrong.push(format!(
+                "{}\tmap: {}\tsource: {}",
+                row.function,
+                row.model,
+                real.into_iter().collect::<Vec<_>>().join(",")
+            ));
+        }
+    }
+    let mapped: std::collections::BTreeSet<String> =
+        map().into_iter().map(|r| r.function).collect();
+    for f in entered.keys().filter(|f| !mapped.contains(*f)) {
+        wrong.push(format!("{f}\tnot in the map"));
+    }
+    assert!(
+        wrong.is_empty(),
+        "{} rows:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+}
+
+#[test]
+fn every_step_line_is_inside_its_function() {
+    let all = steps::steps(&model_sources());
+    assert!(all.len() > 600, "the scan found {} steps", all.len());
+    let wrong = cgchecks::anchors::lines::check_lines(&all, &map(), None).unwrap();
+    let shown: Vec<String> = wrong.iter().map(ToString::to_string).collect();
+    assert!(wrong.is_empty(), "{}", shown.join("\n"));
+}
+
+/// A fake model for the fake tree: one good step per function, then the bad lines the check
+/// must flag: a lone brace, a line outside the function, a step in no frame.
+const FAKE_RS: &str = "\
+impl K {
+    fn attach(&self, cx: &Cx) {
+        let _f = cx.enter(&kfn::fake_attach);
+        cx.at(14);
+        self.help(cx);
+        cx.at(if ok { 16 } else { 18 });
+    }
+
+    fn help(&self, cx: &Cx) {
+        // frame: helper
+        cx.at(7);
+    }
+}
+";
+
+#[test]
+fn step_lines_outside_their_function_or_off_code_are_flagged() {
+    let t = tree("steps", FAKE_C);
+    let m = t.join("anchors.tsv");
+    std::fs::write(&m, map_text(&t)).unwrap();
+    let model = t.join("model");
+    std::fs::create_dir_all(&model).unwrap();
+    let run = |rs: &str| {
+        std::fs::write(model.join("fake.rs"), rs).unwrap();
+        cgcheck(&[
+            "anchors",
+            "--kernel",
+            t.to_str().unwrap(),
+            "--map",
+            m.to_str().unwrap(),
+            "--model",
+            model.to_str().unwrap(),
+        ])
+    };
+    let (code, out, err) = run(FAKE_RS);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("4 step lines: 0 wrong"), "{out}");
+    // The scan names each step's frame; the helper's comes from its `// frame:` line.
+    let src = steps::Source {
+        path: "fake.rs".into(),
+        module: "m".into(),
+        text: FAKE_RS.into(),
+    };
+    let (found, entered, _) = steps::scan(&src);
+    let frames: Vec<(usize, Option<&str>)> = found
+        .iter()
+        .map(|s| (s.kernel_line, s.function.as_deref()))
+        .collect();
+    assert_eq!(
+        frames,
+        [
+            (14, Some("fake_attach")),
+            (16, Some("fake_attach")),
+            (18, Some("fake_attach")),
+            (7, Some("helper"))
+        ]
+    );
+    let models: Vec<(&str, &str)> = entered
+        .iter()
+        .map(|e| (e.function.as_str(), e.model.as_str()))
+        .collect();
+    assert_eq!(
+        models,
+        [("fake_attach", "m::attach"), ("helper", "m::help")]
+    );
+    // A lone brace (13), a line outside fake_attach (10), and a step in a function that opens
+    // no frame.
+    let bad = FAKE_RS
+        .replace("cx.at(14);", "cx.at(13);")
+        .replace("{ 18 }", "{ 10 }")
+        + "fn loose(cx: &Cx) {\n    cx.at(14);\n}\n";
+    let (code, out, _) = run(&bad);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("5 step lines: 3 wrong"), "{out}");
+    assert!(
+        out.contains("line 13 of fake_attach is not a line of code: `{`"),
+        "{out}"
+    );
+    assert!(
+        out.contains("line 10 is outside fake_attach (11-19)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("line 14 is in no kernel function's frame"),
+        "{out}"
+    );
+    // A comment line and a blank line inside the function are flagged too.
+    let c = FAKE_C.replace("\t\tchar *s = \"}\";", "\t\t/* a comment */");
+    std::fs::write(t.join("kernel/fake.c"), &c).unwrap();
+    std::fs::write(&m, map_text(&t)).unwrap();
+    let (code, out, _) = run(&FAKE_RS.replace("cx.at(14);", "cx.at(15);"));
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("`/* a comment */`"), "{out}");
+    let _ = std::fs::remove_dir_all(t);
 }

@@ -160,6 +160,10 @@ enum Cmd {
         /// The map to check (default: the model's, model/anchors.tsv).
         #[arg(long)]
         map: Option<PathBuf>,
+        /// The model source whose step lines (`cx.at(LINE)`) are checked against the map and
+        /// the tree (default: the model's, model/src, unless --map names another map).
+        #[arg(long, conflicts_with = "markdown")]
+        model: Option<PathBuf>,
         /// Rewrite the map's lines and digests from the tree instead of checking.
         #[arg(long, conflicts_with = "markdown")]
         write: bool,
@@ -376,10 +380,11 @@ fn main() -> ExitCode {
         Cmd::Anchors {
             kernel,
             map,
+            model,
             write,
             markdown,
         } => match kernel {
-            Some(k) if !markdown => anchors(&k, map.as_deref(), write, cli.json),
+            Some(k) if !markdown => anchors(&k, map.as_deref(), model.as_deref(), write, cli.json),
             _ => anchors_markdown(map.as_deref()),
         },
         Cmd::Explore {
@@ -868,9 +873,11 @@ fn anchors_markdown(map: Option<&std::path::Path>) -> ExitCode {
 fn anchors(
     tree: &std::path::Path,
     map: Option<&std::path::Path>,
+    model: Option<&std::path::Path>,
     write: bool,
     as_json: bool,
 ) -> ExitCode {
+    use cgchecks::anchors::steps;
     use cgchecks::anchors::{check, write_map, Status};
     let default_map = verify::repo_root().join("model").join("anchors.tsv");
     let map_path = map.unwrap_or(&default_map);
@@ -897,15 +904,40 @@ fn anchors(
         Ok(f) => f,
         Err(e) => return fail(e),
     };
+    // The step lines: of the model's source, or of --model's; not checked when only --map
+    // names another map, whose functions the model's steps would not be in.
+    let default_model = verify::repo_root().join("model").join("src");
+    let model_dir = match (model, map) {
+        (Some(m), _) => Some((m, format!("{}/", m.display()))),
+        (None, None) => Some((default_model.as_path(), "model/src/".to_string())),
+        (None, Some(_)) => None,
+    };
+    let (step_count, lines) = match model_dir {
+        None => (None, Vec::new()),
+        Some((dir, shown)) => {
+            let all = match steps::sources(dir, &shown) {
+                Ok(s) => steps::steps(&s),
+                Err(e) => return fail(e),
+            };
+            match cgchecks::anchors::lines::check_lines(&all, &rows, Some(tree)) {
+                Ok(l) => (Some(all.len()), l),
+                Err(e) => return fail(e),
+            }
+        }
+    };
     let drift = findings
         .iter()
         .filter(|f| f.status != Status::Unchanged)
-        .count();
+        .count()
+        + lines.len();
     if as_json {
         json_out(
-            &json!({"tree": tree.display().to_string(), "functions": findings.len(), "drift": drift, "findings": findings}),
+            &json!({"tree": tree.display().to_string(), "functions": findings.len(), "steps": step_count, "drift": drift, "findings": findings, "lines": lines}),
         );
     } else {
+        for l in &lines {
+            out!("{l}");
+        }
         for f in findings.iter().filter(|f| f.status != Status::Unchanged) {
             let found = f.found.map_or("-".to_string(), |(a, b)| format!("{a}-{b}"));
             out!(
@@ -917,11 +949,19 @@ fn anchors(
                 f.expected.1
             );
         }
+        let functions_drift = drift - lines.len();
         out!(
-            "{} functions: {} unchanged, {drift} drifted",
+            "{} functions: {} unchanged, {functions_drift} drifted",
             findings.len(),
-            findings.len() - drift
+            findings.len() - functions_drift
         );
+        match step_count {
+            Some(n) => out!(
+                "{n} step lines: {} wrong (outside their function, or not a line of code)",
+                lines.len()
+            ),
+            None => out!("step lines: not checked (--map names another map; --model to check)"),
+        }
     }
     if drift > 0 {
         ExitCode::from(1)

@@ -15,7 +15,7 @@
 //! timeline: 412 steps
 //!      1  T0 cgroup_init                  lock cgroup_mutex  cgroup.c:3862
 //!    ...
-//!    412  T1 find_existing_css_set        VIOLATION use-after-free: ...  cgroup.c:498
+//!    412  T1 find_existing_css_set        VIOLATION use-after-free: ...  cgroup.c:497
 //! end
 //! ```
 //!

@@ -54,7 +54,7 @@ impl Kernel {
                 );
             }
         }
-        cx.at(487);
+        cx.at(488);
         drop(g);
         ok
     }

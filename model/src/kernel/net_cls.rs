@@ -284,9 +284,14 @@ impl Kernel {
             cx.at(266);
             let _ = self.ss(mem, cx); // tp_ops->init: cls_cgroup_init, module text
             cx.at(320);
-            let _ = self.ss(mem, cx); // tp->ops->change: cls_cgroup_change
-            cx.at(183);
-            if !cx.kmalloc_ok() {
+            let head = {
+                let _c = cx.enter(&kfn::cls_cgroup_change);
+                cx.at(171);
+                let _ = self.ss(mem, cx); // module text
+                cx.at(183);
+                cx.kmalloc_ok()
+            };
+            if !head {
                 cx.at(331);
                 self.tcf_destroy(f, cx);
                 return Err(Errno::ENOBUFS);

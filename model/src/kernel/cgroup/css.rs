@@ -180,6 +180,8 @@ impl Kernel {
     /// (CGRP_WAIT_ON_RMDIR)`; the wake-up itself is not modelled (rmdir does not sleep in the
     /// model, see `cgroup_rmdir`).
     pub fn cgroup_wakeup_rmdir_waiter(&self, cgrp: CgroupH, cx: &Cx) {
+        let _f = cx.enter(&kfn::cgroup_wakeup_rmdir_waiter);
+        cx.at(918);
         self.cgrp(cgrp, cx)
             .flags
             .fetch_and(!CGRP_WAIT_ON_RMDIR, Ordering::SeqCst);

@@ -34,6 +34,7 @@ impl Kernel {
     /// slots included), folded `tmp ^= tmp >> 16`, into one of the configured buckets (the kernel:
     /// `hash_long(tmp, 7)`, 128 buckets). `HashKind::Collide` puts every css_set in bucket 0.
     pub fn css_set_hash(&self, tmpl: &[Option<CssH>]) -> usize {
+        // mirrors: css_set_hash (a hash of the template, with no steps)
         match self.cfg.hash {
             HashKind::Collide => 0,
             HashKind::Sum => {
@@ -225,22 +226,22 @@ impl Kernel {
     ) -> Option<CssSetH> {
         let _f = cx.enter(&kfn::find_existing_css_set);
         let root = self.cgrp(cgrp, cx).root;
-        cx.at(498);
+        cx.at(497);
         let bits = self.root(root, cx).subsys_bits.get(&self.cgroup_mutex, cx) as u64;
         for (i, slot) in template.iter_mut().enumerate() {
             *slot = if bits & (1 << i) != 0 {
-                cx.at(502);
+                cx.at(501);
                 load_ptr::<Css>(&self.cgrp(cgrp, cx).subsys[i])
             } else {
-                cx.at(506);
+                cx.at(505);
                 load_ptr::<Css>(&self.cset(oldcg, cx).subsys[i])
             };
         }
-        cx.at(511);
+        cx.at(509);
         let b = self.css_set_hash(template);
         let bucket = self.css_set_table[b].get(&self.css_set_lock, cx);
         for cg in bucket {
-            cx.at(513);
+            cx.at(511);
             if self.compare_css_sets(cg, oldcg, cgrp, template, cx) {
                 return Some(cg);
             }
@@ -407,18 +408,18 @@ impl Kernel {
         // frame: link_css_set
         {
             let l = self.link(link, cx);
-            cx.at(569);
+            cx.at(568);
             l.cg.set(&self.css_set_lock, cx, Some(cg));
-            cx.at(570);
+            cx.at(569);
             l.cgrp.set(&self.css_set_lock, cx, Some(cgrp));
         }
-        cx.at(571);
+        cx.at(570);
         self.cgrp(cgrp, cx).count.fetch_add(1, Ordering::Relaxed);
-        cx.at(572);
+        cx.at(571);
         self.cgrp(cgrp, cx)
             .css_sets
             .with_mut(&self.css_set_lock, cx, |l| l.insert(0, link));
-        cx.at(577);
+        cx.at(576);
         self.cset(cg, cx)
             .cg_links
             .with_mut(&self.css_set_lock, cx, |l| l.push(link));
@@ -433,37 +434,37 @@ impl Kernel {
         let _f = cx.enter(&kfn::find_css_set);
         self.cgroup_mutex.assert_held(cx);
         let mut template = vec![None; self.count()];
-        cx.at(598);
-        let r = self.css_set_lock.read(cx);
         cx.at(599);
+        let r = self.css_set_lock.read(cx);
+        cx.at(600);
         let res = self.find_existing_css_set(oldcg, cgrp, &mut template, cx);
         if let Some(res) = res {
-            cx.at(601);
+            cx.at(602);
             self.get_css_set(res, cx);
         }
-        cx.at(602);
+        cx.at(603);
         drop(r);
         if res.is_some() {
             return res;
         }
-        cx.at(607);
+        cx.at(608);
         if !cx.kmalloc_ok() {
             return None;
         }
         let res = self.csets.alloc(new_css_set(self.count()));
-        cx.at(612);
+        cx.at(613);
         let root_count = self.root_count.get(&self.cgroup_mutex, cx);
         let no_dummy = self.fault(Fault::NoDummyLink) && self.dummy_active(cx);
         let Some(mut tmp) = self.allocate_cg_links(root_count - no_dummy as usize, cx) else {
-            cx.at(613);
+            cx.at(614);
             self.csets.kfree(res, cx);
             return None;
         };
-        cx.at(624);
+        cx.at(625);
         for (i, t) in template.iter().enumerate() {
             store_ptr(&self.cset(res, cx).subsys[i], *t);
         }
-        cx.at(626);
+        cx.at(627);
         let w = self.css_set_lock.write(cx);
         let old_links = self.cset(oldcg, cx).cg_links.get(&self.css_set_lock, cx);
         let context = format!(
@@ -473,19 +474,19 @@ impl Kernel {
         );
         let new_root = self.cgrp(cgrp, cx).root;
         for link in old_links {
-            cx.at(629);
+            cx.at(630);
             let mut c = self.link_cgrp(link, cx);
             if no_dummy && c == self.dummytop {
                 continue;
             }
-            cx.at(630);
+            cx.at(631);
             if self.cgrp(c, cx).root == new_root {
                 c = cgrp;
             }
-            cx.at(632);
+            cx.at(633);
             self.link_css_set(&mut tmp, res, c, &context, cx);
         }
-        cx.at(635);
+        cx.at(636);
         if !tmp.is_empty() {
             self.bug(
                 cx,
@@ -493,11 +494,11 @@ impl Kernel {
                 format!("preallocated links left over{context}"),
             );
         }
-        cx.at(637);
+        cx.at(638);
         self.css_set_count.add(&self.css_set_lock, cx, 1);
         cx.at(641);
         self.hlist_add_css_set(res, cx);
-        cx.at(643);
+        cx.at(644);
         drop(w);
         Some(res)
     }

@@ -98,10 +98,10 @@ impl Kernel {
         let css = self.alloc_css(ops, true, cx);
         cx.at(3589);
         self.init_cgroup_css(css, i, self.dummytop, cx);
-        cx.at(3594);
+        cx.at(3595);
         self.csets.peek(self.init_css_set).subsys[i]
             .store(Handle::to_raw(Some(css)), Ordering::Relaxed);
-        cx.at(3607);
+        cx.at(3606);
         self.subsystems.peek(ss).active.store(1, Ordering::Relaxed);
     }
 

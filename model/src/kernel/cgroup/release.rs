@@ -16,6 +16,8 @@ use crate::sim::sync::Ordering;
 impl Kernel {
     /// `notify_on_release(cgrp)` (cgroup.c:242-245): `test_bit(CGRP_NOTIFY_ON_RELEASE)`.
     pub fn notify_on_release(&self, cgrp: CgroupH, cx: &Cx) -> bool {
+        let _f = cx.enter(&kfn::notify_on_release);
+        cx.at(244);
         self.cgrp(cgrp, cx).flags.load(Ordering::Relaxed) & CGRP_NOTIFY_ON_RELEASE != 0
     }
 
@@ -64,20 +66,20 @@ impl Kernel {
         let _f = cx.enter(&kfn::cgroup_has_css_refs);
         let root = self.cgrp(cgrp, cx).root;
         for i in 0..self.count() {
-            cx.at(3397);
+            cx.at(3398);
             let Some(ss) = load_ptr::<Subsys>(&self.subsys[i]) else {
                 continue;
             };
-            cx.at(3400);
+            cx.at(3401);
             let s = self.ss(ss, cx);
             if s.root.data_race(|r| *r) != root {
                 continue;
             }
-            cx.at(3402);
+            cx.at(3403);
             let id = s.subsys_id.load(Ordering::Relaxed);
             drop(s);
             let css = load_ptr::<Css>(&self.cgrp(cgrp, cx).subsys[id]);
-            cx.at(3409);
+            cx.at(3410);
             if let Some(css) = css {
                 if self.css(css, cx).refcnt.load(Ordering::Relaxed) > 1 {
                     return true;

@@ -214,31 +214,31 @@ impl Kernel {
     /// exit callback.
     pub fn cgroup_exit(&self, tsk: TaskH, _run_callbacks: bool, cx: &Cx) {
         let _f = cx.enter(&kfn::cgroup_exit);
-        cx.at(4127);
+        cx.at(4129);
         if !self.cg_list_empty(tsk, cx) {
-            cx.at(4128);
+            cx.at(4130);
             let w = self.css_set_lock.write(cx);
-            cx.at(4129);
+            cx.at(4131);
             if !self.cg_list_empty(tsk, cx) {
-                cx.at(4130);
+                cx.at(4132);
                 self.cg_list_set(tsk, None, cx);
             }
-            cx.at(4131);
+            cx.at(4133);
             drop(w);
         }
         let t = self.task(tsk, cx);
-        cx.at(4135);
-        let g = t.alloc_lock.lock(cx);
-        cx.at(4136);
-        let cg = load_ptr::<CssSet>(&t.cgroups);
         cx.at(4137);
+        let g = t.alloc_lock.lock(cx);
+        cx.at(4138);
+        let cg = load_ptr::<CssSet>(&t.cgroups);
+        cx.at(4139);
         store_ptr(&t.cgroups, Some(self.init_css_set));
         self.exited.lock().unwrap().push(tsk);
-        cx.at(4138);
+        cx.at(4140);
         drop(g);
         drop(t);
         if let Some(cg) = cg {
-            cx.at(4140);
+            cx.at(4142);
             self.put_css_set_taskexit(cg, cx);
         }
     }
@@ -249,7 +249,7 @@ impl Kernel {
     /// changing groups; only exit can move it, to init_css_set.
     pub fn task_cgroup_from_root(&self, tsk: TaskH, root: RootH, cx: &Cx) -> CgroupH {
         let _f = cx.enter(&kfn::task_cgroup_from_root);
-        cx.at(660);
+        cx.at(659);
         if !self.cgroup_mutex.is_locked() {
             self.bug(
                 cx,
@@ -257,27 +257,27 @@ impl Kernel {
                 "task_cgroup_from_root without cgroup_mutex",
             );
         }
-        cx.at(661);
+        cx.at(660);
         let r = self.css_set_lock.read(cx);
-        cx.at(667);
+        cx.at(666);
         let css = load_ptr::<CssSet>(&self.task(tsk, cx).cgroups).expect("cgroups");
         let res = if css == self.init_css_set {
-            cx.at(669);
+            cx.at(668);
             Some(self.root(root, cx).top())
         } else {
-            cx.at(672);
+            cx.at(671);
             let links = self.cset(css, cx).cg_links.get(&self.css_set_lock, cx);
             links.into_iter().find_map(|l| {
                 let c = self.link(l, cx).cgrp.get(&self.css_set_lock, cx)?;
                 (self.cgrp(c, cx).root == root).then_some(c)
             })
         };
-        cx.at(680);
+        cx.at(679);
         drop(r);
         match res {
             Some(c) => c,
             None => {
-                cx.at(681);
+                cx.at(680);
                 self.bug(cx, "BUG_ON(!res)", format!("task has no cgroup in {root}"))
             }
         }
@@ -300,38 +300,38 @@ impl Kernel {
             return Ok(());
         }
         let t = self.task(tsk, cx);
-        cx.at(1726);
-        let g = t.alloc_lock.lock(cx);
         cx.at(1727);
+        let g = t.alloc_lock.lock(cx);
+        cx.at(1728);
         let cg = load_ptr::<CssSet>(&t.cgroups).expect("cgroups");
         let pin = !self.fault(Fault::AttachNoPin);
         if pin {
-            cx.at(1728);
+            cx.at(1729);
             self.get_css_set(cg, cx);
         }
-        cx.at(1729);
+        cx.at(1730);
         drop(g);
         drop(t);
-        cx.at(1734);
+        cx.at(1735);
         let newcg = self.find_css_set(cg, cgrp, cx);
         if pin {
-            cx.at(1735);
+            cx.at(1736);
             self.put_css_set(cg, cx);
         }
         let Some(newcg) = newcg else {
             return Err(Errno::ENOMEM);
         };
         let t = self.task(tsk, cx);
-        cx.at(1741);
-        let g = t.alloc_lock.lock(cx);
         cx.at(1742);
+        let g = t.alloc_lock.lock(cx);
+        cx.at(1743);
         if !self.fault(Fault::AttachNoExitingCheck)
             && t.flags.load(Ordering::Relaxed) & PF_EXITING != 0
         {
-            cx.at(1743);
+            cx.at(1744);
             drop(g);
             drop(t);
-            cx.at(1744);
+            cx.at(1745);
             self.put_css_set(newcg, cx);
             return Err(Errno::ESRCH);
         }
@@ -402,9 +402,9 @@ impl Kernel {
             drop(rcu);
             return Err(Errno::ESRCH);
         }
-        cx.at(1816);
+        cx.at(1817);
         drop(rcu); // get_task_struct: task_structs are never freed in the model
-        cx.at(1822);
+        cx.at(1823);
         self.cgroup_attach_task(cgrp, tsk, cx)
     }
 

@@ -28,6 +28,9 @@ impl Kernel {
         if taken {
             return Err(Errno::EBUSY);
         }
+        cx.at(2014);
+        let _n = cx.enter(&kfn::do_new_mount);
+        cx.at(1694);
         let sb = {
             let _k = cx.enter(&kfn::vfs_kern_mount);
             cx.at(938);
@@ -36,10 +39,11 @@ impl Kernel {
             }
             cx.at(955);
             let sb = self.cgroup_get_sb(data, cx)?;
-            cx.at(975);
+            cx.at(977);
             self.sbs.get(sb, cx).s_umount.up_write(cx);
             sb
         };
+        cx.at(1699);
         let g = self.vfsmount_lock.lock(cx);
         let raced = self.mounts.with_mut(&self.vfsmount_lock, cx, |l| {
             if l.iter().any(|(n, _)| n == mnt) {
@@ -80,12 +84,12 @@ impl Kernel {
         let _f = cx.enter(&kfn::do_remount);
         let p = self.path_mount(mnt, cx)?;
         let sb = self.sbs.get(p, cx);
-        cx.at(1568);
+        cx.at(1571);
         sb.s_umount.down_write(cx);
         drop(sb);
-        cx.at(1572);
+        cx.at(1575);
         let r = self.cgroup_remount(p, data, cx);
-        cx.at(1577);
+        cx.at(1582);
         self.sbs.get(p, cx).s_umount.up_write(cx);
         self.deactivate_super(p, cx);
         r

@@ -55,22 +55,29 @@ impl Kernel {
                 s = Some(self.alloc_super(new_root, cx)?);
                 continue;
             };
-            cx.at(370);
-            let Some(root) = new_root else {
-                // cgroup_set_super: "If we don't have a new root, we can't set up a new sb"
-                cx.at(372);
-                drop(g);
+            cx.at(371);
+            let set = {
+                let _s = cx.enter(&kfn::cgroup_set_super);
+                // "If we don't have a new root, we can't set up a new sb"
+                cx.at(1381);
+                new_root.map(|root| {
+                    cx.at(1391);
+                    let _ = self.root(root, cx).sb.set(new);
+                })
+            };
+            let Some(()) = set else {
                 cx.at(373);
-                self.sbs.get(new, cx).s_umount.up_write(cx);
+                drop(g);
                 cx.at(374);
+                self.sbs.get(new, cx).s_umount.up_write(cx);
+                cx.at(375);
                 self.sbs.kfree(new, cx);
                 return Err(Errno::EINVAL);
             };
-            let _ = self.root(root, cx).sb.set(new);
-            cx.at(379);
+            cx.at(381);
             self.supers
                 .with_mut(&self.sb_lock, cx, |l| l.insert(0, new));
-            cx.at(380);
+            cx.at(382);
             drop(g);
             return Ok(new);
         }
@@ -188,14 +195,14 @@ impl Kernel {
     /// otherwise `up_write(&s->s_umount)`.
     pub fn deactivate_locked_super(&self, s: SbH, cx: &Cx) {
         let _f = cx.enter(&kfn::deactivate_locked_super);
-        cx.at(221);
+        cx.at(219);
         if self.dec_and_lock_active(s, cx) {
-            cx.at(225);
+            cx.at(223);
             self.cgroup_kill_sb(s, cx);
-            cx.at(227);
+            cx.at(225);
             self.put_super(s, cx);
         } else {
-            cx.at(229);
+            cx.at(227);
             self.sbs.get(s, cx).s_umount.up_write(cx);
         }
     }
@@ -221,17 +228,17 @@ impl Kernel {
     pub fn generic_shutdown_super(&self, s: SbH, cx: &Cx) {
         let _f = cx.enter(&kfn::generic_shutdown_super);
         let sb = self.sbs.get(s, cx);
-        cx.at(304);
+        cx.at(303);
         sb.s_root.set(&sb.s_umount, cx, false);
-        cx.at(323);
+        cx.at(322);
         let g = self.sb_lock.lock(cx);
         cx.at(325);
         self.supers
             .with_mut(&self.sb_lock, cx, |l| l.retain(|&x| x != s));
-        cx.at(327);
+        cx.at(326);
         drop(g);
         sb.dying.close();
-        cx.at(328);
+        cx.at(327);
         sb.s_umount.up_write(cx);
     }
 }
