@@ -13,6 +13,20 @@ use std::{fmt, io};
 
 use tracing::trace;
 
+/// Runs `f` while every other thread is stopped between its steps, as the Linux kernel's
+/// `stop_machine` runs a function while every other CPU spins in its stopper with interrupts
+/// off.
+///
+/// Everything each thread did before the call happens before `f`, and `f` happens before
+/// everything each thread does after it; no other thread runs until `f` returns. For the
+/// search, the call is an operation dependent with every other thread's operations, so loom
+/// explores each other thread's steps both before and after it. `f` must not block, spawn a
+/// thread or call `stop_the_world` itself.
+#[track_caller]
+pub fn stop_the_world<R>(f: impl FnOnce() -> R) -> R {
+    rt::stop_the_world(f, location!())
+}
+
 /// Mock implementation of `std::thread::JoinHandle`.
 pub struct JoinHandle<T> {
     result: Arc<Mutex<Option<std::thread::Result<T>>>>,

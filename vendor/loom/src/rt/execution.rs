@@ -1,5 +1,5 @@
 use crate::rt::alloc::Allocation;
-use crate::rt::{lazy_static, object, thread, Path};
+use crate::rt::{lazy_static, object, thread, Access, Path, VersionVec};
 
 use std::collections::HashMap;
 use std::fmt;
@@ -61,6 +61,22 @@ pub(crate) struct Execution {
     /// Per thread, the `RwLock`s it holds for reading (for DPOR: its next step may release
     /// one, which another reader's acquisition then races with).
     pub(super) read_held: Vec<Vec<object::Ref>>,
+
+    /// `stop_the_world`'s object, once used in this execution.
+    world: Option<object::Ref<crate::rt::world::State>>,
+
+    /// The thread running a `stop_the_world` closure: no other runs.
+    exclusive: Option<thread::Id>,
+
+    /// The path positions each `stop_the_world` closure ran between: no other thread can be
+    /// scheduled there, so a race with a step there is a race with the barrier.
+    world_regions: Vec<(usize, usize)>,
+
+    /// The last `stop_the_world` barrier, which every later operation is dependent with.
+    last_barrier: Option<Access>,
+
+    /// Each thread's last operation, which the next barrier is dependent with.
+    last_step: Vec<Option<Access>>,
 }
 
 #[derive(Debug, Eq, PartialEq, Hash, Clone, Copy)]
@@ -102,6 +118,11 @@ impl Execution {
             steps: vec![Vec::new(); max_threads],
             step_points: vec![0; max_threads],
             read_held: vec![Vec::new(); max_threads],
+            world: None,
+            exclusive: None,
+            world_regions: Vec::new(),
+            last_barrier: None,
+            last_step: vec![None; max_threads],
         }
     }
 
@@ -182,7 +203,82 @@ impl Execution {
                 held.iter_mut().for_each(Vec::clear);
                 held
             },
+            world: None,
+            exclusive: None,
+            world_regions: {
+                let mut regions = self.world_regions;
+                regions.clear();
+                regions
+            },
+            last_barrier: None,
+            last_step: {
+                let mut last = self.last_step;
+                last.iter_mut().for_each(|a| *a = None);
+                last
+            },
         })
+    }
+
+    /// `stop_the_world`'s object, created on first use.
+    pub(super) fn world_object(&mut self) -> object::Ref<crate::rt::world::State> {
+        if let Some(obj) = self.world {
+            return obj;
+        }
+        let obj = self.objects.insert(crate::rt::world::State);
+        self.world = Some(obj);
+        obj
+    }
+
+    /// The barrier's start, once its operation is scheduled: what every thread did so far
+    /// happens before what the active thread does next, and no other thread runs.
+    pub(super) fn world_start(&mut self) {
+        assert!(
+            self.exclusive.is_none(),
+            "stop_the_world inside stop_the_world"
+        );
+        let me = self.threads.active_id();
+        self.exclusive = Some(me);
+        self.world_regions
+            .push((self.path.pos().saturating_sub(1), usize::MAX));
+        let mut all = VersionVec::new();
+        for (_, th) in self.threads.iter() {
+            all.join(&th.causality);
+        }
+        self.threads.active_causality_inc();
+        self.threads.active_mut().causality.join(&all);
+        self.threads.seq_cst_fence();
+    }
+
+    /// The barrier's end: what the active thread did happens before what every other thread
+    /// does next, and the others run again.
+    pub(super) fn world_end(&mut self) {
+        let me = self.threads.active_id();
+        assert_eq!(
+            self.exclusive,
+            Some(me),
+            "stop_the_world ended by another thread"
+        );
+        self.exclusive = None;
+        if let Some(region) = self.world_regions.last_mut() {
+            region.1 = self.path.pos();
+        }
+        self.threads.active_causality_inc();
+        self.threads.seq_cst_fence();
+        let mine = self.threads.active().causality;
+        for (i, th) in self.threads.iter_mut() {
+            if i != me {
+                th.causality.join(&mine);
+            }
+        }
+    }
+
+    /// A race with a step inside a `stop_the_world` closure is a race with its barrier: no
+    /// other thread can be scheduled between the two.
+    fn outside_world(&self, point: usize) -> usize {
+        self.world_regions
+            .iter()
+            .find(|&&(start, end)| start < point && point < end)
+            .map_or(point, |&(start, _)| start)
     }
 
     /// Returns `true` if a switch is required
@@ -208,12 +304,29 @@ impl Execution {
             // races with it: backtrack to it.
             let mut point = None;
             let enabling_order = self.enabling_order;
-            self.objects
-                .dependent_accesses(operation, enabling_order, |access, races| {
-                    if races && !access.happens_before(&th.dpor_vv) {
+            if operation.is_world() {
+                // The barrier is dependent with every other thread's last operation.
+                for (q, access) in self.last_step.iter().enumerate() {
+                    if let Some(access) = access {
+                        if q != th_id.as_usize() && !access.happens_before(&th.dpor_vv) {
+                            point = point.max(Some(access.path_id()));
+                        }
+                    }
+                }
+            } else {
+                self.objects
+                    .dependent_accesses(operation, enabling_order, |access, races| {
+                        if races && !access.happens_before(&th.dpor_vv) {
+                            point = point.max(Some(access.path_id()));
+                        }
+                    });
+                // Every operation is dependent with the last barrier.
+                if let Some(access) = &self.last_barrier {
+                    if !access.happens_before(&th.dpor_vv) {
                         point = point.max(Some(access.path_id()));
                     }
-                });
+                }
+            }
             // The step may release a read lock the thread holds: it races with another
             // reader's acquisition of it, which acquires from the release only after it.
             for &lock in &self.read_held[th_id.as_usize()] {
@@ -224,7 +337,7 @@ impl Execution {
                 }
             }
 
-            if let Some(point) = point {
+            if let Some(point) = point.map(|p| self.outside_world(p)) {
                 // The threads whose first step after the point happened before this
                 // operation (for a thread asleep at the point, see `Path::backtrack`).
                 let mut via = 0;
@@ -261,15 +374,16 @@ impl Execution {
 
         // Every runnable thread asleep: whatever runs next, the rest of this execution is
         // equivalent to one already explored. Stop it (the scheduler unwinds its threads).
+        let stopped = |i: thread::Id| self.exclusive.is_some_and(|owner| owner != i);
         if sleep != 0
             && self
                 .threads
                 .iter()
-                .all(|(i, th)| asleep(i) || !(th.is_runnable() || th.is_yield()))
+                .all(|(i, th)| asleep(i) || stopped(i) || !(th.is_runnable() || th.is_yield()))
             && self
                 .threads
                 .iter()
-                .any(|(_, th)| th.is_runnable() || th.is_yield())
+                .any(|(i, th)| !stopped(i) && (th.is_runnable() || th.is_yield()))
         {
             self.pruned = true;
             return true;
@@ -280,11 +394,14 @@ impl Execution {
 
         // If the thread is not runnable, then we can pick any arbitrary other
         // runnable thread.
-        if !self.threads.active().is_runnable() || asleep(self.threads.active_id()) {
+        if !self.threads.active().is_runnable()
+            || asleep(self.threads.active_id())
+            || stopped(self.threads.active_id())
+        {
             initial = None;
 
             for (i, th) in self.threads.iter() {
-                if !th.is_runnable() || asleep(i) {
+                if !th.is_runnable() || asleep(i) || stopped(i) {
                     continue;
                 }
 
@@ -302,12 +419,14 @@ impl Execution {
 
         let next = self.path.branch_thread(self.id, {
             self.threads.iter().map(|(i, th)| {
-                if initial.is_none() && th.is_runnable() && !asleep(i) {
+                if initial.is_none() && th.is_runnable() && !asleep(i) && !stopped(i) {
                     initial = Some(i);
                 }
 
                 if initial == Some(i) {
                     Thread::Active
+                } else if stopped(i) {
+                    Thread::Disabled
                 } else if asleep(i) && (th.is_runnable() || th.is_yield()) {
                     Thread::Asleep
                 } else if th.is_yield() {
@@ -354,10 +473,19 @@ impl Execution {
             let th_id = threads.active_id();
 
             let dpor_vv = &mut threads.active_mut().dpor_vv;
-            self.objects
-                .dependent_accesses(operation, self.enabling_order, |access, _| {
-                    dpor_vv.join(access.version())
-                });
+            if operation.is_world() {
+                for access in self.last_step.iter().flatten() {
+                    dpor_vv.join(access.version());
+                }
+            } else {
+                self.objects
+                    .dependent_accesses(operation, self.enabling_order, |access, _| {
+                        dpor_vv.join(access.version())
+                    });
+                if let Some(access) = &self.last_barrier {
+                    dpor_vv.join(access.version());
+                }
+            }
 
             threads.active_mut().dpor_vv[th_id] += 1;
 
@@ -371,6 +499,11 @@ impl Execution {
                 &threads.active().dpor_vv,
                 th_id.as_usize(),
             );
+            let access = Access::new(path_id, &threads.active().dpor_vv);
+            if operation.is_world() {
+                self.last_barrier = Some(access.clone());
+            }
+            self.last_step[th_id.as_usize()] = Some(access);
         }
 
         // Reactivate yielded threads, but only if the current active thread is

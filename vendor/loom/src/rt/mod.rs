@@ -56,6 +56,9 @@ pub(crate) mod thread;
 mod vv;
 pub(crate) use self::vv::VersionVec;
 
+mod world;
+pub(crate) use self::world::stop_the_world;
+
 use tracing::trace;
 
 /// Maximum number of threads that can be included in a model.

@@ -69,6 +69,9 @@ pub(super) enum Action {
     /// Action on a notify object
     Notify(rt::notify::Action),
 
+    /// `stop_the_world`: dependent with every other thread's operations.
+    World,
+
     /// Generic action with no specialized dependencies on access.
     Opaque,
 }
@@ -143,6 +146,9 @@ objects! {
 
     // Tracks access to a memory cell
     Cell(rt::cell::State),
+
+    // The object `stop_the_world`'s operation names.
+    World(rt::world::State),
 }
 
 impl<T> Store<T> {
@@ -231,6 +237,8 @@ impl Store {
             Entry::Notify(entry) if enabling_order => {
                 entry.dependent_accesses(operation.action.into(), &mut f)
             }
+            // The barrier's dependencies are every thread's (`Execution::schedule`).
+            Entry::World(_) => {}
             _ => {
                 if let Some(access) = self.last_dependent_access(operation) {
                     races(access);
@@ -276,6 +284,7 @@ impl Store {
             Entry::Channel(entry) => {
                 entry.set_last_access(operation.action.into(), path_id, dpor_vv)
             }
+            Entry::World(_) => {}
             _ => panic!("object is not branchable"),
         }
     }
@@ -454,6 +463,7 @@ impl Operation {
     pub(super) fn dependent(asleep: Option<Operation>, taken: Option<Operation>) -> bool {
         use rt::atomic::Action::Load;
         match (asleep, taken) {
+            (Some(a), Some(b)) if a.action == Action::World || b.action == Action::World => true,
             (Some(a), Some(b)) => {
                 a.obj.index == b.obj.index
                     && !matches!(
@@ -464,6 +474,11 @@ impl Operation {
             (None, _) => true,
             (Some(_), None) => false,
         }
+    }
+
+    /// Whether this is `stop_the_world`'s operation.
+    pub(super) fn is_world(&self) -> bool {
+        self.action == Action::World
     }
 
     /// The `RwLock` this operation acquires for reading, if it is such an acquisition.
