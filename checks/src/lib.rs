@@ -3,6 +3,7 @@
 //! - [`scenario`]: the catalog, one file per scenario (`checks/scenarios/*.scn`);
 //! - [`engine`]: one execution of a plan, and the engines that explore its interleavings;
 //! - [`explore`]: every small scenario of named setups, failures grouped, and the kill matrix;
+//! - [`figures`]: the design review's figures, held to the results and traces;
 //! - [`zoo`]: which scenarios catch each injected fault;
 //! - [`par`]: one worker per core over a list of runs;
 //! - [`reduction`]: loom's reduction against no reduction, row by row (run in the loom build);
@@ -17,6 +18,7 @@ pub mod anchors;
 pub mod bench;
 pub mod engine;
 pub mod explore;
+pub mod figures;
 pub mod par;
 pub mod reduction;
 pub mod report;

@@ -150,6 +150,21 @@ enum Cmd {
     /// Measure this build's engine: throughput on three representative scenarios, what the
     /// instrumentation costs against the same runs without it, growth with threads and ops.
     Bench,
+    /// Check the design review's marked figures (`<!--f:KEY-->VALUE<!--/f-->`) against the
+    /// results and the traces: exit 0 if every figure agrees, 1 naming each that does not, 2 if
+    /// the evidence cannot be read. With --write, write the evidence's values in instead.
+    Figures {
+        /// The results to hold the figures to: a `results.json` that `verify` wrote (default:
+        /// docs/results.md, the committed ones).
+        #[arg(long)]
+        results: Option<PathBuf>,
+        /// The review (default: docs/design-review.md).
+        #[arg(long)]
+        review: Option<PathBuf>,
+        /// Write the values in instead of checking.
+        #[arg(long)]
+        write: bool,
+    },
     /// Check the anchor map against a kernel tree: each kernel function the model mirrors is
     /// unchanged, moved, changed or missing (exit 0 if all are unchanged, 1 on drift, 2 if the
     /// tree cannot be read).
@@ -377,6 +392,11 @@ fn main() -> ExitCode {
             }
         }
         Cmd::Bench => bench(cli.json),
+        Cmd::Figures {
+            results,
+            review,
+            write,
+        } => figures(results.as_deref(), review.as_deref(), write),
         Cmd::Anchors {
             kernel,
             map,
@@ -854,6 +874,71 @@ fn reduction(_: Option<&[String]>, _: &[Design], _: usize, _: bool) -> ExitCode 
     fail(format!(
         "reduction compares loom's runs: this build runs {BACKEND}; build with --features loom"
     ))
+}
+
+fn figures(
+    results: Option<&std::path::Path>,
+    review: Option<&std::path::Path>,
+    write: bool,
+) -> ExitCode {
+    use cgchecks::figures;
+    let root = verify::repo_root();
+    let read = |p: &std::path::Path| {
+        std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))
+    };
+    let default_review = root.join("docs").join("design-review.md");
+    let review_path = review.unwrap_or(&default_review);
+    let evidence = (|| {
+        let runs = match results {
+            Some(p) if p.extension().is_some_and(|x| x == "json") => {
+                figures::runs_from_json(&read(p)?).map_err(|e| format!("{}: {e}", p.display()))?
+            }
+            Some(p) => figures::runs_from_markdown(&read(p)?),
+            None => figures::runs_from_markdown(&read(&root.join("docs").join("results.md"))?),
+        };
+        let traces = figures::traces_in(&root.join("traces"))?;
+        Ok::<_, String>(figures::Evidence { runs, traces })
+    })();
+    let (ev, text) = match evidence.and_then(|ev| read(review_path).map(|t| (ev, t))) {
+        Ok(x) => x,
+        Err(e) => return fail(e),
+    };
+    if write {
+        return match std::fs::write(review_path, figures::rewrite(&text, &ev)) {
+            Ok(()) => {
+                out!("wrote {}", review_path.display());
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(format!("{}: {e}", review_path.display())),
+        };
+    }
+    let all = figures::check(&text, &ev);
+    let wrong: Vec<_> = all.iter().filter(|f| !f.agrees()).collect();
+    for f in &wrong {
+        let actual = match &f.actual {
+            Ok(v) => format!("the evidence says {v}"),
+            Err(e) => e.clone(),
+        };
+        out!(
+            "{}:{}: `{}` says {}, {actual}\n    {}",
+            review_path.display(),
+            f.line,
+            f.key,
+            f.written,
+            f.context
+        );
+    }
+    out!(
+        "{} figures: {} agree, {} do not",
+        all.len(),
+        all.len() - wrong.len(),
+        wrong.len()
+    );
+    if wrong.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
 }
 
 fn anchors_markdown(map: Option<&std::path::Path>) -> ExitCode {
