@@ -19,7 +19,9 @@ fn a_sample_of_the_catalog_has_the_same_classes_and_verdicts_both_ways() {
     };
     for (name, design, want) in [
         ("attach-vs-fork", Design::Fixed, Agreement::Contains),
-        ("load-vs-unload", Design::V2634, Agreement::Same),
+        // Its unreduced run, 47,228 executions for the same 80 classes since stop_machine is
+        // ordered with every lookup of module memory, is past the cap: bounded instead.
+        ("load-vs-unload", Design::V2634, Agreement::Contains),
         ("attach-vs-css-get", Design::Fixed, Agreement::Same),
         ("rmdir-vs-css-get", Design::Fixed, Agreement::Contains),
         ("netcls-init-vs-classify", Design::V2634, Agreement::Same),

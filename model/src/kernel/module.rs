@@ -223,6 +223,10 @@ impl Kernel {
         }
         cx.at(772);
         {
+            // try_stop_module: stop_machine(__try_stop_module, &sref, NULL) (module.c:655-667).
+            let _s = cx.enter(&kfn::stop_machine);
+            cx.at(194);
+            self.rcu.stop_machine_wait(cx);
             let _f = cx.enter(&kfn::__try_stop_module);
             let sm = self.stop_machine.write(cx);
             cx.at(643);

@@ -265,6 +265,8 @@ pub struct Cftype {
 }
 impl Object for Cftype {
     const KIND: &'static str = "cftype";
+    // A modular subsystem's cftypes are module memory, as its struct is.
+    const FREED_AFTER_STOP: bool = true;
 }
 
 /// The dentry (and inode) of a control file: `d_fsdata` is its cftype, `d_parent` its cgroup's.
@@ -379,6 +381,8 @@ pub struct Subsys {
 }
 impl Object for Subsys {
     const KIND: &'static str = "cgroup_subsys";
+    // A modular subsystem's struct is module memory: free_module frees it after stop_machine.
+    const FREED_AFTER_STOP: bool = true;
 }
 
 /// `struct task_struct`, reduced to its cgroup fields.

@@ -139,6 +139,10 @@ impl<T> Handle<T> {
 pub trait Object {
     /// Its kernel name, e.g. `css_set`.
     const KIND: &'static str;
+    /// Whether its memory is freed right after a stop of every thread (the kernel's
+    /// `stop_machine`), which orders every access made before the stop: under loom each lookup
+    /// is then a point the stop is ordered with ([`super::rcu::Rcu::stop_ordered`]).
+    const FREED_AFTER_STOP: bool = false;
 }
 
 struct Meta {
@@ -312,6 +316,7 @@ impl<T: Object> Arena<T> {
             kind: T::KIND,
             idx: h.idx,
         };
+        let _ordered = T::FREED_AFTER_STOP.then(|| cx.stop_ordered());
         let slot = trace::step(what, self.slot_access(h, false), || {
             let slot = self.slot(h);
             if !slot.meta().live {
@@ -320,6 +325,7 @@ impl<T: Object> Arena<T> {
             slot.shadow.with(|_| ());
             slot
         });
+        drop(_ordered);
         sync::pointer_use_point();
         trace::use_point(T::KIND, h.idx, self.slot_access(h, false));
         Ref { slot, h, cx }

@@ -203,6 +203,13 @@ impl Cx {
             .map(|r| super::rcu::PreemptDisabled::new(r.clone(), self, tracked))
     }
 
+    /// A point every stop of all threads is ordered with: under loom, this thread's stop lock
+    /// held for reading until the guard drops ([`super::rcu::Rcu::stop_ordered`]); nothing on
+    /// the other backends, or without RCU.
+    pub fn stop_ordered(&self) -> Option<super::rcu::StopOrdered> {
+        self.rcu.as_ref().and_then(|r| r.stop_ordered(self))
+    }
+
     /// Whether this thread has preemption disabled (a sleeping lock may not be taken).
     pub fn preempt_count(&self) -> u32 {
         self.preempt.depth()

@@ -25,6 +25,11 @@
 //!
 //! `call_rcu` queues the callback on the calling thread; the thread runs its callbacks after a
 //! grace period at its next quiescent point (the end of its current top-level operation).
+//!
+//! A stop of every thread (`stop_machine`) waits as a grace period of preempt-disabled regions
+//! does, and under loom also takes every thread's stop lock, which lookups of memory freed after
+//! a stop hold for their step ([`Rcu::stop_ordered`]). The file is long because grace periods,
+//! preemption and stops are one mechanism here, the per-thread locks they all take.
 
 use std::any::Any;
 use std::cell::{Cell, RefCell};
@@ -79,6 +84,7 @@ pub struct Rcu {
     flavour: RcuFlavour,
     sched_gp: Vec<sync::RwLock<()>>,
     rcu_gp: Vec<sync::RwLock<()>>,
+    stop_gp: Vec<sync::RwLock<()>>,
     funcs: RcuFuncs,
     /// Threads that run no more kernel code ([`Rcu::retire`]), out of band.
     retired: std::sync::Mutex<Vec<usize>>,
@@ -199,6 +205,9 @@ impl Drop for PreemptDisabled {
     }
 }
 
+/// A lookup ordered with every stop ([`Rcu::stop_ordered`]); the stop lock is released on drop.
+pub struct StopOrdered(#[allow(dead_code)] sync::RwLockReadGuard<'static, ()>);
+
 /// An RCU read-side critical section; `rcu_read_unlock` on drop.
 #[must_use]
 pub struct RcuReadGuard<'a> {
@@ -224,6 +233,7 @@ impl Rcu {
             flavour,
             sched_gp: locks(),
             rcu_gp: locks(),
+            stop_gp: locks(),
             funcs,
             retired: std::sync::Mutex::new(Vec::new()),
         }
@@ -342,9 +352,45 @@ impl Rcu {
     /// What `stop_machine` waits for before it runs its function: every CPU to leave its
     /// preempt-disabled region (not a preemptible RCU reader). The caller then holds its
     /// exclusion against `try_module_get` (the kernel's `stop_machine` lock).
+    ///
+    /// Under loom it also takes every other thread's stop lock for writing and releases it, so
+    /// that every access made at a [`Rcu::stop_ordered`] point is ordered with the stop: before
+    /// it if made before, after it if made after, as every CPU's stopper orders what that CPU
+    /// did. The other backends detect no data race, and the stop's ordering changes no outcome
+    /// they can see.
     pub fn stop_machine_wait(&self, cx: &Cx) {
         self.might_sleep(cx, "stop_machine");
         self.wait(&self.sched_gp, "preempt", cx);
+        if cfg!(backend_loom) {
+            self.wait(&self.stop_gp, "stop", cx);
+        }
+    }
+
+    /// An access ordered with every stop (`stop_machine`): under loom, this thread's stop lock
+    /// held for reading until the guard drops; `None` elsewhere. Lookups of memory freed right
+    /// after a stop (a module's) take one, so that an access made before the stop happens
+    /// before the free, as it does in the kernel, and one made after it races with the free. A
+    /// stop between the lookup of a pointer and the lookup through it is explored, as the
+    /// kernel's stopper can preempt there. The guard covers the lookup only, not the use.
+    pub fn stop_ordered(&self, cx: &Cx) -> Option<StopOrdered> {
+        if !cfg!(backend_loom) {
+            return None;
+        }
+        let lock = &self.stop_gp[cx.tid];
+        let what = What::Lock {
+            lock: "stop".into(),
+            op: "stop_ordered",
+        };
+        let g = trace::step(what, Access::read(lock), || {
+            lock.read().unwrap_or_else(|e| e.into_inner())
+        });
+        // SAFETY: as for `Hold`: the lock lives in this `Rcu`, which the caller's context keeps
+        // alive through its `Arc<Rcu>` for longer than the guard, which never leaves the lookup.
+        Some(StopOrdered(unsafe {
+            std::mem::transmute::<sync::RwLockReadGuard<'_, ()>, sync::RwLockReadGuard<'static, ()>>(
+                g,
+            )
+        }))
     }
 
     /// `call_rcu(head, func)`: queues `f` (named `what` in reports, e.g. `free_css_set_rcu`) to
