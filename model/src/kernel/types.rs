@@ -105,6 +105,9 @@ pub struct Css {
 }
 impl Object for Css {
     const KIND: &'static str = "css";
+    // A modular subsystem's css are freed by its module_exit (cgroup_unload_subsys, cgrp_destroy)
+    // after try_stop_module's stop_machine, and its static css by free_module after its own.
+    const FREED_AFTER_STOP: bool = true;
 }
 
 /// `struct cgroup`, with its dentry folded in (`d_count`, `i_mutex`, the dcache children).
