@@ -223,7 +223,7 @@ impl Kernel {
         }
         cx.at(772);
         {
-            // try_stop_module: stop_machine(__try_stop_module, &sref, NULL) (module.c:655-667).
+            // try_stop_module: stop_machine(__try_stop_module, &sref, NULL) (module.c:653-665).
             let _s = cx.enter(&kfn::stop_machine);
             cx.at(194);
             self.rcu.stop_machine_wait(cx);
