@@ -139,9 +139,10 @@ impl<T> Handle<T> {
 pub trait Object {
     /// Its kernel name, e.g. `css_set`.
     const KIND: &'static str;
-    /// Whether its memory is freed right after a stop of every thread (the kernel's
-    /// `stop_machine`), which orders every access made before the stop: under loom each lookup
-    /// is then a point the stop is ordered with ([`super::rcu::Rcu::stop_ordered`]).
+    /// Whether objects of its kind can be freed right after a stop of every thread (the
+    /// kernel's `stop_machine`), which orders every access made before the stop: under loom
+    /// each lookup of one, whoever frees it and when, is then a point the stop is ordered with
+    /// ([`super::rcu::Rcu::stop_ordered`]).
     const FREED_AFTER_STOP: bool = false;
 }
 
