@@ -173,19 +173,7 @@ fn the_command_exits_0_1_2() {
 fn the_committed_map_is_complete() {
     let rows = map();
     assert!(rows.len() >= 90, "{} rows", rows.len());
-    let src = std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../model/src"));
-    let mut text = String::new();
-    let mut stack = vec![src];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                text.push_str(&std::fs::read_to_string(p).unwrap());
-            }
-        }
-    }
+    let text: String = model_sources().into_iter().map(|s| s.text).collect();
     for r in &rows {
         assert!(
             r.start > 0 && r.end >= r.start && r.digest.len() == 16,

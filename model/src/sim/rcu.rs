@@ -206,7 +206,7 @@ impl Drop for PreemptDisabled {
 }
 
 /// A lookup ordered with every stop ([`Rcu::stop_ordered`]); the stop lock is released on drop.
-pub struct StopOrdered(#[allow(dead_code)] sync::RwLockReadGuard<'static, ()>);
+pub struct StopOrdered(#[allow(dead_code)] Hold);
 
 /// An RCU read-side critical section; `rcu_read_unlock` on drop.
 #[must_use]
@@ -376,21 +376,11 @@ impl Rcu {
         if !cfg!(backend_loom) {
             return None;
         }
-        let lock = &self.stop_gp[cx.tid];
-        let what = What::Lock {
-            lock: "stop".into(),
-            op: "stop_ordered",
-        };
-        let g = trace::step(what, Access::read(lock), || {
-            lock.read().unwrap_or_else(|e| e.into_inner())
-        });
-        // SAFETY: as for `Hold`: the lock lives in this `Rcu`, which the caller's context keeps
-        // alive through its `Arc<Rcu>` for longer than the guard, which never leaves the lookup.
-        Some(StopOrdered(unsafe {
-            std::mem::transmute::<sync::RwLockReadGuard<'_, ()>, sync::RwLockReadGuard<'static, ()>>(
-                g,
-            )
-        }))
+        Some(StopOrdered(Hold::new(
+            &self.stop_gp[cx.tid],
+            "stop",
+            "stop_ordered",
+        )))
     }
 
     /// `call_rcu(head, func)`: queues `f` (named `what` in reports, e.g. `free_css_set_rcu`) to
