@@ -89,11 +89,20 @@ fn names(line: &str, name: &str) -> bool {
 
 /// The lines (1-based, inclusive) of the definition of `name` in C source `src`: the first
 /// definition at column 0 (`type name(...) {`, or `name(...)` under a type on the line above, or
-/// `SYSCALL_DEFINEn(name, ...)`) whose body follows; its end is the matching `}`.
+/// `SYSCALL_DEFINEn(name, ...)`) whose body follows; its end is the matching `}`. A function
+/// that a macro defines (blk-cgroup.c's `SHOW_FUNCTION_PER_GROUP(time)` defines
+/// `blkiocg_time_read`) is anchored by the macro: `#define name(...)` to its last continued line.
 pub fn locate(src: &str, name: &str) -> Option<(usize, usize)> {
     let lines: Vec<&str> = src.lines().collect();
     let syscall = name.strip_prefix("sys_");
     for (i, l) in lines.iter().enumerate() {
+        if l.strip_prefix("#define ").is_some_and(|d| {
+            d.strip_prefix(name)
+                .is_some_and(|rest| rest.starts_with('('))
+        }) {
+            let end = (i..lines.len()).find(|&j| !lines[j].trim_end().ends_with('\\'))?;
+            return Some((i + 1, end + 1));
+        }
         let first = l.chars().next();
         if first.is_none_or(|c| c.is_whitespace() || matches!(c, '#' | '*' | '/' | '}' | '{')) {
             continue;

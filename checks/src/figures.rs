@@ -10,7 +10,9 @@
 //! - `run:SCENARIO:DESIGN:ENGINE:FIELD`: a field of that run (`executions`, `classes`,
 //!   `stopped`, `verdict`, `bound`);
 //! - `sched:TRACE`: the failing schedule in the trace's `engine:` header line;
-//! - `step:TRACE:TEXT`: the number of the first timeline step whose line contains `TEXT`;
+//! - `depth:TRACE`: the PCT bug depth in that line;
+//! - `step:TRACE:TEXT`: the number of the first timeline step whose line contains `TEXT`
+//!   (`TEXT#N`: the N-th);
 //! - `steps:TRACE`: the trace's number of steps.
 //!
 //! `TRACE` is a file name in traces/ without `.trace`. Numbers of four digits or more are
@@ -183,6 +185,13 @@ pub fn value(key: &str, ev: &Evidence) -> Result<String, String> {
             .and_then(|r| r.split_whitespace().next())
             .map(shown)
             .ok_or_else(|| format!("traces/{name}.trace names no failing schedule")),
+        ["depth", name] => trace(name)?
+            .lines()
+            .find_map(|l| l.strip_prefix("engine: "))
+            .and_then(|e| e.split("depth ").nth(1))
+            .and_then(|r| r.split([',', ' ']).next())
+            .map(shown)
+            .ok_or_else(|| format!("traces/{name}.trace names no PCT depth")),
         ["steps", name] => trace(name)?
             .lines()
             .find_map(|l| l.strip_prefix("timeline: "))
@@ -193,10 +202,18 @@ pub fn value(key: &str, ev: &Evidence) -> Result<String, String> {
             let (name, text) = rest
                 .split_once(':')
                 .ok_or_else(|| format!("`{key}`: expected step:TRACE:TEXT"))?;
+            // `TEXT#N`: the N-th step that contains TEXT.
+            let (text, nth) = match text.rsplit_once('#') {
+                Some((t, n)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => {
+                    (t, n.parse::<usize>().unwrap_or(1).max(1))
+                }
+                _ => (text, 1),
+            };
             trace(name)?
                 .lines()
                 .skip_while(|l| !l.starts_with("timeline: "))
-                .find(|l| l.contains(text))
+                .filter(|l| l.contains(text))
+                .nth(nth - 1)
                 .and_then(|l| l.split_whitespace().next())
                 .map(shown)
                 .ok_or_else(|| format!("no step of traces/{name}.trace contains `{text}`"))

@@ -43,6 +43,14 @@ SYSCALL_DEFINE2(fake_call, int, a, int, b)
 {
 \treturn a + b;
 }
+
+#define SHOW_FAKE(__VAR)\t\t\\
+static int fake_##__VAR##_read(void)\t\\
+{\t\t\t\t\\
+\treturn __VAR;\t\t\\
+}
+
+SHOW_FAKE(one);
 ";
 
 fn tree(name: &str, c: &str) -> PathBuf {
@@ -75,6 +83,11 @@ fn the_locator_finds_definitions_not_declarations() {
         locate(FAKE_C, "sys_fake_call"),
         Some((27, 30)),
         "SYSCALL_DEFINE"
+    );
+    assert_eq!(
+        locate(FAKE_C, "SHOW_FAKE"),
+        Some((32, 36)),
+        "a macro that defines a function: to its last continued line"
     );
     assert_eq!(locate(FAKE_C, "fake"), None);
     assert_eq!(locate(FAKE_C, "nothing"), None);

@@ -49,11 +49,12 @@ fn evidence() -> Evidence {
 #[test]
 fn each_key_reads_its_evidence() {
     let review = "loom took <!--f:run:a:v2.6.34:loom:executions-->12,345<!--/f--> executions \
-        at <!--f:run:a:v2.6.34:loom:bound-->bound 1<!--/f-->; PCT schedule \
-        <!--f:sched:t-->42<!--/f-->, step <!--f:step:t:VIOLATION-->2<!--/f--> of \
-        <!--f:steps:t-->3<!--/f-->.";
+        at <!--f:run:a:v2.6.34:loom:bound-->bound 1<!--/f-->; PCT at depth \
+        <!--f:depth:t-->2<!--/f-->, schedule <!--f:sched:t-->42<!--/f-->, step \
+        <!--f:step:t:VIOLATION-->2<!--/f--> of <!--f:steps:t-->3<!--/f-->, the second \
+        `T` at <!--f:step:t:  T#2-->2<!--/f-->.";
     let figs = check(review, &evidence());
-    assert_eq!(figs.len(), 5);
+    assert_eq!(figs.len(), 7);
     assert!(figs.iter().all(|f| f.agrees()), "{figs:?}");
 }
 

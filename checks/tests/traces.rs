@@ -41,8 +41,17 @@ fn every_committed_trace_reproduces() {
 
 #[test]
 fn without_the_fault_or_with_the_fix_a_trace_does_not_reproduce() {
+    let mut unfixed = 0;
     for (p, text) in traces() {
         let mut tf = parse(&text).unwrap();
+        let sc = cgchecks::scenario::by_name(&tf.scenario).unwrap();
+        if tf.faults.is_empty() && sc.expect(cgmodel::Design::Fixed).is_finding() {
+            // A finding no design fixes (design review 4.3's open files, 4.5's preemptible RCU): its
+            // catalog file expects it on every design (the trace may still diverge on `fixed`,
+            // whose net_cls init takes other steps, so nothing is asserted of its replay there).
+            unfixed += 1;
+            continue;
+        }
         if tf.faults.is_empty() {
             // A design's finding: the design that fixes it.
             tf.config.design = match tf.config.design {
@@ -60,6 +69,10 @@ fn without_the_fault_or_with_the_fix_a_trace_does_not_reproduce() {
             r.reason
         );
     }
+    assert_eq!(
+        unfixed, 5,
+        "traces of findings no design fixes: 4.3's four open-file traces and 4.5's"
+    );
 }
 
 #[test]

@@ -759,6 +759,82 @@ fn control_files_open_read_write_close() {
 }
 
 #[test]
+fn subsystem_control_files_reach_their_state_through_the_css() {
+    let r = script(
+        Config::default(),
+        &[
+            "insmod blkio",
+            "mount m0 cpuset,cpu,blkio",
+            "mkdir m0/a",
+            "open fd1 m0/cpu.shares rw",
+            "read fd1",
+            "write fd1 2048",
+            "open fd2 m0/a/cpu.shares rw",
+            "write fd2 1",
+            "read fd2",
+            "open fd3 m0/cpuset.cpu_exclusive rw",
+            "read fd3",
+            "write fd3 0",
+            "read fd3",
+            "open fd4 m0/a/cpuset.cpu_exclusive r",
+            "read fd4",
+            "open fd5 m0/blkio.weight rw",
+            "read fd5",
+            "write fd5 50",
+            "write fd5 300",
+            "read fd5",
+            "open fd6 m0/a/blkio.time rw",
+            "read fd6",
+            "write fd6 1",
+            "close fd6",
+        ],
+    );
+    assert_eq!(r[4], Ok(Ret::Value(1024)), "init_task_group.shares");
+    assert_eq!(
+        r[5],
+        Err(Errno::EINVAL),
+        "the root group's shares are fixed"
+    );
+    assert_eq!(r[7], Ok(Ret::Done));
+    assert_eq!(r[8], Ok(Ret::Value(2)), "clamped to MIN_SHARES");
+    assert_eq!(r[10], Ok(Ret::Value(1)), "top_cpuset is cpu_exclusive");
+    assert_eq!(r[11], Ok(Ret::Done));
+    assert_eq!(r[12], Ok(Ret::Value(0)), "update_flag cleared it");
+    assert_eq!(r[14], Ok(Ret::Value(0)), "a new cpuset is not exclusive");
+    assert_eq!(r[16], Ok(Ret::Value(1000)), "blkio_root_cgroup.weight");
+    assert_eq!(r[17], Err(Errno::EINVAL), "below BLKIO_WEIGHT_MIN");
+    assert_eq!(r[19], Ok(Ret::Value(300)));
+    assert_eq!(r[21], Ok(Ret::Value(0)), "no blkio group: no line");
+    assert_eq!(r[22], Err(Errno::EINVAL), "blkio.time has no write handler");
+    assert_eq!(r[23], Ok(Ret::Done), "the seq_file state is freed at close");
+}
+
+#[test]
+fn a_subsystem_file_left_open_across_its_unbinding_oopses_on_v2_6_34() {
+    // cgroup.c has read and written these files through cgrp->subsys[id] with no look at
+    // whether the subsystem is still bound since remount could unbind one: the generic NULL
+    // dereference of design review 4.3, on built-in files.
+    for (file, op, unbind) in [
+        ("cpu.shares", "read fd1", "cpuset"),
+        ("cpuset.cpu_exclusive", "write fd1 1", "cpu"),
+    ] {
+        let v = run(Config::default(), move |k, cx| {
+            let open = format!("open fd1 m0/{file} rw");
+            let remount = format!("remount m0 {unbind}");
+            for s in ["mount m0 cpu,cpuset", &open, &remount] {
+                assert_eq!(k.exec(&s.parse().unwrap(), cx), Ok(Ret::Done), "{s}");
+            }
+            let _ = k.exec(&op.parse().unwrap(), cx);
+        });
+        assert!(
+            v.iter()
+                .any(|v| v.kind == ViolationKind::Bug && v.name == "NULL-dereference"),
+            "{file}: the handler dereferences an empty slot: {v:?}"
+        );
+    }
+}
+
+#[test]
 fn an_open_file_keeps_a_removed_cgroup_until_its_last_close() {
     let v = run(Config::default(), |k, cx| {
         for s in steps(&[

@@ -208,4 +208,32 @@ pub const SETUPS: &[Setup] = &[
         ],
         fresh: &[],
     },
+    Setup {
+        name: "subsys-files",
+        about: "the subsystems' own control files open at the top of a childless cpu,cpuset,blkio \
+                hierarchy: blkio.time (a seq_file) for reading, blkio.weight, cpu.shares and \
+                cpuset.cpu_exclusive (their handlers against remount, rmmod of blk_cgroup and \
+                mkdir)",
+        steps: &[
+            "insmod blkio",
+            "mount m0 cpu,cpuset,blkio",
+            "open fd1 m0/blkio.time r",
+            "open fd2 m0/cpu.shares r",
+            "open fd3 m0/cpuset.cpu_exclusive w",
+            "open fd4 m0/blkio.weight w",
+        ],
+        ops: &[
+            "read fd1",
+            "close fd1",
+            "read fd2",
+            "write fd3 0",
+            "write fd4 300",
+            "close fd4",
+            "remount m0 cpuset",
+            "remount m0 cpu,blkio",
+            "rmmod blkio",
+            "mkdir m0/a",
+        ],
+        fresh: &[],
+    },
 ];

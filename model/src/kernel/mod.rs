@@ -73,6 +73,13 @@ pub struct Kernel {
     pub cls_mod_lock: KRwLock,
     /// The qdisc root lock: the filter chain of the (single) device.
     pub qdisc_lock: KMutex,
+    /// sched.c's `shares_mutex`: `sched_group_set_shares` holds it across its grace period.
+    pub shares_mutex: KMutex,
+    /// cpuset.c's `callback_mutex`: `update_flag` stores a cpuset's `flags` under it.
+    pub callback_mutex: KMutex,
+    /// blk-cgroup.c's `blkio_list_lock` (a spinlock): `blkiocg_weight_write` holds it around
+    /// `blkcg->lock` (folded into it: nothing else modelled takes `blkcg->lock`).
+    pub blkio_list_lock: KMutex,
     /// RCU (shared with every thread's context: spinning locks disable preemption in it).
     pub rcu: StdArc<Rcu>,
 
@@ -102,6 +109,8 @@ pub struct Kernel {
     pub files: Arena<File>,
     /// cgroup_pidlists.
     pub pidlists: Arena<Pidlist>,
+    /// cgroup_seqfile_states.
+    pub seqstates: Arena<SeqfileState>,
 
     /// `subsys[CGROUP_SUBSYS_COUNT]`: modular slots written under cgroup_mutex.
     pub subsys: Vec<AtomicUsize>,
@@ -224,6 +233,9 @@ impl Kernel {
             rtnl: KMutex::new("rtnl_mutex"),
             cls_mod_lock: KRwLock::spin("cls_mod_lock"),
             qdisc_lock: KMutex::spin("qdisc_root_lock"),
+            shares_mutex: KMutex::new("shares_mutex"),
+            callback_mutex: KMutex::new("callback_mutex"),
+            blkio_list_lock: KMutex::spin("blkio_list_lock"),
             rcu: StdArc::new(Rcu::new(
                 cfg.max_threads,
                 cfg.rcu,
@@ -247,6 +259,7 @@ impl Kernel {
             cgfiles: Arena::default(),
             files: Arena::default(),
             pidlists: Arena::default(),
+            seqstates: Arena::default(),
             subsys: ptr_array(count, "subsys[]:cgroup_subsys"),
             rootnode,
             dummytop,

@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 use crate::kernel::errno::Errno;
 use crate::kernel::Kernel;
 use crate::sim::arena::{Handle, Object};
-use crate::sim::atomic::{AtomicI64, AtomicU32, AtomicUsize};
+use crate::sim::atomic::{AtomicI64, AtomicU32, AtomicU64, AtomicUsize};
 use crate::sim::cx::Cx;
 use crate::sim::lockdep::{KMutex, KRwLock, KSemaphore, LockedBy, LockedWord};
 use crate::sim::spin::SpinWait;
@@ -38,6 +38,8 @@ pub type CgFileH = Handle<CgFile>;
 pub type FileH = Handle<File>;
 /// Handle of a `struct cgroup_pidlist`.
 pub type PidlistH = Handle<Pidlist>;
+/// A `struct cgroup_seqfile_state`.
+pub type SeqStateH = Handle<SeqfileState>;
 /// Handle of a `struct cgroup_subsys` (for a module: part of the module's memory).
 pub type SubsysH = Handle<Subsys>;
 /// Handle of a `struct task_struct`.
@@ -99,6 +101,13 @@ pub struct Css {
     /// `write_classid` and read by the classifier with no lock at all (a relaxed atomic here:
     /// a word-sized racy access, which KCSAN would report and the kernel tolerates).
     pub classid: AtomicU32,
+    /// cpuset: `struct cpuset`'s `flags` (`CS_CPU_EXCLUSIVE` is the one the model's file reads
+    /// and writes): written under `callback_mutex` by `update_flag`, tested with no lock.
+    pub cs_flags: AtomicU32,
+    /// cpu: `struct task_group`'s `shares`: written under `shares_mutex`, read with no lock.
+    pub shares: AtomicU64,
+    /// blkio: `struct blkio_cgroup`'s `weight`: written under `blkcg->lock`, read with no lock.
+    pub weight: AtomicU32,
     /// Static data of the subsystem's module (`blkio_root_cgroup`): `destroy` does not free it;
     /// the module's memory goes with `free_module`.
     pub is_static: bool,
@@ -253,6 +262,26 @@ pub enum CftKind {
     NotifyOnRelease,
     /// `net_cls.classid` (net/sched/cls_cgroup.c `ss_files[]`).
     Classid,
+    /// `cpuset.cpu_exclusive` (kernel/cpuset.c `files[]`, private `FILE_CPU_EXCLUSIVE`):
+    /// `cpuset_read_u64` and `cpuset_write_u64`.
+    CpuExclusive,
+    /// `cpu.shares` (kernel/sched.c `cpu_files[]`, CONFIG_FAIR_GROUP_SCHED):
+    /// `cpu_shares_read_u64` and `cpu_shares_write_u64`.
+    CpuShares,
+    /// `blkio.weight` (block/blk-cgroup.c `blkio_files[]`): `blkiocg_weight_read` and
+    /// `blkiocg_weight_write`.
+    BlkioWeight,
+    /// `blkio.time` (block/blk-cgroup.c `blkio_files[]`): `read_seq_string`
+    /// (`blkiocg_time_read`), so its open file goes through `cgroup_seqfile_operations`.
+    BlkioTime,
+}
+
+impl CftKind {
+    /// Whether the cftype has `read_map` or `read_seq_string`: `cgroup_file_open` then gives the
+    /// file a `cgroup_seqfile_state` and `cgroup_seqfile_operations` (cgroup.c:2066-2076).
+    pub fn is_seq(self) -> bool {
+        self == CftKind::BlkioTime
+    }
 }
 
 /// `struct cftype`: a control file's name and handlers. The core's are static in the kernel
@@ -302,9 +331,25 @@ pub struct File {
     /// `private_data`: the pid array of a `tasks` file open for reading (set by its open, before
     /// `fd_install` publishes the file).
     pub pidlist: AtomicUsize,
+    /// `private_data`'s `seq->private` for a file of a `read_seq_string` cftype: its
+    /// `cgroup_seqfile_state` (set by its open, with `f_op = &cgroup_seqfile_operations`).
+    pub seq_state: AtomicUsize,
 }
 impl Object for File {
     const KIND: &'static str = "file";
+}
+
+/// `struct cgroup_seqfile_state` (cgroup.c:2017-2020): what `cgroup_file_open` keeps for a
+/// file of a `read_map`/`read_seq_string` cftype, beside the dentry: the cftype again, and the
+/// cgroup.
+pub struct SeqfileState {
+    /// `cft`: a second pointer to the cftype, which the open file does not pin.
+    pub cft: CftH,
+    /// `cgroup`.
+    pub cgroup: CgroupH,
+}
+impl Object for SeqfileState {
+    const KIND: &'static str = "cgroup_seqfile_state";
 }
 
 /// `struct cgroup_pidlist`: the pids of a cgroup's tasks, shared by the readers of its `tasks`

@@ -277,6 +277,16 @@ fn no_leak(k: &Kernel) -> Result<(), String> {
             k.pidlists.label(l)
         ));
     }
+    let states: BTreeSet<SeqStateH> = open
+        .iter()
+        .filter_map(|&f| ptr::<SeqfileState>(&k.files.peek(f).seq_state))
+        .collect();
+    if let Some(s) = k.seqstates.live().into_iter().find(|s| !states.contains(s)) {
+        return Err(format!(
+            "{} is allocated but no open file holds it",
+            k.seqstates.label(s)
+        ));
+    }
     let chain: BTreeSet<_> = k.filter_chain.peek(|c| c.iter().copied().collect());
     if let Some(f) = k.filters.live().into_iter().find(|f| !chain.contains(f)) {
         return Err(format!(

@@ -9,7 +9,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::kernel::{
     modstate, CftH, CgFileH, CgroupH, Css, CssH, CssSet, CssSetH, File, FileH, Kernel, LinkH,
-    RootH, Subsys, SubsysH, TaskH, CGRP_REMOVED, CSS_REMOVED, CSS_ROOT, S_BIAS,
+    RootH, SeqStateH, SeqfileState, Subsys, SubsysH, TaskH, CGRP_REMOVED, CSS_REMOVED, CSS_ROOT,
+    S_BIAS,
 };
 use crate::sim::arena::Handle;
 use crate::sim::atomic::AtomicUsize;

@@ -9,13 +9,15 @@
 //! `atomic_cmpxchg`, `atomic_inc_not_zero`, `test_and_clear_bit`) are fully ordered (SeqCst).
 
 use crate::kernel::anchors::kfn;
+use crate::kernel::blk_cgroup::BLKIO_ROOT_WEIGHT;
+use crate::kernel::builtin::{NICE_0_LOAD, TOP_CPUSET_FLAGS};
 use crate::kernel::errno::Errno;
 use crate::kernel::{
     Cgroup, CgroupH, Css, CssH, CssSet, Kernel, SubsysOps, TaskH, BUILTIN, CGRP_RELEASABLE,
     CGRP_WAIT_ON_RMDIR, CSS_REMOVED, CSS_ROOT,
 };
 use crate::sim::arena::{load_ptr, store_ptr};
-use crate::sim::atomic::{AtomicI64, AtomicU32, AtomicUsize};
+use crate::sim::atomic::{AtomicI64, AtomicU32, AtomicU64, AtomicUsize};
 use crate::sim::cx::Cx;
 use crate::sim::rcu::rcu_dereference;
 use crate::sim::sync::Ordering;
@@ -33,6 +35,11 @@ impl Kernel {
             refcnt: AtomicI64::named(0, "css.refcnt"),
             flags: AtomicU32::named(0, "css.flags"),
             classid: AtomicU32::named(0, "cls.classid"),
+            // The subsystems' own fields start as their static roots' (top_cpuset,
+            // init_task_group, blkio_root_cgroup); a create stores a child's.
+            cs_flags: AtomicU32::named(TOP_CPUSET_FLAGS, "cpuset.flags"),
+            shares: AtomicU64::named(NICE_0_LOAD, "task_group.shares"),
+            weight: AtomicU32::named(BLKIO_ROOT_WEIGHT, "blkio_cgroup.weight"),
             spin: crate::sim::spin::SpinWait::new(),
             is_static,
         })

@@ -22,8 +22,8 @@ use crate::kernel::anchors::kfn;
 use crate::kernel::errno::Errno;
 use crate::kernel::ops::Ret;
 use crate::kernel::{
-    CftH, CftKind, CgFile, CgFileH, CgroupH, FileH, Kernel, Pidlist, PidlistH, SubsysH,
-    CGRP_NOTIFY_ON_RELEASE, CGRP_RELEASABLE, CGRP_REMOVED,
+    CftH, CftKind, CgFile, CgFileH, CgroupH, FileH, Kernel, Pidlist, PidlistH, SeqfileState,
+    SubsysH, CGRP_NOTIFY_ON_RELEASE, CGRP_RELEASABLE, CGRP_REMOVED,
 };
 use crate::sim::arena::{load_ptr, store_ptr};
 use crate::sim::atomic::AtomicI64;
@@ -207,20 +207,22 @@ impl Kernel {
         let kind = self.cftypes.get(cft, cx).kind;
         cx.at(2066);
         match kind {
+            k if k.is_seq() => self.cgroup_seqfile_open(f, cft, cgrp, cx),
             CftKind::Tasks => {
                 cx.at(2078);
                 let _o = cx.enter(&kfn::cgroup_tasks_open);
                 cx.at(2961);
                 self.cgroup_pidlist_open(f, cgrp, cx)
             }
-            CftKind::NotifyOnRelease | CftKind::Classid => Ok(()),
+            _ => Ok(()),
         }
     }
 
     /// `cgroup_file_read(file, buf, nbytes, ppos)` (cgroup.c:1994-2010): the cftype, -ENODEV if
     /// the cgroup is removed (a lockless `test_bit`), then `cgroup_read_u64` → `cft->read_u64`.
     /// A `tasks` file has no read handler of its own (-EINVAL): reading one goes through its pid
-    /// array's seq file instead ([`Kernel::cgroup_pidlist_read`]).
+    /// array's seq file instead ([`Kernel::cgroup_pidlist_read`]); nor has `blkio.time`, read
+    /// through its `cgroup_seqfile_state` ([`Kernel::cgroup_seqfile_show`]).
     pub fn cgroup_file_read(&self, f: FileH, cx: &Cx) -> Result<Ret, Errno> {
         let _f = cx.enter(&kfn::cgroup_file_read);
         let (_, cft, cgrp) = self.file_target(f, cx);
@@ -237,13 +239,16 @@ impl Kernel {
         let _r = cx.enter(&kfn::cgroup_read_u64);
         cx.at(1976);
         let v = match kind {
-            CftKind::Tasks => return Err(Errno::EINVAL),
+            CftKind::Tasks | CftKind::BlkioTime => return Err(Errno::EINVAL),
             CftKind::NotifyOnRelease => {
                 let _h = cx.enter(&kfn::cgroup_read_notify_on_release);
                 cx.at(2971);
                 u64::from(self.notify_on_release(cgrp, cx))
             }
             CftKind::Classid => self.read_classid(cgrp, ss, cx),
+            CftKind::CpuExclusive => self.cpuset_read_u64(cgrp, cx),
+            CftKind::CpuShares => self.cpu_shares_read_u64(cgrp, cx),
+            CftKind::BlkioWeight => self.blkiocg_weight_read(cgrp, ss, cx),
         };
         Ok(Ret::Value(v))
     }
@@ -265,10 +270,19 @@ impl Kernel {
         if self.cgrp(cgrp, cx).flags.load(Ordering::Relaxed) & CGRP_REMOVED != 0 {
             return Err(Errno::ENODEV);
         }
+        if kind == CftKind::BlkioTime {
+            // No write handler of any kind.
+            cx.at(1967);
+            return Err(Errno::EINVAL);
+        }
         cx.at(1960);
         let _w = cx.enter(&kfn::cgroup_write_X64);
         cx.at(1902);
         match kind {
+            CftKind::BlkioTime => unreachable!("returned -EINVAL above"),
+            CftKind::CpuExclusive => self.cpuset_write_u64(cgrp, value, cx),
+            CftKind::CpuShares => self.cpu_shares_write_u64(cgrp, value, cx),
+            CftKind::BlkioWeight => self.blkiocg_weight_write(cgrp, ss, value, cx),
             CftKind::Tasks => {
                 let pid = usize::try_from(value).map_err(|_| Errno::ESRCH)?;
                 self.cgroup_tasks_write(cgrp, pid, cx)
@@ -287,10 +301,15 @@ impl Kernel {
     /// `cgroup_file_release(inode, file)` (cgroup.c:2085-2091): reads the cftype, then
     /// `cft->release` (`tasks`: `cgroup_pidlist_release`, which has nothing to do for a file not
     /// open for reading). A `tasks` file open for reading is released through its pid array's
-    /// file operations instead, which do not read the cftype.
+    /// file operations instead, and a seq_file one through `cgroup_seqfile_operations`
+    /// ([`Kernel::cgroup_seqfile_release`]): neither reads the cftype.
     pub fn cgroup_file_release(&self, f: FileH, cx: &Cx) {
         if load_ptr::<Pidlist>(&self.files.get(f, cx).pidlist).is_some() {
             self.cgroup_pidlist_release(f, cx);
+            return;
+        }
+        if load_ptr::<SeqfileState>(&self.files.get(f, cx).seq_state).is_some() {
+            self.cgroup_seqfile_release(f, cx);
             return;
         }
         let _f = cx.enter(&kfn::cgroup_file_release);

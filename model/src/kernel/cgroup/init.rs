@@ -5,7 +5,7 @@
 use std::sync::OnceLock;
 
 use crate::kernel::anchors::kfn;
-use crate::kernel::{Kernel, Subsys, Task, BUILTIN};
+use crate::kernel::{Cftype, Kernel, Subsys, Task, BUILTIN};
 use crate::sim::arena::Handle;
 use crate::sim::atomic::{AtomicU32, AtomicUsize};
 use crate::sim::cx::Cx;
@@ -83,11 +83,27 @@ impl Kernel {
             root: LockedBy::new(self.rootnode),
             active: AtomicU32::named(0, "ss.active"),
             hierarchy_mutex: KMutex::new(format!("{name}.hierarchy_mutex")),
-            cftypes: OnceLock::from(Vec::new()),
+            cftypes: OnceLock::new(),
             static_css: None,
         });
         self.subsystems
             .set_label(ss, format!("{name}_subsys (built-in)"));
+        // Its cftypes (cpuset.c `files[]`, sched.c `cpu_files[]`): static, in the kernel image.
+        let cfts = ops
+            .files
+            .iter()
+            .map(|&(file, kind)| {
+                let c = self.cftypes.alloc(Cftype {
+                    name: file,
+                    kind,
+                    ss: Some(ss),
+                });
+                self.cftypes
+                    .set_label(c, format!("{name}.{file} cftype (static)"));
+                c
+            })
+            .collect();
+        let _ = self.subsystems.peek(ss).cftypes.set(cfts);
         self.subsys[i].store(Handle::to_raw(Some(ss)), Ordering::Relaxed);
         cx.at(3584);
         self.roots

@@ -9,6 +9,7 @@
 //!   2178-2195, 3243-3576);
 //! - [`files`]: control files: populate, clear, open, read, write, release, the pid arrays
 //!   (858-891, 1881-2260, 2648-2984, 3193-3227);
+//! - [`seqfile`]: the seq_file path of control files, `cgroup_seqfile_state` (2012-2076);
 //! - [`release`]: `notify_on_release`, `check_for_release`, `cgroup_has_css_refs` (242-245,
 //!   3380-3414, 4289-4309);
 //! - [`css`]: `init_cgroup_css` and the css reference counts (3229-3241, 3417-3468, 4312-4329);
@@ -24,5 +25,6 @@ pub mod mount;
 pub mod options;
 pub mod rebind;
 pub mod release;
+pub mod seqfile;
 pub mod subsys;
 pub mod task;

@@ -60,6 +60,54 @@ impl Kernel {
         }
     }
 
+    /// `cgroup_subsys_state(cgrp, id)` as a control file's handler makes it (`cgroup_cs`,
+    /// `cgroup_tg`, `cgroup_to_blkio_cgroup`): a plain load of `cgrp->subsys[id]`, with no lock
+    /// and no look at whether the subsystem is still bound to the cgroup's hierarchy. The
+    /// handler's `container_of` is [`Kernel::subsys_state`], where it first dereferences it.
+    #[doc(alias = "cgroup_subsys_state")]
+    pub fn subsys_slot(&self, cgrp: CgroupH, id: usize, cx: &Cx) -> Option<CssH> {
+        load_ptr::<Css>(&self.cgrp(cgrp, cx).subsys[id])
+    }
+
+    /// A control file handler's first dereference of the state it loaded with
+    /// [`Kernel::subsys_slot`]: an empty slot (the subsystem was unbound from the file's
+    /// hierarchy, or never bound) is the kernel's NULL dereference (the state's first member is
+    /// the css, so the oops is near address 0); a css of another subsystem (a reused modular
+    /// slot) is read as `ops`'s state.
+    pub fn subsys_state(
+        &self,
+        slot: Option<CssH>,
+        ops: &'static SubsysOps,
+        id: usize,
+        cgrp: CgroupH,
+        cx: &Cx,
+    ) -> CssH {
+        let Some(css) = slot else {
+            self.bug(
+                cx,
+                "NULL-dereference",
+                format!(
+                    "{}->subsys[{id}] is NULL ({} not bound there): the {} state is at address 0",
+                    self.cgroups.label(cgrp),
+                    ops.name,
+                    ops.name
+                ),
+            );
+        };
+        if !std::ptr::eq(self.css(css, cx).ss, ops) {
+            self.bug(
+                cx,
+                "container_of-type-confusion",
+                format!(
+                    "{} read as {}'s state (slot {id})",
+                    self.csses.label(css),
+                    ops.name
+                ),
+            );
+        }
+        css
+    }
+
     /// The kfree a `destroy` ends with; static state (a top cgroup's) is not freed.
     #[doc(alias = "kfree")]
     pub fn kfree_css(&self, css: CssH, cx: &Cx) {

@@ -183,6 +183,7 @@ impl Kernel {
             write,
             f_count: AtomicI64::named(1, "file.f_count"),
             pidlist: AtomicUsize::named(0, "file.private_data:pidlist"),
+            seq_state: AtomicUsize::named(0, "seq_file.private:cgroup_seqfile_state"),
         });
         self.files
             .set_label(f, format!("file on {}", self.cgfiles.label(dentry)));
