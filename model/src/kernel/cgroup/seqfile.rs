@@ -24,7 +24,7 @@ impl Kernel {
     /// [`CftKind::is_seq`]: kzalloc the `cgroup_seqfile_state` (GFP_USER, -ENOMEM), store the
     /// cftype and the cgroup in it, switch `f_op`, then `single_open` (its allocations are one
     /// kmalloc here; on failure the state is freed).
-    pub(crate) fn cgroup_seqfile_open(
+    pub fn cgroup_seqfile_open(
         &self,
         f: FileH,
         cft: CftH,
@@ -77,7 +77,7 @@ impl Kernel {
 
     /// `cgroup_seqfile_release(inode, file)` (cgroup.c:2042-2047): `kfree(seq->private)` (the
     /// state), then `single_release`. It reads no cftype.
-    pub(crate) fn cgroup_seqfile_release(&self, f: FileH, cx: &Cx) {
+    pub fn cgroup_seqfile_release(&self, f: FileH, cx: &Cx) {
         let _f = cx.enter(&kfn::cgroup_seqfile_release);
         cx.at(2045);
         let state = load_ptr::<SeqfileState>(&self.files.get(f, cx).seq_state)
