@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use cgchecks::explore::{self, kill_matrix, Options, Setup};
 use cgchecks::scenario::{parse, Expect};
+use cgmodel::sim::rcu::Preemption;
 use cgmodel::{Design, Fault, Faults};
 
 /// The classid file of a childless net_cls hierarchy's top cgroup, with three of its setup's
@@ -37,6 +38,27 @@ static CHILD: Setup = Setup {
         "open fd1 m0/a/net_cls.classid w",
     ],
     ops: &["rmdir m0/a", "write fd1 7", "close fd1"],
+    fresh: &[],
+};
+
+/// The classid file open for writing, with the write and what frees its css: enough for the
+/// write's store into a css that rmmod freed after the write loaded it (4.3), which needs the
+/// write preempted between its load and its store (explore's witness: `read fd1; write fd1 7 |
+/// remount m0 cpuset; rmmod net_cls`).
+static CLASSID_PREEMPT: Setup = Setup {
+    name: "classid-preempt-mini",
+    about: "test",
+    steps: &[
+        "insmod net_cls",
+        "mount m0 net_cls,cpuset",
+        "open fd1 m0/net_cls.classid w",
+    ],
+    ops: &[
+        "read fd1",
+        "write fd1 7",
+        "remount m0 cpuset",
+        "rmmod net_cls",
+    ],
     fresh: &[],
 };
 
@@ -202,4 +224,38 @@ fn explore_runs_the_faults_it_is_given() {
         s.coverage
     );
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Without kernel preemption (`--preempt none`) a thread in the kernel keeps its CPU until it
+/// sleeps, so remount's grace period and rmmod's stops wait for a write between its load of
+/// the css and its store: the store into the freed css is gone, and what needs no preemption
+/// (the NULL dereference after the remount, the freed cftype after the rmmod) stays.
+#[test]
+fn without_kernel_preemption_a_stop_waits_for_a_thread_in_the_kernel() {
+    let signatures = |preempt| {
+        let dir = tmp(&format!("preempt-{preempt}"));
+        let mut o = opts(&CLASSID_PREEMPT, &dir);
+        o.preempt = preempt;
+        let s = explore::explore(&o).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        s.groups
+            .iter()
+            .map(|g| {
+                let x = &g.signature;
+                format!("{} in {} ({})", x.violation, x.function, x.object)
+            })
+            .collect::<Vec<_>>()
+    };
+    let full = signatures(Preemption::Full);
+    let none = signatures(Preemption::None);
+    let css = "use-after-free in write_classid (css)";
+    assert!(full.iter().any(|g| g == css), "{full:?}");
+    assert!(!none.iter().any(|g| g == css), "{none:?}");
+    for g in [
+        "NULL-dereference in write_classid",
+        "use-after-free in cgroup_file_write (cftype)",
+    ] {
+        assert!(full.iter().any(|x| x.starts_with(g)), "{g}: {full:?}");
+        assert!(none.iter().any(|x| x.starts_with(g)), "{g}: {none:?}");
+    }
 }

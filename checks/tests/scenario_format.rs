@@ -103,6 +103,18 @@ fn malformed_files_name_their_line() {
             4,
             "unknown hash",
         ),
+        (
+            "loom: exhaustive\n",
+            "loom: exhaustive\nconfig: preempt=voluntary\n",
+            4,
+            "unknown preempt",
+        ),
+        (
+            "loom: exhaustive\n",
+            "loom: exhaustive\nconfig: rcu=preempt preempt=none\n",
+            4,
+            "rcu=preempt needs preempt=full",
+        ),
     ];
     for (from, to, line, want) in cases {
         let text = GOOD.replacen(from, to, 1);

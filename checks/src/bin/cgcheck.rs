@@ -13,6 +13,7 @@ use cgchecks::engine::{self, Bound, Engine, RunOpts};
 use cgchecks::scenario::{self, LoomPlan};
 use cgchecks::verify::{self, default_trace_dir, trace_name, write_trace};
 use cgchecks::{explore, tracefile, Verdict};
+use cgmodel::sim::rcu::Preemption;
 use cgmodel::sim::sync::{Backend, BACKEND};
 use cgmodel::{Design, Fault, Faults};
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
@@ -45,6 +46,15 @@ fn design_parser() -> impl TypedValueParser<Value = Design> {
 fn fault_parser() -> impl TypedValueParser<Value = Fault> {
     PossibleValuesParser::new(Fault::ALL.iter().map(|f| PossibleValue::new(f.name())))
         .map(|s| s.parse::<Fault>().expect("a listed fault"))
+}
+
+fn preempt_parser() -> impl TypedValueParser<Value = Preemption> {
+    PossibleValuesParser::new([
+        PossibleValue::new("full").help("CONFIG_PREEMPT: kernel code is preemptible"),
+        PossibleValue::new("none")
+            .help("CONFIG_PREEMPT_NONE: kernel code leaves its CPU where it sleeps"),
+    ])
+    .map(|s| s.parse::<Preemption>().expect("a listed preemption model"))
 }
 
 fn backend_parser() -> impl TypedValueParser<Value = Backend> {
@@ -84,6 +94,10 @@ enum Cmd {
         /// Turn lockdep off (loom only), so loom's causality check reports unlocked accesses.
         #[arg(long)]
         no_lockdep: bool,
+        /// The preemption model, over the scenario's: `full` (CONFIG_PREEMPT) or `none`
+        /// (CONFIG_PREEMPT_NONE: kernel code leaves its CPU only where it sleeps).
+        #[arg(long, value_parser = preempt_parser())]
+        preempt: Option<Preemption>,
         /// loom: explore without the reduction (sleep sets, enabling order), repeating
         /// behaviours; the verdict and the classes are the same (`cgcheck reduction`).
         #[arg(long)]
@@ -220,6 +234,10 @@ enum Cmd {
         /// shuttle: PCT schedules per depth.
         #[arg(long, default_value_t = 200)]
         iterations: usize,
+        /// The preemption model: `full` (CONFIG_PREEMPT) or `none` (CONFIG_PREEMPT_NONE: kernel
+        /// code leaves its CPU only where it sleeps).
+        #[arg(long, default_value = "full", value_parser = preempt_parser())]
+        preempt: Preemption,
         /// Only shard K of N (`K/N`): the scenarios whose index is K-1 modulo N.
         #[arg(long, default_value = "1/1")]
         shard: String,
@@ -338,6 +356,7 @@ fn main() -> ExitCode {
             iterations,
             engine,
             no_lockdep,
+            preempt,
             no_reduction,
             trace,
         } => {
@@ -352,7 +371,7 @@ fn main() -> ExitCode {
                 classes: true,
             };
             run(
-                &scenario, design, faults, engine, opts, no_lockdep, trace, cli.json,
+                &scenario, design, faults, engine, opts, no_lockdep, preempt, trace, cli.json,
             )
         }
         Cmd::Replay { file } => replay(&file, cli.json),
@@ -416,6 +435,7 @@ fn main() -> ExitCode {
             faults,
             merge,
             iterations,
+            preempt,
             shard,
             sample,
             state,
@@ -425,6 +445,7 @@ fn main() -> ExitCode {
             triage,
         } => {
             let mut o = explore::Options::new();
+            o.preempt = preempt;
             if let Some(t) = triage {
                 o.triage = t;
             }
@@ -519,6 +540,7 @@ fn run(
     engine: Option<Engine>,
     opts: RunOpts,
     no_lockdep: bool,
+    preempt: Option<Preemption>,
     trace: Option<PathBuf>,
     as_json: bool,
 ) -> ExitCode {
@@ -539,7 +561,13 @@ fn run(
             sc.name
         ));
     }
-    let cfg = engine::config(&sc, design, faults, !no_lockdep);
+    let mut cfg = engine::config(&sc, design, faults, !no_lockdep);
+    if let Some(p) = preempt {
+        cfg.preempt = p;
+        if let Err(e) = cfg.apply_settings("") {
+            return fail(format!("{}: with --preempt {p}: {e}", sc.name));
+        }
+    }
     let spinner = verify::spinner(&format!("{} on {design}", sc.name), !as_json);
     let o = match engine::run_scenario(&sc, &cfg, engine, &opts) {
         Ok(o) => o,

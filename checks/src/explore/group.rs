@@ -7,6 +7,7 @@ use std::ops::ControlFlow;
 use std::path::Path;
 use std::sync::Mutex;
 
+use cgmodel::sim::rcu::{Preemption, RcuFlavour};
 use cgmodel::sim::trace::What;
 use cgmodel::{Design, Faults, Violation};
 use serde::{Deserialize, Serialize};
@@ -263,7 +264,12 @@ pub fn catalog_signatures(opts: &Options) -> Result<BTreeMap<Signature, String>,
     }
     let found: Mutex<BTreeMap<Signature, String>> = Mutex::new(BTreeMap::new());
     crate::par::for_each(&work, |&(sc, d)| {
-        let cfg = engine::config(sc, d, Faults::NONE, true);
+        let mut cfg = engine::config(sc, d, Faults::NONE, true);
+        cfg.preempt = opts.preempt;
+        if cfg.rcu == RcuFlavour::Preempt && cfg.preempt == Preemption::None {
+            // Preemptible RCU needs a preemptible kernel: not a catalog row of this space.
+            return Ok(ControlFlow::Continue(()));
+        }
         let o = engine::run(&sc.plan(), &loom_plan(opts), &cfg, engine, &opts.run_opts())?;
         if let Some(v) = &o.violation {
             found

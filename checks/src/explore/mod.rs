@@ -22,6 +22,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Instant;
 
+use cgmodel::sim::rcu::Preemption;
 use cgmodel::sim::sync::{Backend, BACKEND};
 use cgmodel::{Config, Design, Faults};
 use serde::{Deserialize, Serialize};
@@ -53,6 +54,8 @@ pub struct Options {
     pub faults: Faults,
     /// shuttle: PCT schedules per depth.
     pub iterations: usize,
+    /// The preemption model every scenario runs under (`--preempt`; full by default).
+    pub preempt: Preemption,
     /// This shard, `(k, n)` with 1 <= k <= n: the scenarios whose index is k-1 modulo n.
     pub shard: (usize, usize),
     /// Every `sample`-th scenario of the shard only (1: all).
@@ -80,6 +83,7 @@ impl Options {
             bound: Some(1),
             faults: Faults::NONE,
             iterations: 200,
+            preempt: Preemption::Full,
             shard: (1, 1),
             sample: 1,
             state: None,
@@ -147,7 +151,7 @@ impl Options {
         let setups: Vec<&str> = self.setups.iter().map(|s| s.name).collect();
         let designs: Vec<&str> = self.designs.iter().map(|d| d.name()).collect();
         format!(
-            "setups={} threads={} ops={} designs={} bound={} faults={} iterations={} backend={BACKEND} shard={}/{} sample={}",
+            "setups={} threads={} ops={} designs={} bound={} faults={} iterations={}{} backend={BACKEND} shard={}/{} sample={}",
             setups.join(","),
             self.threads,
             self.ops,
@@ -155,6 +159,10 @@ impl Options {
             self.bound.map_or("none".to_string(), |b| b.to_string()),
             self.faults,
             self.iterations,
+            match self.preempt {
+                Preemption::Full => String::new(),
+                p => format!(" preempt={p}"),
+            },
             self.shard.0,
             self.shard.1,
             self.sample
@@ -248,14 +256,16 @@ fn save_state(path: &Path, st: &State) -> Result<(), String> {
     std::fs::rename(&tmp, path).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-/// The configuration a scenario of `threads` threads runs with: as a scenario file's
-/// ([`crate::scenario::Scenario::config_for`]), an RCU reader slot per thread and the setup's.
-pub fn config(design: Design, faults: Faults, threads: usize) -> Config {
+/// The configuration a scenario of `threads` threads runs with under `opts`: as a scenario
+/// file's ([`crate::scenario::Scenario::config_for`]), an RCU reader slot per thread and the
+/// setup's, and `opts`' preemption model.
+pub fn config(design: Design, faults: Faults, threads: usize, opts: &Options) -> Config {
     Config {
         design,
         faults,
         lockdep: true,
         max_threads: threads + 1,
+        preempt: opts.preempt,
         ..Config::default()
     }
 }
@@ -286,7 +296,7 @@ pub fn check(
     engine::run(
         plan,
         &loom_plan(opts),
-        &config(design, faults, plan.threads.len()),
+        &config(design, faults, plan.threads.len(), opts),
         opts.engine()?,
         &opts.run_opts(),
     )

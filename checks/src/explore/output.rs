@@ -113,7 +113,7 @@ pub(super) fn write_groups(
             crate::verify::write_trace(
                 &tr,
                 &sc,
-                &config(design, opts.faults, sc.threads.len()),
+                &config(design, opts.faults, sc.threads.len(), opts),
                 &o,
                 &opts.run_opts(),
             )?;

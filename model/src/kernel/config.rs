@@ -1,7 +1,7 @@
 //! Sizes, designs and choices of one model instance (the model's Kconfig), and their one-line
 //! `key=value` form used by scenario and trace files.
 
-use crate::sim::rcu::RcuFlavour;
+use crate::sim::rcu::{Preemption, RcuFlavour};
 use crate::variants::{Design, Faults};
 
 /// How `css_set_hash` maps a css template to a bucket.
@@ -40,6 +40,8 @@ pub struct Config {
     pub task_links: bool,
     /// The RCU flavour the kernel is built with (`CONFIG_TREE_RCU` or `CONFIG_TREE_PREEMPT_RCU`).
     pub rcu: RcuFlavour,
+    /// The preemption model (`CONFIG_PREEMPT` or `CONFIG_PREEMPT_NONE`).
+    pub preempt: Preemption,
 }
 
 impl Default for Config {
@@ -58,6 +60,7 @@ impl Default for Config {
             lockdep: true,
             task_links: true,
             rcu: RcuFlavour::Classic,
+            preempt: Preemption::Full,
         }
     }
 }
@@ -71,9 +74,15 @@ impl Config {
 
 impl Config {
     /// The settings as one line of `key=value` words (the design and faults are written apart).
+    /// `preempt` is written only when it is not the default, `full`, so that the traces written
+    /// before it existed keep their header.
     pub fn settings(&self) -> String {
+        let preempt = match self.preempt {
+            Preemption::Full => String::new(),
+            p => format!(" preempt={p}"),
+        };
         format!(
-            "builtin={} modular_slots={} buckets={} hash={} max_threads={} lockdep={} task_links={} rcu={}",
+            "builtin={} modular_slots={} buckets={} hash={} max_threads={} lockdep={} task_links={} rcu={}{}",
             self.builtin,
             self.modular_slots,
             self.buckets,
@@ -84,7 +93,8 @@ impl Config {
             self.max_threads,
             if self.lockdep { "on" } else { "off" },
             if self.task_links { "on" } else { "off" },
-            self.rcu
+            self.rcu,
+            preempt
         )
     }
 
@@ -123,9 +133,14 @@ impl Config {
                         .map_err(|_| format!("unknown rcu `{v}` (classic, preempt)"))?
                 }
                 "task_links" => self.task_links = onoff()?,
+                "preempt" => {
+                    self.preempt = v
+                        .parse()
+                        .map_err(|_| format!("unknown preempt `{v}` (full, none)"))?
+                }
                 _ => {
                     return Err(format!(
-                        "unknown config key `{k}` (builtin, modular_slots, buckets, hash, max_threads, lockdep, task_links, rcu)"
+                        "unknown config key `{k}` (builtin, modular_slots, buckets, hash, max_threads, lockdep, task_links, rcu, preempt)"
                     ))
                 }
             }
@@ -137,6 +152,12 @@ impl Config {
         {
             return Err(
                 "config out of range (builtin 1-2, modular_slots 1-2, buckets and max_threads >= 1)"
+                    .into(),
+            );
+        }
+        if self.rcu == RcuFlavour::Preempt && self.preempt == Preemption::None {
+            return Err(
+                "rcu=preempt needs preempt=full (CONFIG_TREE_PREEMPT_RCU depends on CONFIG_PREEMPT)"
                     .into(),
             );
         }

@@ -239,6 +239,7 @@ impl Kernel {
             rcu: StdArc::new(Rcu::new(
                 cfg.max_threads,
                 cfg.rcu,
+                cfg.preempt,
                 RcuFuncs {
                     read_lock: &kfn::rcu_read_lock,
                     read_unlock: &kfn::rcu_read_unlock,

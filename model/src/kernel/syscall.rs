@@ -16,6 +16,9 @@ impl Kernel {
     #[doc(alias = "system_call")]
     pub fn exec(&self, step: &Step, cx: &Cx) -> OpResult {
         cx.begin_op(step.to_string(), step.fail_alloc);
+        // With no kernel preemption the thread keeps its CPU from here to its return, but where
+        // it sleeps (sim/rcu.rs).
+        self.rcu.kernel_entry(cx);
         let entry = entry(&step.op);
         let text: std::sync::Arc<str> = step.to_string().into();
         {
@@ -30,6 +33,7 @@ impl Kernel {
         let _f = cx.enter(entry);
         cx.at(entry.end);
         trace::step(What::Ret(ret), Access::Local, || ());
+        self.rcu.kernel_exit(cx);
         r
     }
 

@@ -43,6 +43,9 @@ pub struct Cx {
     // The holds drop before `rcu`, whose locks they borrow (see `rcu::Hold`).
     pub(crate) rcu_reader: super::rcu::Region,
     pub(crate) preempt: std::rc::Rc<super::rcu::Region>,
+    /// With no kernel preemption: the hold this thread's kernel code keeps on its grace-period
+    /// lock between sleep points ([`super::rcu::Preemption::None`]).
+    pub(crate) nonpreempt: RefCell<Option<super::rcu::Hold>>,
     rcu: Option<Arc<super::rcu::Rcu>>,
     pub(crate) rcu_pending: RefCell<Vec<(&'static Func, RcuCallback)>>,
     allocs: Cell<u32>,
@@ -85,6 +88,7 @@ impl Cx {
             bounds: RefCell::new(Vec::new()),
             rcu_reader: Default::default(),
             preempt: Default::default(),
+            nonpreempt: RefCell::new(None),
             rcu,
             rcu_pending: RefCell::new(Vec::new()),
             allocs: Cell::new(0),
@@ -208,6 +212,23 @@ impl Cx {
     /// the other backends, or without RCU.
     pub fn stop_ordered(&self) -> Option<super::rcu::StopOrdered> {
         self.rcu.as_ref().and_then(|r| r.stop_ordered(self))
+    }
+
+    /// Runs `wait`, a wait that blocks this thread (it sleeps): with no kernel preemption, the
+    /// thread leaves its CPU to others for the wait, so grace periods and stops stop waiting for
+    /// it ([`super::rcu::Rcu::sleep`]); nothing else changes.
+    pub fn sleep<R>(&self, wait: impl FnOnce() -> R) -> R {
+        match &self.rcu {
+            Some(r) => r.clone().sleep(self, wait),
+            None => wait(),
+        }
+    }
+
+    /// Whether this thread's kernel code cannot be preempted here: it holds its grace-period
+    /// lock until it sleeps ([`super::rcu::Preemption::None`]). A lock that can sleep then tries
+    /// first, and sleeps only if it must wait.
+    pub fn nonpreemptible(&self) -> bool {
+        self.nonpreempt.borrow().is_some()
     }
 
     /// Whether this thread has preemption disabled (a sleeping lock may not be taken).

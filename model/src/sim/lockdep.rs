@@ -19,6 +19,16 @@ use super::report::{Violation, ViolationKind};
 use super::sync::{self, Ordering};
 use super::trace::{self, Access, What};
 
+/// A `try_lock`'s guard, or None if it would have to wait (a poisoned lock is taken anyway:
+/// the panic that poisoned it is already a violation).
+fn untried<G>(r: sync::TryLockResult<G>) -> Option<G> {
+    match r {
+        Ok(g) => Some(g),
+        Err(sync::TryLockError::Poisoned(e)) => Some(e.into_inner()),
+        Err(sync::TryLockError::WouldBlock) => None,
+    }
+}
+
 /// Something lockdep can ask "is it held by this thread?".
 pub trait Lockdep {
     /// The lock's kernel name, e.g. `css_set_lock`.
@@ -141,15 +151,29 @@ impl KMutex {
             might_sleep(cx, &self.name);
             None
         };
-        let what = What::Lock {
+        let what = |op| What::Lock {
             lock: self.name.clone(),
-            op: "lock",
+            op,
         };
-        let g = trace::step(what, Access::write(&self.inner), || {
-            let g = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-            *oob(&self.owner) = Some(cx.tid);
-            g
-        });
+        let g = if !self.spin && cx.nonpreemptible() {
+            // No kernel preemption: the mutex sleeps only if it must wait.
+            let tried = trace::step(what("mutex_trylock"), Access::write(&self.inner), || {
+                untried(self.inner.try_lock())
+            });
+            match tried {
+                Some(g) => g,
+                None => cx.sleep(|| {
+                    trace::step(what("lock"), Access::write(&self.inner), || {
+                        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+                    })
+                }),
+            }
+        } else {
+            trace::step(what("lock"), Access::write(&self.inner), || {
+                self.inner.lock().unwrap_or_else(|e| e.into_inner())
+            })
+        };
+        *oob(&self.owner) = Some(cx.tid);
         KMutexGuard {
             m: self,
             _g: g,
@@ -305,15 +329,30 @@ impl KRwLock {
     pub fn read(&self, cx: &Cx) -> KReadGuard<'_> {
         self.check_recursion(cx);
         let preempt = self.preempt(cx);
-        let what = What::Lock {
+        let what = |op| What::Lock {
             lock: self.name.clone(),
-            op: "read_lock",
+            op,
         };
-        let g = trace::step(what, Access::SharedLock(Access::id(&self.inner)), || {
-            let g = self.inner.read().unwrap_or_else(|e| e.into_inner());
-            oob(&self.owners).readers.push(cx.tid);
-            g
-        });
+        let access = || Access::SharedLock(Access::id(&self.inner));
+        let g = if !self.spin && cx.nonpreemptible() {
+            // No kernel preemption: the rw_semaphore sleeps only if it must wait.
+            let tried = trace::step(what("down_read_trylock"), access(), || {
+                untried(self.inner.try_read())
+            });
+            match tried {
+                Some(g) => g,
+                None => cx.sleep(|| {
+                    trace::step(what("read_lock"), access(), || {
+                        self.inner.read().unwrap_or_else(|e| e.into_inner())
+                    })
+                }),
+            }
+        } else {
+            trace::step(what("read_lock"), access(), || {
+                self.inner.read().unwrap_or_else(|e| e.into_inner())
+            })
+        };
+        oob(&self.owners).readers.push(cx.tid);
         KReadGuard {
             l: self,
             tid: cx.tid,
@@ -326,15 +365,31 @@ impl KRwLock {
     pub fn write(&self, cx: &Cx) -> KWriteGuard<'_> {
         self.check_recursion(cx);
         let preempt = self.preempt(cx);
-        let what = What::Lock {
+        let what = |op| What::Lock {
             lock: self.name.clone(),
-            op: "write_lock",
+            op,
         };
-        let g = trace::step(what, Access::write(&self.inner), || {
-            let g = self.inner.write().unwrap_or_else(|e| e.into_inner());
-            oob(&self.owners).writer = Some(cx.tid);
-            g
-        });
+        let g = if !self.spin && cx.nonpreemptible() {
+            // No kernel preemption: the rw_semaphore sleeps only if it must wait.
+            let tried = trace::step(
+                what("down_write_trylock"),
+                Access::write(&self.inner),
+                || untried(self.inner.try_write()),
+            );
+            match tried {
+                Some(g) => g,
+                None => cx.sleep(|| {
+                    trace::step(what("write_lock"), Access::write(&self.inner), || {
+                        self.inner.write().unwrap_or_else(|e| e.into_inner())
+                    })
+                }),
+            }
+        } else {
+            trace::step(what("write_lock"), Access::write(&self.inner), || {
+                self.inner.write().unwrap_or_else(|e| e.into_inner())
+            })
+        };
+        oob(&self.owners).writer = Some(cx.tid);
         KWriteGuard {
             l: self,
             _g: g,
@@ -535,12 +590,14 @@ impl KSemaphore {
         if !st.2 && st.1 == ticket {
             return take(st);
         }
-        trace::step(what("down_write_woken"), Access::write(self), move || {
-            let mut st = st;
-            while st.2 || st.1 != ticket {
-                st = self.queue.wait(st).unwrap_or_else(|e| e.into_inner());
-            }
-            take(st)
+        cx.sleep(|| {
+            trace::step(what("down_write_woken"), Access::write(self), move || {
+                let mut st = st;
+                while st.2 || st.1 != ticket {
+                    st = self.queue.wait(st).unwrap_or_else(|e| e.into_inner());
+                }
+                take(st)
+            })
         });
     }
 

@@ -26,6 +26,14 @@
 //! `call_rcu` queues the callback on the calling thread; the thread runs its callbacks after a
 //! grace period at its next quiescent point (the end of its current top-level operation).
 //!
+//! Two preemption models ([`Preemption`]): with full preemption (`CONFIG_PREEMPT`, the
+//! default) kernel code outside preempt-disabled regions is preemptible; with none
+//! (`CONFIG_PREEMPT_NONE`) a thread in the kernel leaves its CPU only where it sleeps: it holds
+//! its `sched_gp` for reading from its entry into the kernel ([`Rcu::kernel_entry`]) to its
+//! return ([`Rcu::kernel_exit`]), and lets go of it only around a wait that blocks
+//! ([`Rcu::sleep`]). The model's threads are CPUs, so the interleavings are the same under both;
+//! what changes is what a grace period of preempt-disabled regions, and so a stop, waits for.
+//!
 //! A stop of every thread (`stop_machine`) waits as a grace period of preempt-disabled regions
 //! does, and under loom also takes every thread's stop lock, which lookups of memory freed after
 //! a stop hold for their step ([`Rcu::stop_ordered`]). The file is long because grace periods,
@@ -66,6 +74,19 @@ pub enum RcuFlavour {
     Preempt,
 }
 
+/// The preemption model the kernel is built with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, strum::Display, strum::EnumString)]
+#[strum(serialize_all = "lowercase")]
+pub enum Preemption {
+    /// `CONFIG_PREEMPT`: kernel code is preemptible outside preempt-disabled regions.
+    #[default]
+    Full,
+    /// `CONFIG_PREEMPT_NONE`: kernel code leaves its CPU only where it sleeps (a lock it must
+    /// wait for, a grace period, a stop, a yield); `cond_resched` and the reclaim path of an
+    /// allocation are sleep points the model does not have.
+    None,
+}
+
 /// The kernel functions RCU's steps are recorded in (the kernel layer's anchors).
 #[derive(Clone, Copy, Debug)]
 pub struct RcuFuncs {
@@ -82,6 +103,7 @@ pub struct RcuFuncs {
 /// The RCU state of one kernel.
 pub struct Rcu {
     flavour: RcuFlavour,
+    preemption: Preemption,
     sched_gp: Vec<sync::RwLock<()>>,
     rcu_gp: Vec<sync::RwLock<()>>,
     stop_gp: Vec<sync::RwLock<()>>,
@@ -140,12 +162,12 @@ impl Region {
         self.depth.get()
     }
 
-    fn enter(&self, tracked: bool, hold: impl FnOnce() -> Hold) {
+    fn enter(&self, tracked: bool, hold: impl FnOnce() -> Option<Hold>) {
         self.depth.set(self.depth.get() + 1);
         if tracked {
             let n = self.tracked.get();
             if n == 0 {
-                *self.hold.borrow_mut() = Some(hold());
+                *self.hold.borrow_mut() = hold();
             }
             self.tracked.set(n + 1);
         }
@@ -186,9 +208,7 @@ impl PreemptDisabled {
     /// but grace periods do not wait for it: waiting could change no outcome, and not waiting
     /// saves the checkers a dependency per region.
     pub fn new(rcu: Arc<Rcu>, cx: &Cx, tracked: bool) -> Self {
-        cx.preempt.enter(tracked, || {
-            Hold::new(&rcu.sched_gp[cx.tid], "preempt", "preempt_disable")
-        });
+        cx.preempt.enter(tracked, || rcu.preempt_hold(cx));
         PreemptDisabled {
             _rcu: rcu,
             region: cx.preempt.clone(),
@@ -227,10 +247,16 @@ impl Drop for RcuReadGuard<'_> {
 
 impl Rcu {
     /// RCU of `flavour` for up to `threads` model threads, its steps recorded in `funcs`.
-    pub fn new(threads: usize, flavour: RcuFlavour, funcs: RcuFuncs) -> Self {
+    pub fn new(
+        threads: usize,
+        flavour: RcuFlavour,
+        preemption: Preemption,
+        funcs: RcuFuncs,
+    ) -> Self {
         let locks = || (0..threads).map(|_| sync::RwLock::new(())).collect();
         Self {
             flavour,
+            preemption,
             sched_gp: locks(),
             rcu_gp: locks(),
             stop_gp: locks(),
@@ -257,11 +283,66 @@ impl Rcu {
         self.flavour
     }
 
+    /// The preemption model.
+    pub fn preemption(&self) -> Preemption {
+        self.preemption
+    }
+
+    /// The hold the outermost `preempt_disable` takes: none while the thread's kernel code
+    /// already holds its lock (no preemption: the region is inside a longer one).
+    fn preempt_hold(&self, cx: &Cx) -> Option<Hold> {
+        if cx.nonpreemptible() {
+            return None;
+        }
+        Some(Hold::new(
+            &self.sched_gp[cx.tid],
+            "preempt",
+            "preempt_disable",
+        ))
+    }
+
     /// `preempt_disable`: the outermost one holds `sched_gp` for reading.
     pub fn preempt_disable(&self, cx: &Cx) {
-        cx.preempt.enter(true, || {
-            Hold::new(&self.sched_gp[cx.tid], "preempt", "preempt_disable")
-        });
+        cx.preempt.enter(true, || self.preempt_hold(cx));
+    }
+
+    /// The thread enters the kernel (a system call). With no kernel preemption it holds its
+    /// `sched_gp` for reading until it sleeps or returns; with full preemption, nothing.
+    pub fn kernel_entry(&self, cx: &Cx) {
+        if self.preemption == Preemption::None && !cx.nonpreemptible() {
+            let h = Hold::new(&self.sched_gp[cx.tid], "sched", "kernel_entry");
+            *cx.nonpreempt.borrow_mut() = Some(h);
+        }
+    }
+
+    /// The thread returns to user space: it lets go of what [`Rcu::kernel_entry`] took.
+    pub fn kernel_exit(&self, cx: &Cx) {
+        let h = cx.nonpreempt.borrow_mut().take();
+        if let Some(h) = h {
+            let access = Access::Read(h.lock);
+            trace::step(
+                What::Lock {
+                    lock: "sched".into(),
+                    op: "kernel_exit",
+                },
+                access,
+                || drop(h),
+            );
+        }
+    }
+
+    /// Runs `wait`, a wait that blocks the thread. With no kernel preemption the thread
+    /// schedules: it lets go of its `sched_gp` for the wait (a grace period or a stop may then
+    /// pass it) and takes it again once woken. With full preemption it only runs `wait`.
+    pub fn sleep<R>(&self, cx: &Cx, wait: impl FnOnce() -> R) -> R {
+        if !cx.nonpreemptible() {
+            return wait();
+        }
+        self.kernel_exit(cx);
+        let r = wait();
+        let h = Hold::new(&self.sched_gp[cx.tid], "sched", "schedule_return");
+        *cx.nonpreempt.borrow_mut() = Some(h);
+        r
     }
 
     /// `preempt_enable`.
@@ -276,7 +357,7 @@ impl Rcu {
         match self.flavour {
             RcuFlavour::Classic => self.preempt_disable(cx),
             RcuFlavour::Preempt => cx.rcu_reader.enter(true, || {
-                Hold::new(&self.rcu_gp[cx.tid], "rcu", "rcu_read_lock")
+                Some(Hold::new(&self.rcu_gp[cx.tid], "rcu", "rcu_read_lock"))
             }),
         }
         RcuReadGuard { rcu: self, cx }
@@ -315,18 +396,20 @@ impl Rcu {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone();
-        for (t, lock) in locks.iter().enumerate() {
-            if t == cx.tid || retired.contains(&t) {
-                continue;
+        self.sleep(cx, || {
+            for (t, lock) in locks.iter().enumerate() {
+                if t == cx.tid || retired.contains(&t) {
+                    continue;
+                }
+                let what = What::Lock {
+                    lock: name.into(),
+                    op: "grace_period",
+                };
+                trace::step(what, Access::write(lock), || {
+                    drop(lock.write().unwrap_or_else(|e| e.into_inner()))
+                });
             }
-            let what = What::Lock {
-                lock: name.into(),
-                op: "grace_period",
-            };
-            trace::step(what, Access::write(lock), || {
-                drop(lock.write().unwrap_or_else(|e| e.into_inner()))
-            });
-        }
+        });
     }
 
     /// `synchronize_rcu`: waits for every pre-existing reader (classic: every pre-existing

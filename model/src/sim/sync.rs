@@ -128,6 +128,8 @@ pub use imp::{
     Arc, Condvar, JoinHandle, Mutex, MutexGuard, Ordering, RwLock, RwLockReadGuard,
     RwLockWriteGuard, UnsafeCell, BACKEND,
 };
+/// What `try_lock`, `try_read` and `try_write` return (std's types, on every backend).
+pub use std::sync::{TryLockError, TryLockResult};
 
 /// The synchronization backend a build runs the model on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, strum::Display, strum::IntoStaticStr)]

@@ -143,7 +143,8 @@ impl Kernel {
         // checkers would run for ever; the retry waits here, in the window `dying` (sim/spin.rs),
         // before put_super (line 260) instead of after it, so that the superblock it waits on
         // is still pinned (docs/model.md). A retry outside the window goes on at once.
-        sb.dying.spin();
+        // The retry yields (261): with no kernel preemption, a sleep point.
+        cx.sleep(|| sb.dying.spin());
         drop(sb);
         cx.at(260);
         self.put_super(s, cx);

@@ -49,6 +49,9 @@ pub(super) struct Operation {
     obj: Ref,
     action: Action,
     location: Location,
+    /// A `try_lock`'s (or `try_read`'s, `try_write`'s) acquisition: it fails rather than
+    /// waits, so another thread's acquisition does not block it (PATCH.md, item 7).
+    trying: bool,
 }
 
 // TODO: move to separate file
@@ -428,6 +431,23 @@ impl<T: Object<Entry = Entry>> Ref<T> {
         self.branch_action(Action::Opaque, location)
     }
 
+    /// The branch of an attempt that fails rather than waits (`try_lock`): as
+    /// [`Ref::branch_action`], and the thread is not blocked by another's acquisition.
+    pub(super) fn branch_try(
+        self,
+        action: impl Into<Action> + std::fmt::Debug,
+        location: Location,
+    ) {
+        super::branch(|execution| {
+            trace!(obj = ?self, ?action, "Object::branch_try");
+
+            self.set_action(execution, action.into(), location);
+            if let Some(op) = execution.threads.active_mut().operation.as_mut() {
+                op.trying = true;
+            }
+        })
+    }
+
     fn set_action(self, execution: &mut Execution, action: Action, location: Location) {
         assert!(
             T::get_ref(&execution.objects.entries[self.index]).is_some(),
@@ -439,6 +459,7 @@ impl<T: Object<Entry = Entry>> Ref<T> {
             obj: self.erase(),
             action,
             location,
+            trying: false,
         });
     }
 }
@@ -492,6 +513,11 @@ impl Operation {
 
     pub(super) fn action(&self) -> Action {
         self.action
+    }
+
+    /// Whether the operation is an attempt that fails rather than waits.
+    pub(super) fn is_try(&self) -> bool {
+        self.trying
     }
 
     pub(super) fn location(&self) -> Location {

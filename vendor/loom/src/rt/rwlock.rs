@@ -91,12 +91,12 @@ impl RwLock {
     }
 
     pub(crate) fn try_acquire_read_lock(&self, location: Location) -> bool {
-        self.state.branch_action(Action::Read, location);
+        self.state.branch_try(Action::Read, location);
         self.post_acquire_read_lock()
     }
 
     pub(crate) fn try_acquire_write_lock(&self, location: Location) -> bool {
-        self.state.branch_action(Action::Write, location);
+        self.state.branch_try(Action::Write, location);
         self.post_acquire_write_lock()
     }
 
@@ -247,7 +247,7 @@ impl RwLock {
                 }
 
                 let op = match th.operation.as_ref() {
-                    Some(op) if op.object() == self.state.erase() => op,
+                    Some(op) if op.object() == self.state.erase() && !op.is_try() => op,
                     _ => continue,
                 };
 
@@ -286,7 +286,7 @@ impl RwLock {
                 }
 
                 match th.operation.as_ref() {
-                    Some(op) if op.object() == self.state.erase() => {
+                    Some(op) if op.object() == self.state.erase() && !op.is_try() => {
                         let location = op.location();
                         th.set_blocked(location);
                     }
