@@ -835,6 +835,31 @@ fn a_subsystem_file_left_open_across_its_unbinding_oopses_on_v2_6_34() {
 }
 
 #[test]
+fn an_allocation_that_may_sleep_is_a_bug_with_preemption_disabled() {
+    use cgmodel::kernel::gfp::{GFP_ATOMIC, GFP_KERNEL};
+    // The allocator's might_sleep: GFP_KERNEL under a spinning lock (here css_set_lock, whose
+    // holders the model's allocations never include) is "sleeping function called from invalid
+    // context"; GFP_ATOMIC there, and GFP_KERNEL outside, are not.
+    let v = run(Config::default(), |k, cx| {
+        assert!(cx.kmalloc_ok(GFP_KERNEL));
+        let g = k.css_set_lock.write(cx);
+        assert!(cx.kmalloc_ok(GFP_ATOMIC));
+        drop(g);
+    });
+    assert!(v.is_empty(), "{v:?}");
+    let v = run(Config::default(), |k, cx| {
+        let _g = k.css_set_lock.read(cx);
+        let _ = cx.kmalloc_ok(GFP_KERNEL);
+    });
+    assert!(
+        v.iter().any(|v| v.kind == ViolationKind::Bug
+            && v.name == "sleeping-in-atomic"
+            && v.detail.contains("kmalloc(GFP_KERNEL)")),
+        "{v:?}"
+    );
+}
+
+#[test]
 fn an_open_file_keeps_a_removed_cgroup_until_its_last_close() {
     let v = run(Config::default(), |k, cx| {
         for s in steps(&[

@@ -14,6 +14,7 @@
 
 use crate::kernel::anchors::kfn;
 use crate::kernel::errno::Errno;
+use crate::kernel::gfp::GFP_KERNEL;
 use crate::kernel::{CftKind, CgroupH, CssH, Kernel, SubsysH, SubsysOps};
 use crate::sim::cx::Cx;
 use crate::sim::sync::Ordering;
@@ -144,7 +145,7 @@ impl Kernel {
         cx.at(1196);
         let cs = self.subsys_state(slot, &CPUSET_SUBSYS, CPUSET_SUBSYS_ID, cgrp, cx);
         let flags = self.css(cs, cx).cs_flags.load(Ordering::Relaxed);
-        if !cx.kmalloc_ok() {
+        if !cx.kmalloc_ok(GFP_KERNEL) {
             cx.at(1198);
             return Err(Errno::ENOMEM);
         }
@@ -154,7 +155,7 @@ impl Kernel {
             flags & !bit
         };
         cx.at(1209);
-        if !cx.kmalloc_ok() {
+        if !cx.kmalloc_ok(GFP_KERNEL) {
             cx.at(1211);
             return Err(Errno::ENOMEM);
         }

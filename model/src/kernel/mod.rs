@@ -13,6 +13,7 @@ pub mod builtin;
 pub mod cgroup;
 pub mod config;
 pub mod errno;
+pub mod gfp;
 pub mod module;
 pub mod net_cls;
 pub mod ops;

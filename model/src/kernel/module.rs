@@ -11,6 +11,7 @@ use std::sync::OnceLock;
 
 use crate::kernel::anchors::kfn;
 use crate::kernel::errno::Errno;
+use crate::kernel::gfp::GFP_KERNEL;
 use crate::kernel::{modstate, Cftype, Kernel, Subsys};
 use crate::sim::atomic::{AtomicU32, AtomicUsize};
 use crate::sim::cx::Cx;
@@ -113,7 +114,7 @@ impl Kernel {
         if m.state.load(Ordering::SeqCst) != modstate::UNLOADED {
             return Err(Errno::EEXIST);
         }
-        if !cx.kmalloc_ok() {
+        if !cx.kmalloc_ok(GFP_KERNEL) {
             return Err(Errno::ENOMEM);
         }
         let ss = self.load_module_memory(mi, cx);

@@ -12,6 +12,7 @@
 
 use crate::kernel::anchors::kfn;
 use crate::kernel::errno::Errno;
+use crate::kernel::gfp::GFP_KERNEL;
 use crate::kernel::{
     CftKind, CgroupH, Css, CssH, FilterH, Kernel, Subsys, SubsysH, SubsysOps, TaskH, TcFilter,
 };
@@ -246,7 +247,7 @@ impl Kernel {
                 return Err(Errno::EEXIST);
             }
             cx.at(228);
-            if !cx.kmalloc_ok() {
+            if !cx.kmalloc_ok(GFP_KERNEL) {
                 return Err(Errno::ENOBUFS);
             }
             cx.at(232);
@@ -289,7 +290,7 @@ impl Kernel {
                 cx.at(171);
                 let _ = self.ss(mem, cx); // module text
                 cx.at(183);
-                cx.kmalloc_ok()
+                cx.kmalloc_ok(GFP_KERNEL)
             };
             if !head {
                 cx.at(331);

@@ -28,6 +28,16 @@ pub struct Func {
 /// no happens-before edge the checkers can see.
 pub type RcuCallback = Box<dyn FnOnce(&dyn std::any::Any, &Cx)>;
 
+/// How an allocation may wait for memory: the flags' name, and whether it may sleep (the
+/// kernel layer defines the kernel's, `GFP_KERNEL` and the others).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AllocFlags {
+    /// The flags as the kernel spells them.
+    pub name: &'static str,
+    /// Whether the allocation may sleep (to reclaim memory).
+    pub may_sleep: bool,
+}
+
 /// Per-thread context. Every modelled kernel function takes `(&Kernel, &Cx)`.
 pub struct Cx {
     /// Model thread index (0 is the main/setup thread).
@@ -187,8 +197,22 @@ impl Cx {
     }
 
     /// `kmalloc` succeeds? Counts allocations in the current operation; the scenario may choose
-    /// the n-th (1-based) to fail, which is how every -ENOMEM path is made reachable.
-    pub fn kmalloc_ok(&self) -> bool {
+    /// the n-th (1-based) to fail, which is how every -ENOMEM path is made reachable. An
+    /// allocation whose `flags` may sleep checks its context first, as the allocator's
+    /// `might_sleep` does: with preemption disabled (a spinning lock, a classic RCU reader) it
+    /// is a `sleeping-in-atomic` BUG.
+    pub fn kmalloc_ok(&self, flags: AllocFlags) -> bool {
+        if flags.may_sleep && self.preempt.depth() > 0 {
+            self.sink.fail(super::report::Violation::new(
+                super::report::ViolationKind::Bug,
+                "sleeping-in-atomic",
+                format!(
+                    "kmalloc({}) with preemption disabled (sleeping function called from invalid context) at {}",
+                    flags.name,
+                    self.whereabouts()
+                ),
+            ));
+        }
         let n = self.allocs.get() + 1;
         self.allocs.set(n);
         self.fail_alloc.get() != Some(n)

@@ -4,6 +4,7 @@
 
 use crate::kernel::anchors::kfn;
 use crate::kernel::config::HashKind;
+use crate::kernel::gfp::GFP_KERNEL;
 use crate::kernel::{
     new_css_set, CgroupH, Css, CssH, CssSetH, Kernel, Link, LinkH, CGRP_RELEASABLE,
 };
@@ -331,7 +332,7 @@ impl Kernel {
         let mut v = Vec::with_capacity(count);
         for _ in 0..count {
             cx.at(544);
-            if !nofail && !cx.kmalloc_ok() {
+            if !nofail && !cx.kmalloc_ok(GFP_KERNEL) {
                 cx.at(546);
                 self.free_cg_links(v, cx);
                 return None;
@@ -448,7 +449,7 @@ impl Kernel {
             return res;
         }
         cx.at(608);
-        if !cx.kmalloc_ok() {
+        if !cx.kmalloc_ok(GFP_KERNEL) {
             return None;
         }
         let res = self.csets.alloc(new_css_set(self.count()));

@@ -4,6 +4,7 @@
 
 use crate::kernel::anchors::kfn;
 use crate::kernel::errno::Errno;
+use crate::kernel::gfp::GFP_KERNEL;
 use crate::kernel::{
     Cgroup, CgroupH, Css, Kernel, RootH, Subsys, CGRP_NOTIFY_ON_RELEASE, CGRP_RELEASABLE,
     CGRP_REMOVED, CGRP_WAIT_ON_RMDIR,
@@ -59,7 +60,7 @@ impl Kernel {
         cx.at(3289);
         let sb = self.root(root, cx).sb();
         cx.at(3291);
-        if !cx.kmalloc_ok() {
+        if !cx.kmalloc_ok(GFP_KERNEL) {
             return Err(Errno::ENOMEM);
         }
         let cgrp = self.cgroups.alloc(Cgroup::new(
@@ -100,7 +101,7 @@ impl Kernel {
                         cx.at(3322);
                         let _i = cx.enter(&kfn::alloc_css_id);
                         cx.at(4605);
-                        if !cx.kmalloc_ok() {
+                        if !cx.kmalloc_ok(GFP_KERNEL) {
                             err = Some(Errno::ENOMEM);
                             break;
                         }
@@ -196,7 +197,7 @@ impl Kernel {
         cx.at(2185);
         let _c = cx.enter(&kfn::cgroup_create_file);
         cx.at(2147);
-        if !cx.kmalloc_ok() {
+        if !cx.kmalloc_ok(GFP_KERNEL) {
             return None;
         }
         cx.at(2160);

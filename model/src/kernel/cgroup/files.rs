@@ -20,6 +20,7 @@
 
 use crate::kernel::anchors::kfn;
 use crate::kernel::errno::Errno;
+use crate::kernel::gfp::GFP_KERNEL;
 use crate::kernel::ops::Ret;
 use crate::kernel::{
     CftH, CftKind, CgFile, CgFileH, CgroupH, FileH, Kernel, Pidlist, PidlistH, SeqfileState,
@@ -132,7 +133,7 @@ impl Kernel {
     ) -> Result<(), Errno> {
         let _f = cx.enter(&kfn::cgroup_create_file);
         cx.at(2147);
-        if !cx.kmalloc_ok() {
+        if !cx.kmalloc_ok(GFP_KERNEL) {
             return Err(Errno::ENOMEM);
         }
         let label = format!("{name} in {}", self.cgroups.label(cgrp));
@@ -351,7 +352,7 @@ impl Kernel {
         cx.at(2945);
         let l = self.pidlist_array_load(cgrp, cx)?;
         cx.at(2951);
-        if !cx.kmalloc_ok() {
+        if !cx.kmalloc_ok(GFP_KERNEL) {
             cx.at(2953);
             self.cgroup_release_pid_array(l, cx);
             return Err(Errno::ENOMEM);
@@ -393,7 +394,7 @@ impl Kernel {
             n
         };
         cx.at(2708);
-        if !cx.kmalloc_ok() {
+        if !cx.kmalloc_ok(GFP_KERNEL) {
             return Err(Errno::ENOMEM);
         }
         cx.at(2712);
@@ -431,7 +432,7 @@ impl Kernel {
             Some(l) => (l, false),
             None => {
                 cx.at(2671);
-                if !cx.kmalloc_ok() {
+                if !cx.kmalloc_ok(GFP_KERNEL) {
                     cx.at(2673);
                     drop(m);
                     return Err(Errno::ENOMEM);

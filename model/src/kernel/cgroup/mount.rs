@@ -8,6 +8,7 @@ use std::sync::OnceLock;
 use crate::kernel::anchors::kfn;
 use crate::kernel::cgroup::options::SbOpts;
 use crate::kernel::errno::Errno;
+use crate::kernel::gfp::GFP_KERNEL;
 use crate::kernel::{Cgroup, Kernel, Root, RootH, SbH};
 use crate::sim::cx::Cx;
 use crate::variants::Fault;
@@ -93,7 +94,7 @@ impl Kernel {
             return Ok(None);
         }
         cx.at(1344);
-        if !cx.kmalloc_ok() {
+        if !cx.kmalloc_ok(GFP_KERNEL) {
             return Err(Errno::ENOMEM);
         }
         let id = {
@@ -135,7 +136,7 @@ impl Kernel {
     fn cgroup_get_rootdir(&self, sb: SbH, cx: &Cx) -> Result<(), Errno> {
         let _f = cx.enter(&kfn::cgroup_get_rootdir);
         cx.at(1404);
-        if !cx.kmalloc_ok() {
+        if !cx.kmalloc_ok(GFP_KERNEL) {
             return Err(Errno::ENOMEM);
         }
         let s = self.sbs.get(sb, cx);

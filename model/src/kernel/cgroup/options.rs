@@ -3,6 +3,7 @@
 
 use crate::kernel::anchors::kfn;
 use crate::kernel::errno::Errno;
+use crate::kernel::gfp::GFP_KERNEL;
 use crate::kernel::Kernel;
 use crate::sim::cx::Cx;
 use crate::variants::Fault;
@@ -67,7 +68,7 @@ impl Kernel {
                     return Err(Errno::EINVAL);
                 }
                 cx.at(1105);
-                if !cx.kmalloc_ok() {
+                if !cx.kmalloc_ok(GFP_KERNEL) {
                     return Err(Errno::ENOMEM);
                 }
                 o.release_agent = Some(ra.to_string());
@@ -82,7 +83,7 @@ impl Kernel {
                     return Err(Errno::EINVAL);
                 }
                 cx.at(1125);
-                if !cx.kmalloc_ok() {
+                if !cx.kmalloc_ok(GFP_KERNEL) {
                     return Err(Errno::ENOMEM);
                 }
                 o.name = Some(name.to_string());

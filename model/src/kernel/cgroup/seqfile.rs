@@ -14,6 +14,7 @@
 
 use crate::kernel::anchors::kfn;
 use crate::kernel::errno::Errno;
+use crate::kernel::gfp::{GFP_KERNEL, GFP_USER};
 use crate::kernel::ops::Ret;
 use crate::kernel::{CftH, CftKind, CgroupH, FileH, Kernel, SeqfileState};
 use crate::sim::arena::{load_ptr, store_ptr};
@@ -33,7 +34,7 @@ impl Kernel {
     ) -> Result<(), Errno> {
         // frame: cgroup_file_open
         cx.at(2067);
-        if !cx.kmalloc_ok() {
+        if !cx.kmalloc_ok(GFP_USER) {
             cx.at(2070);
             return Err(Errno::ENOMEM);
         }
@@ -42,7 +43,7 @@ impl Kernel {
         self.seqstates
             .set_label(state, format!("seqfile state of {}", self.files.label(f)));
         cx.at(2074);
-        if !cx.kmalloc_ok() {
+        if !cx.kmalloc_ok(GFP_KERNEL) {
             cx.at(2076);
             self.seqstates.kfree(state, cx);
             return Err(Errno::ENOMEM);

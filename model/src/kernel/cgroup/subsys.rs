@@ -7,6 +7,7 @@
 
 use crate::kernel::anchors::kfn;
 use crate::kernel::errno::Errno;
+use crate::kernel::gfp::GFP_KERNEL;
 use crate::kernel::{CgroupH, Css, CssH, Kernel, RootH, Subsys, SubsysH, SubsysOps};
 use crate::sim::arena::{load_ptr, store_ptr};
 use crate::sim::cx::Cx;
@@ -36,7 +37,7 @@ impl Kernel {
     /// the scenario fails it), here a css of subsystem `ops`.
     #[doc(alias = "kzalloc")]
     pub fn kzalloc_css(&self, ops: &'static SubsysOps, cx: &Cx) -> Result<CssH, Errno> {
-        if !cx.kmalloc_ok() {
+        if !cx.kmalloc_ok(GFP_KERNEL) {
             return Err(Errno::ENOMEM);
         }
         Ok(self.alloc_css(ops, false, cx))
@@ -286,7 +287,7 @@ impl Kernel {
     fn cgroup_init_idr(&self, cx: &Cx) -> bool {
         let _f = cx.enter(&kfn::cgroup_init_idr);
         cx.at(4581);
-        cx.kmalloc_ok()
+        cx.kmalloc_ok(GFP_KERNEL)
     }
 
     /// `cgroup_unload_subsys(ss)` (cgroup.c:3747-3795), from the module's exit (module refcount

@@ -7,6 +7,7 @@
 
 use crate::kernel::anchors::kfn;
 use crate::kernel::errno::Errno;
+use crate::kernel::gfp::GFP_KERNEL;
 use crate::kernel::{
     CgroupH, CssSet, CssSetH, Kernel, RootH, Task, TaskH, CGRP_RELEASABLE, PF_EXITING, PID_MAX,
 };
@@ -90,7 +91,7 @@ impl Kernel {
             return Err(Errno::EEXIST);
         }
         cx.at(999);
-        if !cx.kmalloc_ok() {
+        if !cx.kmalloc_ok(GFP_KERNEL) {
             return Err(Errno::ENOMEM);
         }
         // dup_task_struct copies the parent's pointer; cgroup_fork overwrites it and takes the ref.
@@ -103,7 +104,7 @@ impl Kernel {
         cx.at(1072);
         self.cgroup_fork(parent, p, cx);
         cx.at(1149);
-        if !cx.kmalloc_ok() {
+        if !cx.kmalloc_ok(GFP_KERNEL) {
             // An allocation between cgroup_fork and the callbacks (alloc_pid, copy_files, ...):
             // bad_fork_cleanup_cgroup with cgroup_callbacks_done = 0.
             cx.at(1314);

@@ -4,6 +4,7 @@
 use super::PathRef;
 use crate::kernel::anchors::kfn;
 use crate::kernel::errno::Errno;
+use crate::kernel::gfp::GFP_KERNEL;
 use crate::kernel::{File, FileH, Kernel};
 use crate::sim::atomic::{AtomicI64, AtomicUsize};
 use crate::sim::cx::Cx;
@@ -171,7 +172,7 @@ impl Kernel {
             self.deactivate_super(p.sb, cx);
             return Err(Errno::ENOENT);
         };
-        if !cx.kmalloc_ok() {
+        if !cx.kmalloc_ok(GFP_KERNEL) {
             self.dput_file(dentry, cx);
             self.deactivate_super(p.sb, cx);
             return Err(Errno::ENFILE);

@@ -3,6 +3,7 @@
 
 use crate::kernel::anchors::kfn;
 use crate::kernel::errno::Errno;
+use crate::kernel::gfp::GFP_KERNEL;
 use crate::kernel::{Kernel, SbH};
 use crate::sim::cx::Cx;
 use crate::sim::sync::Ordering;
@@ -34,7 +35,7 @@ impl Kernel {
         let sb = {
             let _k = cx.enter(&kfn::vfs_kern_mount);
             cx.at(938);
-            if !cx.kmalloc_ok() {
+            if !cx.kmalloc_ok(GFP_KERNEL) {
                 return Err(Errno::ENOMEM);
             }
             cx.at(955);

@@ -5,6 +5,7 @@
 use crate::kernel::anchors::kfn;
 use crate::kernel::cgroup::options::SbOpts;
 use crate::kernel::errno::Errno;
+use crate::kernel::gfp::GFP_USER;
 use crate::kernel::{Kernel, RootH, SbH, SuperBlock, S_BIAS};
 use crate::sim::atomic::AtomicI64;
 use crate::sim::cx::Cx;
@@ -89,7 +90,7 @@ impl Kernel {
     fn alloc_super(&self, new_root: Option<RootH>, cx: &Cx) -> Result<SbH, Errno> {
         let _f = cx.enter(&kfn::alloc_super);
         cx.at(57);
-        if !cx.kmalloc_ok() {
+        if !cx.kmalloc_ok(GFP_USER) {
             return Err(Errno::ENOMEM);
         }
         let sb = self.sbs.alloc(SuperBlock {
