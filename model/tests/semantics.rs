@@ -860,6 +860,41 @@ fn an_allocation_that_may_sleep_is_a_bug_with_preemption_disabled() {
 }
 
 #[test]
+fn a_lock_order_inversion_is_reported_without_a_deadlock() {
+    // mount takes the root's i_mutex, then cgroup_mutex (cgroup_get_sb); with the fault, a
+    // remount takes cgroup_mutex, then i_mutex. One thread runs both: nothing deadlocks, but
+    // the lock graph has both orders, which lockdep reports as a possible circular dependency.
+    let ops = ["mount m0 cpuset", "remount m0 cpuset,cpu"];
+    let clean = run(Config::default(), move |k, cx| {
+        for s in ops {
+            assert_eq!(k.exec(&s.parse().unwrap(), cx), Ok(Ret::Done), "{s}");
+        }
+    });
+    assert!(clean.is_empty(), "{clean:?}");
+    let cfg = Config {
+        faults: cgmodel::Faults::NONE.with(cgmodel::Fault::RemountLockInversion),
+        ..Config::default()
+    };
+    let v = run(cfg, move |k, cx| {
+        for s in ops {
+            let _ = k.exec(&s.parse().unwrap(), cx);
+        }
+    });
+    let v = v
+        .iter()
+        .find(|v| v.name == "lock-order")
+        .unwrap_or_else(|| panic!("{v:?}"));
+    assert!(
+        v.detail
+            .contains("`i_mutex` is taken by T0 (remount m0 cpuset,cpu)")
+            && v.detail
+                .contains("`cgroup_mutex` taken by T0 (mount m0 cpuset)"),
+        "the chain names both orders and where each was taken: {}",
+        v.detail
+    );
+}
+
+#[test]
 fn an_open_file_keeps_a_removed_cgroup_until_its_last_close() {
     let v = run(Config::default(), |k, cx| {
         for s in steps(&[

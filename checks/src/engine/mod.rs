@@ -210,7 +210,10 @@ pub(crate) fn drive(
     let count = Arc::new(Mutex::new((0u64, 0u64)));
     let classes = Arc::new(Mutex::new(Classes::default()));
     let last: Arc<Mutex<Arc<Sink>>> = Arc::new(Mutex::new(Arc::new(Sink::default())));
-    let (c2, k2, l2) = (count.clone(), classes.clone(), last.clone());
+    // One lock graph for every execution of the run (lockdep's graph is per boot, and every
+    // execution is one more way the same kernel ran).
+    let graph = Arc::new(cgmodel::sim::lockdep::LockGraph::default());
+    let (c2, k2, l2, g2) = (count.clone(), classes.clone(), last.clone(), graph.clone());
     let (plan2, cfg2) = (plan.clone(), cfg.clone());
     let shape = if engine == Engine::Loom && bound == Bound::Exhaustive {
         Shape::FirstInline
@@ -219,7 +222,7 @@ pub(crate) fn drive(
     };
     let body: Arc<dyn Fn() + Send + Sync> = Arc::new(move || {
         c2.lock().unwrap().0 += 1;
-        let sink = Arc::new(Sink::default());
+        let sink = Arc::new(Sink::with_lock_graph(g2.clone()));
         *l2.lock().unwrap() = sink.clone();
         execution_shaped(&plan2, &cfg2, sink.clone(), shape);
         if count_classes {

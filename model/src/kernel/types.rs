@@ -48,6 +48,12 @@ pub type TaskH = Handle<Task>;
 pub type FilterH = Handle<TcFilter>;
 
 /// `CSS_ROOT` in `css.flags`: a dummytop css (set by `init_cgroup_css`, cgroup.c:3237; rebind
+/// `I_MUTEX_PARENT` and `I_MUTEX_CHILD` (include/linux/fs.h:806-812): the nesting annotations
+/// of a directory's `i_mutex` taken inside its parent's, or inside cgroup_mutex.
+pub const I_MUTEX_PARENT: u32 = 1;
+/// `I_MUTEX_CHILD`.
+pub const I_MUTEX_CHILD: u32 = 2;
+
 /// moves it to a hierarchy's top cgroup), never reference counted.
 pub const CSS_ROOT: u32 = 1;
 /// `CSS_REMOVED` in `css.flags`.

@@ -56,6 +56,10 @@ pub struct Cx {
     /// With no kernel preemption: the hold this thread's kernel code keeps on its grace-period
     /// lock between sleep points ([`super::rcu::Preemption::None`]).
     pub(crate) nonpreempt: RefCell<Option<super::rcu::Hold>>,
+    /// The locks this thread holds, for the run's lock graph ([`super::lockdep::LockGraph`]).
+    pub(crate) held_locks: RefCell<Vec<super::lockdep::HeldLock>>,
+    /// The current operation's name, shared with the held locks that record it.
+    op: RefCell<std::rc::Rc<str>>,
     rcu: Option<Arc<super::rcu::Rcu>>,
     pub(crate) rcu_pending: RefCell<Vec<(&'static Func, RcuCallback)>>,
     allocs: Cell<u32>,
@@ -99,6 +103,8 @@ impl Cx {
             rcu_reader: Default::default(),
             preempt: Default::default(),
             nonpreempt: RefCell::new(None),
+            held_locks: RefCell::new(Vec::new()),
+            op: RefCell::new("".into()),
             rcu,
             rcu_pending: RefCell::new(Vec::new()),
             allocs: Cell::new(0),
@@ -191,6 +197,7 @@ impl Cx {
 
     /// Starts a new top-level operation: resets the allocation counter and the injected failure.
     pub fn begin_op(&self, role: String, fail_alloc: Option<u32>) {
+        *self.op.borrow_mut() = role.as_str().into();
         *self.role.borrow_mut() = role;
         self.allocs.set(0);
         self.fail_alloc.set(fail_alloc);
@@ -216,6 +223,11 @@ impl Cx {
         let n = self.allocs.get() + 1;
         self.allocs.set(n);
         self.fail_alloc.get() != Some(n)
+    }
+
+    /// The current top-level operation's name, shared (for what keeps it past the step).
+    pub fn op_name(&self) -> std::rc::Rc<str> {
+        self.op.borrow().clone()
     }
 
     /// Whether this thread is inside an RCU read-side critical section or has preemption

@@ -10,7 +10,8 @@
 //!
 //! The file is long because it holds every lock kind and the cells that name their lock.
 
-use std::sync::Mutex as StdMutex;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex as StdMutex};
 
 use super::atomic::AtomicI64;
 use super::cx::Cx;
@@ -57,6 +58,8 @@ fn oob<T>(m: &StdMutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// context".
 pub struct KMutex {
     name: std::sync::Arc<str>,
+    /// Its lockdep class ([`class_of`]).
+    class: std::sync::Arc<str>,
     inner: sync::Mutex<()>,
     owner: StdMutex<Option<usize>>,
     spin: bool,
@@ -72,12 +75,14 @@ impl std::fmt::Debug for KMutex {
 /// Holds a [`KMutex`]; unlocks on drop (then enables preemption, for a spinning lock).
 pub struct KMutexGuard<'a> {
     m: &'a KMutex,
+    cx: &'a Cx,
     _g: sync::MutexGuard<'a, ()>,
     _preempt: Option<PreemptDisabled>,
 }
 
 impl Drop for KMutexGuard<'_> {
     fn drop(&mut self) {
+        released(self.cx, Access::id(&self.m.inner));
         let what = What::Lock {
             lock: self.m.name.clone(),
             op: "unlock",
@@ -85,6 +90,168 @@ impl Drop for KMutexGuard<'_> {
         trace::step(what, Access::write(&self.m.inner), || {
             *oob(&self.m.owner) = None
         });
+    }
+}
+
+/// A lock's class, as lockdep keys it: the lock's name without the instance it names (`i_mutex
+/// of /a` is `i_mutex`, `task_lock(T1)` is `task_lock`). Locks of one class are one node of the
+/// graph; a subsystem's `hierarchy_mutex` has a class per subsystem, as `lockdep_set_class`
+/// gives it (cgroup.c:3584-3585 and 3669-3670 name `ss->subsys_key`).
+fn class_of(name: &str) -> &str {
+    let name = name.split(" of ").next().unwrap_or(name);
+    name.split('(').next().unwrap_or(name)
+}
+
+/// `cx` now holds the lock `id` of class `class` under nesting `subclass` (0: none; the class
+/// is then `CLASS/SUBCLASS`, as lockdep prints it) (`recursive_read`: a reader of a spinning
+/// rwlock, which lockdep lets nest in any order). Every lock `cx` already holds gives an edge to
+/// the new one's class in the run's lock graph ([`LockGraph`]), unless either is a recursive
+/// read or both are of one class (the kernel annotates those nestings: `mutex_lock_nested`,
+/// `I_MUTEX_PARENT`/`I_MUTEX_CHILD`). An edge that closes a cycle is a `lock-order` BUG, printed
+/// as lockdep prints it, whether or not any execution deadlocked on it. With lockdep off (loom
+/// only) no edge is added.
+fn acquired(cx: &Cx, class: &Arc<str>, subclass: u32, id: u64, recursive_read: bool) {
+    let class: Arc<str> = match subclass {
+        0 => class.clone(),
+        n => format!("{class}/{n}").into(),
+    };
+    let at = Taken {
+        tid: cx.tid,
+        op: cx.op_name(),
+        site: cx.site(),
+    };
+    if !recursive_read && cx.lockdep {
+        let held = cx.held_locks.borrow();
+        let cycle = held
+            .iter()
+            .filter(|h| !h.recursive_read && h.class != class)
+            .find_map(|h| cx.sink.lock_graph.add(h, &class, &at));
+        drop(held);
+        if let Some(chain) = cycle {
+            cx.sink.fail(Violation::new(
+                ViolationKind::Bug,
+                "lock-order",
+                format!("possible circular locking dependency: {chain}"),
+            ));
+        }
+    }
+    cx.held_locks.borrow_mut().push(HeldLock {
+        class,
+        id,
+        recursive_read,
+        at,
+    });
+}
+
+/// `cx` released the lock `id` (the last of its holds, as a lock is held once per thread).
+fn released(cx: &Cx, id: u64) {
+    let mut held = cx.held_locks.borrow_mut();
+    if let Some(p) = held.iter().rposition(|h| h.id == id) {
+        held.remove(p);
+    }
+}
+
+/// Where a lock was taken: the thread, its operation and the kernel line.
+#[derive(Clone, Debug)]
+struct Taken {
+    tid: usize,
+    op: std::rc::Rc<str>,
+    site: super::trace::Site,
+}
+
+impl std::fmt::Display for Taken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "T{} ({}) in {} at {}:{}",
+            self.tid, self.op, self.site.func, self.site.file, self.site.line
+        )
+    }
+}
+
+/// A lock a thread holds, for the lock graph.
+#[derive(Clone, Debug)]
+pub struct HeldLock {
+    class: Arc<str>,
+    id: u64,
+    recursive_read: bool,
+    at: Taken,
+}
+
+/// The edges of a [`LockGraph`]: (held class, taken class) → where each was first taken.
+type Edges = BTreeMap<(Arc<str>, Arc<str>), (String, String)>;
+
+/// The lock-order graph of one run (lockdep's dependency graph): an edge from each held lock's
+/// class to each class acquired while it was held, with the first acquisitions that made it.
+/// It spans every execution of the run: an order seen in one execution and its inverse in
+/// another close a cycle, as they would in lockdep's per-boot graph.
+#[derive(Debug, Default)]
+pub struct LockGraph {
+    edges: StdMutex<Edges>,
+}
+
+impl LockGraph {
+    /// Adds the edge from `held`'s class to `to` (taken `at`), keeping the first sites of an
+    /// edge seen before. If it closes a cycle, the chain, as lockdep prints it: the new
+    /// dependency, then the existing ones back to `held`'s class.
+    fn add(&self, held: &HeldLock, to: &Arc<str>, at: &Taken) -> Option<String> {
+        let mut edges = self.edges.lock().unwrap_or_else(|e| e.into_inner());
+        let from = &held.class;
+        let key = (from.clone(), to.clone());
+        if edges.contains_key(&key) {
+            return None;
+        }
+        // A path to -> ... -> from among the edges already there is the inverse order.
+        let path = Self::path(&edges, to, from);
+        let (from_site, to_site) = (held.at.to_string(), at.to_string());
+        let mut text = path.as_ref().map(|_| {
+            format!(
+                "`{to}` is taken by {to_site} while `{from}` is held (taken by {from_site}); the existing dependency chain:"
+            )
+        });
+        edges.insert(key, (from_site, to_site));
+        let (path, text) = (path?, text.as_mut()?);
+        for w in path.windows(2) {
+            let (a_site, b_site) = &edges[&(w[0].clone(), w[1].clone())];
+            text.push_str(&format!(
+                "\n  -> `{}` taken by {b_site} while `{}` was held (taken by {a_site})",
+                w[1], w[0]
+            ));
+        }
+        Some(std::mem::take(text))
+    }
+
+    /// The classes of a path `from -> ... -> to`, if there is one.
+    fn path(edges: &Edges, from: &Arc<str>, to: &Arc<str>) -> Option<Vec<Arc<str>>> {
+        let mut prev: BTreeMap<Arc<str>, Arc<str>> = BTreeMap::new();
+        let mut queue = std::collections::VecDeque::from([from.clone()]);
+        while let Some(c) = queue.pop_front() {
+            if &c == to {
+                let mut out = vec![c.clone()];
+                let mut at = c;
+                while let Some(p) = prev.get(&at) {
+                    out.push(p.clone());
+                    at = p.clone();
+                }
+                out.reverse();
+                return Some(out);
+            }
+            for (a, b) in edges.keys() {
+                if a == &c && b != from && !prev.contains_key(b) {
+                    prev.insert(b.clone(), c.clone());
+                    queue.push_back(b.clone());
+                }
+            }
+        }
+        None
+    }
+
+    /// The graph's size: its classes and edges.
+    pub fn size(&self) -> (usize, usize) {
+        let edges = self.edges.lock().unwrap_or_else(|e| e.into_inner());
+        let classes: std::collections::BTreeSet<&Arc<str>> =
+            edges.keys().flat_map(|(a, b)| [a, b]).collect();
+        (classes.len(), edges.len())
     }
 }
 
@@ -105,8 +272,10 @@ impl KMutex {
     /// A new unlocked sleeping lock (`struct mutex`, `struct rw_semaphore` taken for writing)
     /// named `name`.
     pub fn new(name: impl Into<String>) -> Self {
+        let name: std::sync::Arc<str> = name.into().into();
         Self {
-            name: name.into().into(),
+            class: class_of(&name).into(),
+            name,
             inner: sync::Mutex::new(()),
             owner: StdMutex::new(None),
             spin: false,
@@ -137,7 +306,15 @@ impl KMutex {
     }
 
     /// `mutex_lock` / `spin_lock`. Recursive locking is a lockdep report.
-    pub fn lock(&self, cx: &Cx) -> KMutexGuard<'_> {
+    pub fn lock<'a>(&'a self, cx: &'a Cx) -> KMutexGuard<'a> {
+        self.lock_nested(cx, 0)
+    }
+
+    /// `mutex_lock_nested(lock, subclass)`: as [`KMutex::lock`], with the nesting annotation
+    /// lockdep keys the lock's class by (`I_MUTEX_PARENT` = 1, `I_MUTEX_CHILD` = 2): a lock of
+    /// one class taken inside another of the same class under another subclass is a separate
+    /// node of the lock graph, as it is to lockdep.
+    pub fn lock_nested<'a>(&'a self, cx: &'a Cx, subclass: u32) -> KMutexGuard<'a> {
         if *oob(&self.owner) == Some(cx.tid) {
             cx.sink.fail(Violation::new(
                 ViolationKind::Bug,
@@ -174,8 +351,10 @@ impl KMutex {
             })
         };
         *oob(&self.owner) = Some(cx.tid);
+        acquired(cx, &self.class, subclass, Access::id(&self.inner), false);
         KMutexGuard {
             m: self,
+            cx,
             _g: g,
             _preempt: preempt,
         }
@@ -216,6 +395,8 @@ struct RwOwners {
 /// while held, or sleeping (`struct rw_semaphore`).
 pub struct KRwLock {
     name: std::sync::Arc<str>,
+    /// Its lockdep class ([`class_of`]).
+    class: std::sync::Arc<str>,
     inner: sync::RwLock<()>,
     owners: StdMutex<RwOwners>,
     spin: bool,
@@ -231,6 +412,7 @@ impl std::fmt::Debug for KRwLock {
 /// Holds a [`KRwLock`] for reading.
 pub struct KReadGuard<'a> {
     l: &'a KRwLock,
+    cx: &'a Cx,
     tid: usize,
     _g: sync::RwLockReadGuard<'a, ()>,
     _preempt: Option<PreemptDisabled>,
@@ -239,12 +421,14 @@ pub struct KReadGuard<'a> {
 /// Holds a [`KRwLock`] for writing.
 pub struct KWriteGuard<'a> {
     l: &'a KRwLock,
+    cx: &'a Cx,
     _g: sync::RwLockWriteGuard<'a, ()>,
     _preempt: Option<PreemptDisabled>,
 }
 
 impl Drop for KReadGuard<'_> {
     fn drop(&mut self) {
+        released(self.cx, Access::id(&self.l.inner));
         let what = What::Lock {
             lock: self.l.name.clone(),
             op: "read_unlock",
@@ -264,6 +448,7 @@ impl Drop for KReadGuard<'_> {
 
 impl Drop for KWriteGuard<'_> {
     fn drop(&mut self) {
+        released(self.cx, Access::id(&self.l.inner));
         let what = What::Lock {
             lock: self.l.name.clone(),
             op: "write_unlock",
@@ -277,8 +462,10 @@ impl Drop for KWriteGuard<'_> {
 impl KRwLock {
     /// A new unlocked spinning rwlock (`rwlock_t`) named `name`.
     pub fn spin(name: impl Into<String>) -> Self {
+        let name: std::sync::Arc<str> = name.into().into();
         Self {
-            name: name.into().into(),
+            class: class_of(&name).into(),
+            name,
             inner: sync::RwLock::new(()),
             owners: StdMutex::new(RwOwners::default()),
             spin: true,
@@ -326,7 +513,7 @@ impl KRwLock {
     }
 
     /// `read_lock`.
-    pub fn read(&self, cx: &Cx) -> KReadGuard<'_> {
+    pub fn read<'a>(&'a self, cx: &'a Cx) -> KReadGuard<'a> {
         self.check_recursion(cx);
         let preempt = self.preempt(cx);
         let what = |op| What::Lock {
@@ -353,8 +540,12 @@ impl KRwLock {
             })
         };
         oob(&self.owners).readers.push(cx.tid);
+        // A reader of a spinning rwlock (`read_lock`) is recursive to lockdep; a reader of an
+        // rw_semaphore is not.
+        acquired(cx, &self.class, 0, Access::id(&self.inner), self.spin);
         KReadGuard {
             l: self,
+            cx,
             tid: cx.tid,
             _g: g,
             _preempt: preempt,
@@ -362,7 +553,7 @@ impl KRwLock {
     }
 
     /// `write_lock`.
-    pub fn write(&self, cx: &Cx) -> KWriteGuard<'_> {
+    pub fn write<'a>(&'a self, cx: &'a Cx) -> KWriteGuard<'a> {
         self.check_recursion(cx);
         let preempt = self.preempt(cx);
         let what = |op| What::Lock {
@@ -390,8 +581,10 @@ impl KRwLock {
             })
         };
         oob(&self.owners).writer = Some(cx.tid);
+        acquired(cx, &self.class, 0, Access::id(&self.inner), false);
         KWriteGuard {
             l: self,
+            cx,
             _g: g,
             _preempt: preempt,
         }
@@ -539,6 +732,8 @@ impl LockedWord {
 /// loom and shuttle see a blocked thread and report a deadlock if nobody releases it.
 pub struct KSemaphore {
     name: std::sync::Arc<str>,
+    /// Its lockdep class ([`class_of`]).
+    class: std::sync::Arc<str>,
     /// (next ticket, ticket being served, held).
     state: sync::Mutex<(u64, u64, bool)>,
     queue: sync::Condvar,
@@ -554,8 +749,10 @@ impl std::fmt::Debug for KSemaphore {
 impl KSemaphore {
     /// A new released semaphore named `name`.
     pub fn new(name: impl Into<String>) -> Self {
+        let name: std::sync::Arc<str> = name.into().into();
         Self {
-            name: name.into().into(),
+            class: class_of(&name).into(),
+            name,
             state: sync::Mutex::new((0, 0, false)),
             queue: sync::Condvar::new(),
             owner: StdMutex::new(None),
@@ -571,6 +768,11 @@ impl KSemaphore {
     /// or after the holder's `up_write` is a different execution, to the checkers as to the
     /// kernel.
     pub fn down_write(&self, cx: &Cx) {
+        self.down_write_wait(cx);
+        acquired(cx, &self.class, 0, Access::id(self), false);
+    }
+
+    fn down_write_wait(&self, cx: &Cx) {
         might_sleep(cx, &self.name);
         let what = |op| What::Lock {
             lock: self.name.clone(),
@@ -606,6 +808,7 @@ impl KSemaphore {
         if cx.lockdep && !self.held(cx) {
             lockdep_fail(cx, format!("up_write({}) not held", self.name));
         }
+        released(cx, Access::id(self));
         let what = What::Lock {
             lock: self.name.clone(),
             op: "up_write",

@@ -93,9 +93,19 @@ pub struct Sink {
     pub trace: std::sync::Arc<super::trace::Recorder>,
     /// When replaying: the turnstile every thread of the execution follows.
     pub turnstile: Option<std::sync::Arc<super::trace::Turnstile>>,
+    /// The lock-order graph, shared by every execution of a run ([`super::lockdep::LockGraph`]).
+    pub lock_graph: std::sync::Arc<super::lockdep::LockGraph>,
 }
 
 impl Sink {
+    /// A sink whose execution adds to `graph`, the lock graph of its run.
+    pub fn with_lock_graph(graph: std::sync::Arc<super::lockdep::LockGraph>) -> Self {
+        Sink {
+            lock_graph: graph,
+            ..Sink::default()
+        }
+    }
+
     /// A sink whose execution replays `t`.
     pub fn replaying(t: std::sync::Arc<super::trace::Turnstile>) -> Self {
         Sink {

@@ -7,7 +7,7 @@ use crate::kernel::errno::Errno;
 use crate::kernel::gfp::GFP_KERNEL;
 use crate::kernel::{
     Cgroup, CgroupH, Css, Kernel, RootH, Subsys, CGRP_NOTIFY_ON_RELEASE, CGRP_RELEASABLE,
-    CGRP_REMOVED, CGRP_WAIT_ON_RMDIR,
+    CGRP_REMOVED, CGRP_WAIT_ON_RMDIR, I_MUTEX_CHILD,
 };
 use crate::sim::arena::load_ptr;
 use crate::sim::cx::Cx;
@@ -201,7 +201,7 @@ impl Kernel {
             return None;
         }
         cx.at(2160);
-        let im = c.i_mutex.lock(cx);
+        let im = c.i_mutex.lock_nested(cx, I_MUTEX_CHILD);
         cx.at(2166);
         let name = c.name.clone();
         let g = self.dcache_lock.lock(cx);
@@ -400,7 +400,11 @@ impl Kernel {
 
     /// `cgroup_lock_live_group(cgrp)` (cgroup.c:1845-1853): cgroup_mutex, unless the cgroup is
     /// removed.
-    pub fn cgroup_lock_live_group(&self, cgrp: CgroupH, cx: &Cx) -> Option<KMutexGuard<'_>> {
+    pub fn cgroup_lock_live_group<'a>(
+        &'a self,
+        cgrp: CgroupH,
+        cx: &'a Cx,
+    ) -> Option<KMutexGuard<'a>> {
         let _f = cx.enter(&kfn::cgroup_lock_live_group);
         cx.at(1847);
         let m = self.cgroup_mutex.lock(cx);

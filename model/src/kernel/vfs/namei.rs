@@ -5,7 +5,7 @@ use super::PathRef;
 use crate::kernel::anchors::kfn;
 use crate::kernel::errno::Errno;
 use crate::kernel::gfp::GFP_KERNEL;
-use crate::kernel::{File, FileH, Kernel};
+use crate::kernel::{File, FileH, Kernel, I_MUTEX_PARENT};
 use crate::sim::atomic::{AtomicI64, AtomicUsize};
 use crate::sim::cx::Cx;
 use crate::sim::sync::Ordering;
@@ -71,7 +71,7 @@ impl Kernel {
         let parent = self.path_lookup(mnt, dir, cx)?;
         let pc = self.cgrp(parent.cgrp, cx);
         cx.at(2106);
-        let im = pc.i_mutex.lock(cx);
+        let im = pc.i_mutex.lock_nested(cx, I_MUTEX_PARENT);
         let g = self.dcache_lock.lock(cx);
         let exists = pc
             .dchildren
@@ -109,7 +109,7 @@ impl Kernel {
             return Err(Errno::EBUSY); // the root directory
         };
         let pc = self.cgrp(parent, cx);
-        let pim = pc.i_mutex.lock(cx);
+        let pim = pc.i_mutex.lock_nested(cx, I_MUTEX_PARENT);
         let c = self.cgrp(p.cgrp, cx);
         let cim = c.i_mutex.lock(cx);
         let hashed = {
