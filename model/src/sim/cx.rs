@@ -255,7 +255,7 @@ impl Cx {
     /// it ([`super::rcu::Rcu::sleep`]); nothing else changes.
     pub fn sleep<R>(&self, wait: impl FnOnce() -> R) -> R {
         match &self.rcu {
-            Some(r) => r.clone().sleep(self, wait),
+            Some(r) => r.sleep(self, wait),
             None => wait(),
         }
     }
