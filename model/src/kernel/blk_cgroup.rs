@@ -48,8 +48,7 @@ pub static BLKIO_SUBSYS: SubsysOps = SubsysOps {
 fn blkiocg_populate(k: &Kernel, ss: SubsysH, cgrp: CgroupH, cx: &Cx) -> Result<(), Errno> {
     let _f = cx.enter(&kfn::blkiocg_populate);
     cx.at(238);
-    let cfts = k.ss(ss, cx).cftypes.get().cloned().unwrap_or_default();
-    k.cgroup_add_files(cgrp, Some(ss), &cfts, cx)
+    k.cgroup_add_subsys_files(cgrp, ss, cx)
 }
 
 /// `blkiocg_create(subsys, cgroup)` (blk-cgroup.c:286-311): a top cgroup gets the static

@@ -86,8 +86,7 @@ fn cpuset_create(k: &Kernel, _ss: SubsysH, _cgrp: CgroupH, cx: &Cx) -> Result<Cs
 fn cpuset_populate(k: &Kernel, ss: SubsysH, cgrp: CgroupH, cx: &Cx) -> Result<(), Errno> {
     let _f = cx.enter(&kfn::cpuset_populate);
     cx.at(1779);
-    let cfts = k.ss(ss, cx).cftypes.get().cloned().unwrap_or_default();
-    k.cgroup_add_files(cgrp, Some(ss), &cfts, cx)
+    k.cgroup_add_subsys_files(cgrp, ss, cx)
 }
 
 /// `cpu_cgroup_populate(ss, cont)` (sched.c:8804-8807): `cgroup_add_files(cont, ss, cpu_files,
@@ -95,8 +94,7 @@ fn cpuset_populate(k: &Kernel, ss: SubsysH, cgrp: CgroupH, cx: &Cx) -> Result<()
 fn cpu_cgroup_populate(k: &Kernel, ss: SubsysH, cgrp: CgroupH, cx: &Cx) -> Result<(), Errno> {
     let _f = cx.enter(&kfn::cpu_cgroup_populate);
     cx.at(8806);
-    let cfts = k.ss(ss, cx).cftypes.get().cloned().unwrap_or_default();
-    k.cgroup_add_files(cgrp, Some(ss), &cfts, cx)
+    k.cgroup_add_subsys_files(cgrp, ss, cx)
 }
 
 impl Kernel {

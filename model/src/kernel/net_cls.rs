@@ -44,8 +44,7 @@ pub static NET_CLS_SUBSYS: SubsysOps = SubsysOps {
 fn cgrp_populate(k: &Kernel, ss: SubsysH, cgrp: CgroupH, cx: &Cx) -> Result<(), Errno> {
     let _f = cx.enter(&kfn::cgrp_populate);
     cx.at(99);
-    let cfts = k.ss(ss, cx).cftypes.get().cloned().unwrap_or_default();
-    k.cgroup_add_files(cgrp, Some(ss), &cfts, cx)
+    k.cgroup_add_subsys_files(cgrp, ss, cx)
 }
 
 /// `cgrp_create(ss, cgrp)`: kzalloc the `struct cgroup_cls_state`, and copy the parent's classid.

@@ -30,6 +30,32 @@ fn untried<G>(r: sync::TryLockResult<G>) -> Option<G> {
     }
 }
 
+/// The acquisition step of a lock named `name` (`op` the step's name, `access` its access,
+/// `lock` the blocking acquisition). Where `cx` cannot be preempted
+/// ([`Cx::nonpreemptible`]) and the lock sleeps (`sleeping`), it tries first (`try_op`, `try_`)
+/// and sleeps only if it must wait, as the kernel's fast path does not sleep.
+fn acquire<G>(
+    cx: &Cx,
+    name: &Arc<str>,
+    sleeping: bool,
+    (try_op, op): (&'static str, &'static str),
+    access: impl Fn() -> Access,
+    try_: impl FnOnce() -> sync::TryLockResult<G>,
+    lock: impl FnOnce() -> G,
+) -> G {
+    let what = |op| What::Lock {
+        lock: name.clone(),
+        op,
+    };
+    if sleeping && cx.nonpreemptible() {
+        if let Some(g) = trace::step(what(try_op), access(), || untried(try_())) {
+            return g;
+        }
+        return cx.sleep(|| trace::step(what(op), access(), lock));
+    }
+    trace::step(what(op), access(), lock)
+}
+
 /// Something lockdep can ask "is it held by this thread?".
 pub trait Lockdep {
     /// The lock's kernel name, e.g. `css_set_lock`.
@@ -328,28 +354,15 @@ impl KMutex {
             might_sleep(cx, &self.name);
             None
         };
-        let what = |op| What::Lock {
-            lock: self.name.clone(),
-            op,
-        };
-        let g = if !self.spin && cx.nonpreemptible() {
-            // No kernel preemption: the mutex sleeps only if it must wait.
-            let tried = trace::step(what("mutex_trylock"), Access::write(&self.inner), || {
-                untried(self.inner.try_lock())
-            });
-            match tried {
-                Some(g) => g,
-                None => cx.sleep(|| {
-                    trace::step(what("lock"), Access::write(&self.inner), || {
-                        self.inner.lock().unwrap_or_else(|e| e.into_inner())
-                    })
-                }),
-            }
-        } else {
-            trace::step(what("lock"), Access::write(&self.inner), || {
-                self.inner.lock().unwrap_or_else(|e| e.into_inner())
-            })
-        };
+        let g = acquire(
+            cx,
+            &self.name,
+            !self.spin,
+            ("mutex_trylock", "lock"),
+            || Access::write(&self.inner),
+            || self.inner.try_lock(),
+            || self.inner.lock().unwrap_or_else(|e| e.into_inner()),
+        );
         *oob(&self.owner) = Some(cx.tid);
         acquired(cx, &self.class, subclass, Access::id(&self.inner), false);
         KMutexGuard {
@@ -516,29 +529,15 @@ impl KRwLock {
     pub fn read<'a>(&'a self, cx: &'a Cx) -> KReadGuard<'a> {
         self.check_recursion(cx);
         let preempt = self.preempt(cx);
-        let what = |op| What::Lock {
-            lock: self.name.clone(),
-            op,
-        };
-        let access = || Access::SharedLock(Access::id(&self.inner));
-        let g = if !self.spin && cx.nonpreemptible() {
-            // No kernel preemption: the rw_semaphore sleeps only if it must wait.
-            let tried = trace::step(what("down_read_trylock"), access(), || {
-                untried(self.inner.try_read())
-            });
-            match tried {
-                Some(g) => g,
-                None => cx.sleep(|| {
-                    trace::step(what("read_lock"), access(), || {
-                        self.inner.read().unwrap_or_else(|e| e.into_inner())
-                    })
-                }),
-            }
-        } else {
-            trace::step(what("read_lock"), access(), || {
-                self.inner.read().unwrap_or_else(|e| e.into_inner())
-            })
-        };
+        let g = acquire(
+            cx,
+            &self.name,
+            !self.spin,
+            ("down_read_trylock", "read_lock"),
+            || Access::SharedLock(Access::id(&self.inner)),
+            || self.inner.try_read(),
+            || self.inner.read().unwrap_or_else(|e| e.into_inner()),
+        );
         oob(&self.owners).readers.push(cx.tid);
         // A reader of a spinning rwlock (`read_lock`) is recursive to lockdep; a reader of an
         // rw_semaphore is not.
@@ -556,30 +555,15 @@ impl KRwLock {
     pub fn write<'a>(&'a self, cx: &'a Cx) -> KWriteGuard<'a> {
         self.check_recursion(cx);
         let preempt = self.preempt(cx);
-        let what = |op| What::Lock {
-            lock: self.name.clone(),
-            op,
-        };
-        let g = if !self.spin && cx.nonpreemptible() {
-            // No kernel preemption: the rw_semaphore sleeps only if it must wait.
-            let tried = trace::step(
-                what("down_write_trylock"),
-                Access::write(&self.inner),
-                || untried(self.inner.try_write()),
-            );
-            match tried {
-                Some(g) => g,
-                None => cx.sleep(|| {
-                    trace::step(what("write_lock"), Access::write(&self.inner), || {
-                        self.inner.write().unwrap_or_else(|e| e.into_inner())
-                    })
-                }),
-            }
-        } else {
-            trace::step(what("write_lock"), Access::write(&self.inner), || {
-                self.inner.write().unwrap_or_else(|e| e.into_inner())
-            })
-        };
+        let g = acquire(
+            cx,
+            &self.name,
+            !self.spin,
+            ("down_write_trylock", "write_lock"),
+            || Access::write(&self.inner),
+            || self.inner.try_write(),
+            || self.inner.write().unwrap_or_else(|e| e.into_inner()),
+        );
         oob(&self.owners).writer = Some(cx.tid);
         acquired(cx, &self.class, 0, Access::id(&self.inner), false);
         KWriteGuard {

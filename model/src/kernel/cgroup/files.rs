@@ -75,6 +75,19 @@ impl Kernel {
         Ok(())
     }
 
+    /// What every modelled `populate` does: `cgroup_add_files(cgrp, ss, <ss's cftypes>, ...)`,
+    /// the cftypes in the same memory as its `struct cgroup_subsys` (static for a built-in,
+    /// module memory for a module's).
+    pub fn cgroup_add_subsys_files(
+        &self,
+        cgrp: CgroupH,
+        ss: SubsysH,
+        cx: &Cx,
+    ) -> Result<(), Errno> {
+        let cfts = self.ss(ss, cx).cftypes.get().cloned().unwrap_or_default();
+        self.cgroup_add_files(cgrp, Some(ss), &cfts, cx)
+    }
+
     /// `cgroup_add_file(cgrp, subsys, cft)` (cgroup.c:2224-2251): the name (`net_cls.classid`
     /// unless the hierarchy is `noprefix`), `BUG_ON(!mutex_is_locked(&dir->d_inode->i_mutex))`,
     /// `lookup_one_len` (an existing file is -EEXIST from `cgroup_create_file`), then the file.
