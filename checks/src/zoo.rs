@@ -28,5 +28,8 @@ pub fn catchers(f: Fault) -> &'static [&'static str] {
         Fault::PidlistFindUnlocksEarly => &["tasks-open-vs-close"],
         Fault::RmdirKeepsReleaseList => &["release-vs-rmdir", "css-put-release-vs-rmmod"],
         Fault::PostForkEarlyRead => &["fork-vs-attach-child"],
+        Fault::AttachMoveUnderTaskLock => &["attach-vs-fork"],
+        Fault::CssSetAllocUnderLock => &["attach-vs-exit"],
+        Fault::FindTaskOutsideRcu => &["attach-vs-exit"],
     }
 }

@@ -48,6 +48,9 @@ fn deterministic(f: Fault) -> bool {
             | LoadNoRehash
             | UnloadNoCssSetLock
             | RebindEbusyPutsRefs
+            | AttachMoveUnderTaskLock
+            | CssSetAllocUnderLock
+            | FindTaskOutsideRcu
     )
 }
 
@@ -189,4 +192,42 @@ fn loom_reports_the_inverted_remount_as_a_deadlock() {
         o.violation.map(|v| v.kind),
         Some(cgmodel::ViolationKind::Deadlock)
     );
+}
+
+/// The three faults only the kernel's debug checks see, each caught at the first execution
+/// with the check's report: lockdep's graph (two orders on different tasks, which cannot
+/// deadlock), might_sleep (an allocation under a spinning lock) and PROVE_RCU (a dereference
+/// outside its protection). With lockdep off, the first two pass: neither breaks the state.
+#[cfg(backend_loom)]
+#[test]
+fn the_debug_checks_catch_their_faults_at_the_first_execution() {
+    for (scenario, fault, name, silent_without_lockdep) in [
+        (
+            "attach-vs-fork",
+            Fault::AttachMoveUnderTaskLock,
+            "lock-order",
+            true,
+        ),
+        (
+            "attach-vs-exit",
+            Fault::CssSetAllocUnderLock,
+            "sleeping-in-atomic",
+            false,
+        ),
+        (
+            "attach-vs-exit",
+            Fault::FindTaskOutsideRcu,
+            "suspicious-rcu-usage",
+            true,
+        ),
+    ] {
+        let o = loom_with(scenario, fault, true);
+        let v = o.violation.expect("caught");
+        assert_eq!(v.name, name, "{fault}: {v:?}");
+        assert_eq!(o.executions, 1, "{fault}: at the first execution");
+        if silent_without_lockdep {
+            let o = loom_with(scenario, fault, false);
+            assert!(o.violation.is_none(), "{fault}: {:?}", o.violation);
+        }
+    }
 }

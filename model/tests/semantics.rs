@@ -860,6 +860,35 @@ fn an_allocation_that_may_sleep_is_a_bug_with_preemption_disabled() {
 }
 
 #[test]
+fn a_dereference_outside_its_protection_is_suspicious_rcu_usage() {
+    // PROVE_RCU: pid_task's rcu_dereference_check (kernel/pid.c:370) holds under rcu_read_lock
+    // or tasklist_lock; a spinning lock alone (preemption disabled, which is a classic RCU
+    // reader) is not in its condition, and neither is nothing.
+    let ok = run(Config::default(), |k, cx| {
+        let r = k.rcu.read_lock(cx);
+        assert!(k.find_task_by_vpid(0, cx).is_none());
+        drop(r);
+        let g = k.tasklist_lock.read(cx);
+        let _ = k.find_task_by_vpid(0, cx);
+        drop(g);
+    });
+    assert!(ok.is_empty(), "{ok:?}");
+    for under_spinlock in [false, true] {
+        let v = run(Config::default(), move |k, cx| {
+            let g = under_spinlock.then(|| k.css_set_lock.read(cx));
+            let _ = k.find_task_by_vpid(0, cx);
+            drop(g);
+        });
+        assert!(
+            v.iter().any(|v| v.name == "suspicious-rcu-usage"
+                && v.detail.contains("kernel/pid.c:370")
+                && v.detail.contains("find_task_by_vpid")),
+            "{v:?}"
+        );
+    }
+}
+
+#[test]
 fn a_lock_order_inversion_is_reported_without_a_deadlock() {
     // mount takes the root's i_mutex, then cgroup_mutex (cgroup_get_sb); with the fault, a
     // remount takes cgroup_mutex, then i_mutex. One thread runs both: nothing deadlocks, but

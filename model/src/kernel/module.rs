@@ -17,7 +17,7 @@ use crate::sim::atomic::{AtomicU32, AtomicUsize};
 use crate::sim::cx::Cx;
 use crate::sim::lockdep::KMutex;
 use crate::sim::lockdep::LockedBy;
-use crate::sim::rcu::{rcu_assign_pointer, rcu_dereference};
+use crate::sim::rcu::{rcu_assign_pointer, rcu_dereference_raw};
 use crate::sim::sync::Ordering;
 
 /// The module's refcount once `free_module` has freed its per-cpu counters (`free_percpu(mod->refptr)`,
@@ -240,7 +240,7 @@ impl Kernel {
         }
         cx.at(780);
         drop(g);
-        let ss = rcu_dereference::<Subsys>(&m.ss).expect("loaded module has its subsys");
+        let ss = rcu_dereference_raw::<Subsys>(&m.ss).expect("loaded module has its subsys");
         let exit = m
             .ops
             .module_exit
@@ -270,7 +270,7 @@ impl Kernel {
         cx.at(1473);
         m.refcnt.store(REFPTR_FREED, Ordering::SeqCst);
         cx.at(1479);
-        if let Some(ss) = rcu_dereference::<Subsys>(&m.ss) {
+        if let Some(ss) = rcu_dereference_raw::<Subsys>(&m.ss) {
             let (cfts, st) = {
                 let s = self.ss(ss, cx);
                 (s.cftypes.get().cloned().unwrap_or_default(), s.static_css)

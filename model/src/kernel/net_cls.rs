@@ -18,7 +18,7 @@ use crate::kernel::{
 };
 use crate::sim::arena::load_ptr;
 use crate::sim::cx::Cx;
-use crate::sim::rcu::rcu_dereference;
+use crate::sim::rcu::rcu_dereference_raw;
 use crate::sim::sync::Ordering;
 use crate::variants::Fix;
 
@@ -397,8 +397,11 @@ impl Kernel {
             // the filter's module reference keeps, unless the module's init failed).
             self.ss(mem, cx).subsys_id.load(Ordering::Relaxed)
         };
+        // task_cls_state(current) is task_subsys_state(p, net_cls_subsys_id) (cls_cgroup.c:
+        // 53-57), with its PROVE_RCU condition.
+        self.task_subsys_state_check(tsk, cx);
         let cg = self.task_cgroups(tsk, cx);
-        let css = rcu_dereference::<Css>(&self.cset(cg, cx).subsys[id]);
+        let css = rcu_dereference_raw::<Css>(&self.cset(cg, cx).subsys[id]);
         let Some(css) = css else {
             self.bug(
                 cx,

@@ -380,7 +380,8 @@ impl<T: Object> Arena<T> {
         live
     }
 
-    /// Out of band, at a quiescent point: the object whether live or not (invariant checks).
+    /// Out of band: the object whether live or not, for invariant checks at a quiescent point
+    /// and lockdep's questions about an object that is never freed.
     pub fn peek(&self, h: Handle<T>) -> Peek<T> {
         Peek(self.slot(h))
     }
@@ -398,7 +399,7 @@ impl<T> std::ops::Deref for Peek<T> {
 
 /// A plain load of a pointer field (`p = cgrp->subsys[i]`): a relaxed atomic load, which gives no
 /// ordering, as a plain C load gives none. Where the kernel orders a pointer load it uses
-/// `rcu_dereference` ([`super::rcu::rcu_dereference`]) or holds a lock.
+/// `rcu_dereference` ([`super::rcu::rcu_dereference_check`]) or holds a lock.
 pub fn load_ptr<T>(p: &super::atomic::AtomicUsize) -> Option<Handle<T>> {
     Handle::from_raw(p.load(sync::Ordering::Relaxed))
 }

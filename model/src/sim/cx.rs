@@ -58,6 +58,8 @@ pub struct Cx {
     pub(crate) nonpreempt: RefCell<Option<super::rcu::Hold>>,
     /// The locks this thread holds, for the run's lock graph ([`super::lockdep::LockGraph`]).
     pub(crate) held_locks: RefCell<Vec<super::lockdep::HeldLock>>,
+    /// `rcu_read_lock` nesting: lockdep's `rcu_lock_map` ([`Cx::rcu_read_lock_held`]).
+    pub(crate) rcu_lock_map: Cell<u32>,
     /// The current operation's name, shared with the held locks that record it.
     op: RefCell<std::rc::Rc<str>>,
     rcu: Option<Arc<super::rcu::Rcu>>,
@@ -104,6 +106,7 @@ impl Cx {
             preempt: Default::default(),
             nonpreempt: RefCell::new(None),
             held_locks: RefCell::new(Vec::new()),
+            rcu_lock_map: Cell::new(0),
             op: RefCell::new("".into()),
             rcu,
             rcu_pending: RefCell::new(Vec::new()),
@@ -265,6 +268,13 @@ impl Cx {
     /// first, and sleeps only if it must wait.
     pub fn nonpreemptible(&self) -> bool {
         self.nonpreempt.borrow().is_some()
+    }
+
+    /// `rcu_read_lock_held()`: whether this thread is inside `rcu_read_lock` (of either
+    /// flavour; a spinning lock or `preempt_disable` alone does not count, as lockdep's
+    /// `rcu_lock_map` does not).
+    pub fn rcu_read_lock_held(&self) -> bool {
+        self.rcu_lock_map.get() > 0
     }
 
     /// Whether this thread has preemption disabled (a sleeping lock may not be taken).

@@ -1,6 +1,6 @@
 //! RCU and preemption: read-side critical sections, `preempt_disable` regions (spinning locks
 //! and `try_module_get`'s), `synchronize_rcu`, `synchronize_sched`, `call_rcu`, and the pointer
-//! accessors `rcu_dereference` and `rcu_assign_pointer`.
+//! accessors `rcu_dereference_check` (with PROVE_RCU's check) and `rcu_assign_pointer`.
 //!
 //! Two flavours ([`RcuFlavour`]), as v2.6.34's Kconfig offers them:
 //! - classic (`CONFIG_TREE_RCU`, the default): `rcu_read_lock` is `preempt_disable`, so a grace
@@ -51,11 +51,77 @@ use super::report::{Violation, ViolationKind};
 use super::sync::{self, Ordering};
 use super::trace::{self, Access, What};
 
-/// `rcu_dereference(p)`: loads an RCU-published pointer. The kernel orders it by the address
-/// dependency (`smp_read_barrier_depends`); C11 has no dependency ordering, so it is an acquire
-/// load here, the usual approximation of `memory_order_consume`.
-pub fn rcu_dereference<T>(p: &AtomicUsize) -> Option<Handle<T>> {
+/// `rcu_dereference_raw(p)`: loads an RCU-published pointer, checking nothing. The kernel orders
+/// it by the address dependency (`smp_read_barrier_depends`); C11 has no dependency ordering, so
+/// it is an acquire load here, the usual approximation of `memory_order_consume`. The kernel
+/// layer uses it where the model publishes a pointer the kernel does not read with
+/// `rcu_dereference` (a module's memory, `current`); every kernel `rcu_dereference` is
+/// [`rcu_dereference_check`].
+pub fn rcu_dereference_raw<T>(p: &AtomicUsize) -> Option<Handle<T>> {
     Handle::from_raw(p.load(Ordering::Acquire))
+}
+
+/// One term of an `rcu_dereference_check` condition: what makes the dereference safe.
+#[derive(Clone, Copy)]
+pub enum Protection<'a> {
+    /// `rcu_read_lock_held()`: inside `rcu_read_lock` (lockdep's `rcu_lock_map`). A spinning
+    /// lock or `preempt_disable` does not count, even where classic RCU's readers are exactly
+    /// such regions.
+    ReadLock,
+    /// `lockdep_is_held(lock)`: `lock` held by this thread, in any mode.
+    Held(&'a dyn super::lockdep::Lockdep),
+    /// Another term, already evaluated (`atomic_read(&files->count) == 1`).
+    Holds(bool),
+}
+
+/// An `rcu_dereference_check` call site: where it is and its condition as the source spells it
+/// (the kernel layer names the kernel's).
+#[derive(Clone, Copy, Debug)]
+pub struct DerefSite {
+    /// `file:line` of the `rcu_dereference_check`.
+    pub at: &'static str,
+    /// The checked expression and its condition, as written there.
+    pub text: &'static str,
+}
+
+/// `rcu_dereference_check(p, c)` under `CONFIG_PROVE_RCU`: [`rcu_dereference_raw`], after
+/// checking that one of the terms `cond` holds. None holding is lockdep's "suspicious
+/// rcu_dereference_check() usage", a `suspicious-rcu-usage` BUG naming `site`. A plain
+/// `rcu_dereference(p)` is the condition `[Protection::ReadLock]`. With lockdep off (loom only)
+/// nothing is checked, as `debug_lockdep_rcu_enabled()` is false without `debug_locks`.
+pub fn rcu_dereference_check<T>(
+    cx: &Cx,
+    p: &AtomicUsize,
+    site: &DerefSite,
+    cond: &[Protection<'_>],
+) -> Option<Handle<T>> {
+    check_protected(cx, site, cond);
+    rcu_dereference_raw(p)
+}
+
+/// The check half of [`rcu_dereference_check`], for a dereference the model makes in more than
+/// one load (`task->cgroups->subsys[id]`).
+pub fn check_protected(cx: &Cx, site: &DerefSite, cond: &[Protection<'_>]) {
+    if cx.lockdep && !cond.iter().any(|c| holds(cx, c)) {
+        cx.sink.fail(Violation::new(
+            ViolationKind::Bug,
+            "suspicious-rcu-usage",
+            format!(
+                "{} invoked rcu_dereference_check() without protection ({}) at {}",
+                site.at,
+                site.text,
+                cx.whereabouts()
+            ),
+        ));
+    }
+}
+
+fn holds(cx: &Cx, c: &Protection<'_>) -> bool {
+    match c {
+        Protection::ReadLock => cx.rcu_read_lock_held(),
+        Protection::Held(l) => l.held(cx),
+        Protection::Holds(b) => *b,
+    }
 }
 
 /// `rcu_assign_pointer(p, v)`: publishes a pointer (`smp_wmb` then the store: a release store).
@@ -238,6 +304,7 @@ pub struct RcuReadGuard<'a> {
 impl Drop for RcuReadGuard<'_> {
     fn drop(&mut self) {
         let _f = self.cx.enter(self.rcu.funcs.read_unlock);
+        self.cx.rcu_lock_map.set(self.cx.rcu_lock_map.get() - 1);
         match self.rcu.flavour {
             RcuFlavour::Classic => self.rcu.preempt_enable(self.cx),
             RcuFlavour::Preempt => self.cx.rcu_reader.leave(true, "rcu", "rcu_read_unlock"),
@@ -360,6 +427,7 @@ impl Rcu {
                 Some(Hold::new(&self.rcu_gp[cx.tid], "rcu", "rcu_read_lock"))
             }),
         }
+        cx.rcu_lock_map.set(cx.rcu_lock_map.get() + 1);
         RcuReadGuard { rcu: self, cx }
     }
 

@@ -156,6 +156,29 @@ pub enum Fault {
         message = "cgroup_post_fork reads child->cgroups under write_lock(&css_set_lock) and task_lock"
     )]
     PostForkEarlyRead,
+    /// `cgroup_attach_task` takes `css_set_lock` for the `list_move` before dropping
+    /// `task_lock`: task_lock -> css_set_lock, the inverse of `cgroup_post_fork`'s order. It
+    /// deadlocks only on a child that attach finds between `attach_pid` and `cgroup_post_fork`;
+    /// lockdep sees the two orders on any two tasks.
+    #[strum(
+        serialize = "attach-move-under-task_lock",
+        message = "the lock order css_set_lock -> task_lock (cgroup_post_fork; cgroup_attach_task drops task_lock first)"
+    )]
+    AttachMoveUnderTaskLock,
+    /// `find_css_set` allocates the new css_set before dropping `css_set_lock` (read): a
+    /// `GFP_KERNEL` allocation, which may sleep, with preemption disabled.
+    #[strum(
+        serialize = "css_set-alloc-under-lock",
+        message = "find_css_set allocates with GFP_KERNEL only after read_unlock(&css_set_lock)"
+    )]
+    CssSetAllocUnderLock,
+    /// `attach_task_by_pid` looks the task up before `rcu_read_lock`: `pid_task`'s
+    /// `rcu_dereference_check` holds neither `rcu_read_lock` nor `tasklist_lock`.
+    #[strum(
+        serialize = "find-task-outside-rcu",
+        message = "attach_task_by_pid's rcu_read_lock around find_task_by_vpid (kernel/pid.c:370's condition)"
+    )]
+    FindTaskOutsideRcu,
 }
 
 fn unknown_fault(s: &str) -> String {

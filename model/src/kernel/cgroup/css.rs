@@ -19,9 +19,17 @@ use crate::kernel::{
 use crate::sim::arena::{load_ptr, store_ptr};
 use crate::sim::atomic::{AtomicI64, AtomicU32, AtomicU64, AtomicUsize};
 use crate::sim::cx::Cx;
-use crate::sim::rcu::rcu_dereference;
+use crate::sim::rcu::{check_protected, rcu_dereference_raw, DerefSite, Protection};
 use crate::sim::sync::Ordering;
 use crate::variants::Fix;
+
+/// `task_subsys_state`'s `rcu_dereference_check` (include/linux/cgroup.h:531-534). The design
+/// `fixed`'s `rcu_dereference` of `task->cgroups` is checked with it: the two loads are one
+/// dereference of the caller's.
+pub(crate) const TASK_SUBSYS_STATE: DerefSite = DerefSite {
+    at: "include/linux/cgroup.h:531",
+    text: "task->cgroups->subsys[subsys_id], rcu_read_lock_held() || lockdep_is_held(&task->alloc_lock) || cgroup_lock_is_held()",
+};
 
 impl Kernel {
     /// Allocates a css of subsystem `ss` (the subsystem's `create` callback's kzalloc), or sets
@@ -219,14 +227,17 @@ impl Kernel {
     }
 
     /// `task_subsys_state(task, id)` (include/linux/cgroup.h:528-535):
-    /// `rcu_dereference(task->cgroups->subsys[id])`, in which the load of `task->cgroups` is
-    /// plain (the design `fixed` loads it with `rcu_dereference`, as 3.x's `task_css_set` does).
-    /// A NULL css is reported as the kernel's NULL dereference.
+    /// `rcu_dereference_check(task->cgroups->subsys[id], ...)`, in which the load of
+    /// `task->cgroups` is plain (the design `fixed` loads it with `rcu_dereference`, as 3.x's
+    /// `task_css_set` does). PROVE_RCU checks its condition first
+    /// ([`Kernel::task_subsys_state_check`]). A NULL css is reported as the kernel's NULL
+    /// dereference.
     pub fn task_subsys_state(&self, task: TaskH, id: usize, cx: &Cx) -> CssH {
         let _f = cx.enter(&kfn::task_subsys_state);
         cx.at(531);
+        self.task_subsys_state_check(task, cx);
         let cg = self.task_cgroups(task, cx);
-        let css = rcu_dereference::<Css>(&self.cset(cg, cx).subsys[id]);
+        let css = rcu_dereference_raw::<Css>(&self.cset(cg, cx).subsys[id]);
         match css {
             Some(c) => c,
             None => self.bug(
@@ -237,12 +248,29 @@ impl Kernel {
         }
     }
 
+    /// PROVE_RCU's check of `task_subsys_state`'s condition (include/linux/cgroup.h:531-534):
+    /// `rcu_read_lock_held() || lockdep_is_held(&task->alloc_lock) || cgroup_lock_is_held()`.
+    pub fn task_subsys_state_check(&self, task: TaskH, cx: &Cx) {
+        // Out of band: lockdep's question is no step of the kernel's (task_structs are never
+        // freed in the model).
+        let t = self.tasks.peek(task);
+        check_protected(
+            cx,
+            &TASK_SUBSYS_STATE,
+            &[
+                Protection::ReadLock,
+                Protection::Held(&t.alloc_lock),
+                Protection::Held(&self.cgroup_mutex),
+            ],
+        );
+    }
+
     /// `task->cgroups` read by an RCU reader: a plain load in v2.6.34 (`task_subsys_state`,
     /// `task_cls_state`), `rcu_dereference` with [`Fix::RcuDereferenceCgroups`].
     pub fn task_cgroups(&self, task: TaskH, cx: &Cx) -> crate::kernel::CssSetH {
         let t = self.task(task, cx);
         let cg = if self.has(Fix::RcuDereferenceCgroups) {
-            rcu_dereference::<CssSet>(&t.cgroups)
+            rcu_dereference_raw::<CssSet>(&t.cgroups)
         } else {
             load_ptr::<CssSet>(&t.cgroups)
         };

@@ -443,13 +443,18 @@ impl Kernel {
             cx.at(602);
             self.get_css_set(res, cx);
         }
+        // Fault css_set-alloc-under-lock: the allocation before read_unlock.
+        let early = (res.is_none() && self.fault(Fault::CssSetAllocUnderLock)).then(|| {
+            cx.at(608);
+            cx.kmalloc_ok(GFP_KERNEL)
+        });
         cx.at(603);
         drop(r);
         if res.is_some() {
             return res;
         }
         cx.at(608);
-        if !cx.kmalloc_ok(GFP_KERNEL) {
+        if !early.unwrap_or_else(|| cx.kmalloc_ok(GFP_KERNEL)) {
             return None;
         }
         let res = self.csets.alloc(new_css_set(self.count()));

@@ -14,10 +14,18 @@ use crate::kernel::{
 use crate::sim::arena::{load_ptr, store_ptr, Handle};
 use crate::sim::cx::Cx;
 use crate::sim::lockdep::Lockdep;
-use crate::sim::rcu::{rcu_assign_pointer, rcu_dereference};
+use crate::sim::rcu::{
+    rcu_assign_pointer, rcu_dereference_check, rcu_dereference_raw, DerefSite, Protection,
+};
 use crate::sim::report::{Violation, ViolationKind};
 use crate::sim::sync::Ordering;
 use crate::variants::{Fault, Fix};
+
+/// `pid_task`'s `rcu_dereference_check` (kernel/pid.c:370-372).
+const PID_TASK: DerefSite = DerefSite {
+    at: "kernel/pid.c:370",
+    text: "pid->tasks[type].first, rcu_read_lock_held() || lockdep_tasklist_lock_is_held()",
+};
 
 impl Kernel {
     /// Sets or clears `tsk->cg_list` membership of `cg->tasks`; css_set_lock held for writing.
@@ -55,11 +63,16 @@ impl Kernel {
     }
 
     /// `find_task_by_vpid(pid)` (kernel/pid.c:388-391), under `rcu_read_lock`: the task the pid
-    /// hash holds for `pid` (published by `attach_pid` with `hlist_add_head_rcu`).
+    /// hash holds for `pid` (published by `attach_pid` with `hlist_add_head_rcu`), loaded by
+    /// `pid_task`'s `rcu_dereference_check` (pid.c:370-372; deviation: the model's pid hash is
+    /// one slot per pid, so `find_pid_ns`'s walk and `pid_task` are one load).
     pub fn find_task_by_vpid(&self, pid: usize, cx: &Cx) -> Option<TaskH> {
         let _f = cx.enter(&kfn::find_task_by_vpid);
         cx.at(390);
-        self.pid_hash.get(pid).and_then(rcu_dereference::<Task>)
+        self.pid_hash.get(pid).and_then(|p| {
+            let cond = [Protection::ReadLock, Protection::Held(&self.tasklist_lock)];
+            rcu_dereference_check::<Task>(cx, p, &PID_TASK, &cond)
+        })
     }
 
     /// `get_current()` (arch/x86/include/asm/current.h:12-15): the task a model thread runs as,
@@ -75,7 +88,7 @@ impl Kernel {
         if pid == 0 {
             return Some(self.init_task());
         }
-        self.pid_hash.get(pid).and_then(rcu_dereference::<Task>)
+        self.pid_hash.get(pid).and_then(rcu_dereference_raw::<Task>)
     }
 
     /// `fork` by `parent` of task `T<child>`: `copy_process` (kernel/fork.c:954-1324):
@@ -338,11 +351,16 @@ impl Kernel {
         }
         cx.at(1749);
         rcu_assign_pointer(&t.cgroups, Some(newcg));
+        // Fault attach-move-under-task_lock: css_set_lock taken before task_unlock.
+        let early = self.fault(Fault::AttachMoveUnderTaskLock).then(|| {
+            cx.at(1753);
+            self.css_set_lock.write(cx)
+        });
         cx.at(1750);
         drop(g);
         drop(t);
         cx.at(1753);
-        let w = self.css_set_lock.write(cx);
+        let w = early.unwrap_or_else(|| self.css_set_lock.write(cx));
         cx.at(1754);
         if !self.cg_list_empty(tsk, cx) {
             cx.at(1756);
@@ -388,10 +406,15 @@ impl Kernel {
     /// `cgroup_attach_task`. T0 (the idle task) is not in the pid hash: -ESRCH.
     pub fn attach_task_by_pid(&self, cgrp: CgroupH, pid: usize, cx: &Cx) -> Result<(), Errno> {
         let _f = cx.enter(&kfn::attach_task_by_pid);
+        // Fault find-task-outside-rcu: the lookup before rcu_read_lock.
+        let early = self.fault(Fault::FindTaskOutsideRcu).then(|| {
+            cx.at(1803);
+            self.find_task_by_vpid(pid, cx)
+        });
         cx.at(1802);
         let rcu = self.rcu.read_lock(cx);
         cx.at(1803);
-        let tsk = self.find_task_by_vpid(pid, cx);
+        let tsk = early.unwrap_or_else(|| self.find_task_by_vpid(pid, cx));
         cx.at(1804);
         let Some(tsk) = tsk else {
             cx.at(1805);

@@ -3,8 +3,15 @@
 use crate::kernel::anchors::kfn;
 use crate::kernel::{File, FileH, Kernel};
 use crate::sim::cx::Cx;
-use crate::sim::rcu::rcu_dereference;
+use crate::sim::rcu::{rcu_dereference_check, DerefSite, Protection};
 use crate::sim::sync::Ordering;
+
+/// `fcheck_files`'s `rcu_dereference_check_fdtable` (include/linux/fdtable.h:88, the condition
+/// at 60-64). The model's table is shared by the process's threads (`files->count > 1`).
+const FCHECK_FILES: DerefSite = DerefSite {
+    at: "include/linux/fdtable.h:88",
+    text: "fdt->fd[fd], rcu_read_lock_held() || lockdep_is_held(&files->file_lock) || atomic_read(&files->count) == 1",
+};
 
 impl Kernel {
     /// `fget_light(fd)` (fs/file_table.c:299-321) for a process whose threads share the table:
@@ -15,7 +22,14 @@ impl Kernel {
         cx.at(308);
         let rcu = self.rcu.read_lock(cx);
         cx.at(309);
-        let f = self.fd_table.get(fd).and_then(rcu_dereference::<File>);
+        let f = self.fd_table.get(fd).and_then(|p| {
+            let cond = [
+                Protection::ReadLock,
+                Protection::Held(&self.file_lock),
+                Protection::Holds(false),
+            ];
+            rcu_dereference_check::<File>(cx, p, &FCHECK_FILES, &cond)
+        });
         let got = f.filter(|&f| {
             cx.at(311);
             let c = &self.files.get(f, cx).f_count;
