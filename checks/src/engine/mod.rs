@@ -263,6 +263,7 @@ pub(crate) fn drive(
         preemptions,
         reduced: false,
         events,
+        lock_graph: graph,
     }
 }
 

@@ -1,5 +1,6 @@
 //! What the engines are and what they report: [`Engine`], [`Bound`], [`Outcome`] (with what a
-//! run covered and left unexplored) and [`RunOpts`].
+//! run covered and left unexplored) and [`RunOpts`]. The file is long because what a run covered
+//! is worked out from these types and tested beside them.
 
 use cgmodel::sim::foata::Classes;
 use cgmodel::sim::sync::{Backend, BACKEND};
@@ -151,6 +152,9 @@ pub struct Outcome {
     pub reduced: bool,
     /// The steps of the execution that found it (empty when none did).
     pub events: Vec<Event>,
+    /// The lock graph of the run that decided the verdict: every lock order its executions
+    /// took ([`cgmodel::sim::lockdep::LockGraph`]).
+    pub lock_graph: std::sync::Arc<cgmodel::sim::lockdep::LockGraph>,
 }
 
 impl Outcome {
@@ -167,6 +171,7 @@ impl Outcome {
             preemptions: None,
             reduced: false,
             events: Vec::new(),
+            lock_graph: Default::default(),
         }
     }
 

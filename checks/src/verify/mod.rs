@@ -4,17 +4,20 @@
 //!
 //! One build has one backend, so the default build (`verify`) builds the loom and shuttle
 //! flavours of `cgcheck` in their own target directories and runs their [`part`] (`cgcheck
-//! verify-part`), then merges the parts with its own.
+//! verify-part`), then merges the parts with its own. The file is long because the catalog,
+//! the zoo and the replays share their options, progress bars and trace paths.
 
 #[cfg(backend_std)]
 mod builds;
 pub mod deep;
+mod graphs;
 pub mod report;
 pub mod rows;
 
 use std::path::{Path, PathBuf};
 
 use cgmodel::sim::foata::Relation;
+use cgmodel::sim::lockdep::LockGraph;
 #[cfg(backend_std)]
 use cgmodel::sim::sync::Backend;
 use cgmodel::{Design, Fault, Faults};
@@ -23,7 +26,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::engine::{self, Bound, Engine, Outcome, RunOpts};
 use crate::scenario::{by_name, catalog, LoomPlan, Scenario};
 use crate::{verdict, zoo};
-pub use rows::{FaultRow, Part, ReplayRow, Results, ScenarioRow};
+pub use graphs::lock_graphs;
+pub use rows::{FaultRow, GraphEdges, GraphRow, Part, ReplayRow, Results, ScenarioRow};
 
 /// Where cgcheck writes its results: `target/cgcheck`.
 pub fn out_dir() -> PathBuf {
@@ -199,6 +203,20 @@ pub fn zoo_rows(chosen: &[Fault], trace_dir: &Path, show: bool) -> Result<Vec<Fa
 /// Every catalog scenario on every design with each engine of this build. Failing runs write
 /// their trace to `trace_dir`.
 pub fn catalog_rows(trace_dir: &Path, show: bool) -> Result<Vec<ScenarioRow>, String> {
+    Ok(catalog_rows_graphs(trace_dir, show)?.0)
+}
+
+/// [`catalog_rows`], and per design the lock graph of every run: what lockdep's graph would
+/// hold had one kernel run the whole catalog.
+pub fn catalog_rows_graphs(
+    trace_dir: &Path,
+    show: bool,
+) -> Result<(Vec<ScenarioRow>, Vec<GraphEdges>), String> {
+    let graphs: Vec<(Design, LockGraph)> = Design::ALL
+        .iter()
+        .map(|&d| (d, LockGraph::default()))
+        .collect();
+    let graph_of = |d: Design| &graphs.iter().find(|(x, _)| *x == d).expect("a design").1;
     let work: Vec<(&Scenario, Design)> = catalog()
         .iter()
         .flat_map(|sc| Design::ALL.iter().map(move |&d| (sc, d)))
@@ -214,6 +232,8 @@ pub fn catalog_rows(trace_dir: &Path, show: bool) -> Result<Vec<ScenarioRow>, St
             }
             let opts = catalog_opts(eng, sc, design);
             let o = engine::run_scenario(sc, &cfg, eng, &opts)?;
+            // Cycles are found when the parts' graphs are merged ([`lock_graphs`]).
+            let _ = graph_of(design).merge(&o.lock_graph.edges());
             let (v, _) = verdict(sc, design, &o);
             let mut trace = None;
             if o.violation.is_some() {
@@ -252,16 +272,29 @@ pub fn catalog_rows(trace_dir: &Path, show: bool) -> Result<Vec<ScenarioRow>, St
     for r in rows {
         out.extend(r?);
     }
-    Ok(out)
+    let graphs = graphs
+        .iter()
+        .map(|(design, g)| GraphEdges {
+            design: *design,
+            edges: g
+                .edges()
+                .into_iter()
+                .map(|e| [e.from, e.to, e.from_site, e.to_site])
+                .collect(),
+        })
+        .collect();
+    Ok((out, graphs))
 }
 
 /// This build's part of `verify`: the catalog and the zoo, traces under
 /// `target/cgcheck/traces/BACKEND`.
 pub fn part(show: bool) -> Result<Part, String> {
     let dir = default_trace_dir().join(cgmodel::sim::sync::BACKEND.to_string());
+    let (scenarios, lock_graphs) = catalog_rows_graphs(&dir, show)?;
     Ok(Part {
-        scenarios: catalog_rows(&dir, show)?,
+        scenarios,
         faults: zoo_rows(Fault::ALL, &dir, show)?,
+        lock_graphs,
     })
 }
 
@@ -357,10 +390,13 @@ pub fn verify(backends: &[Backend], docs: bool, show: bool) -> Result<Results, S
                 .map(|r| (*r).clone())
         })
         .collect();
+    let graph_parts: Vec<GraphEdges> = parts.iter().flat_map(|p| p.lock_graphs.clone()).collect();
+    let lock_graphs = lock_graphs(&graph_parts);
     let ok = scenarios.iter().all(|r| r.verdict.ok())
         && faults.len() == Fault::ALL.len()
         && faults.iter().all(|r| r.detected)
-        && replays.iter().all(|r| r.reproduced);
+        && replays.iter().all(|r| r.reproduced)
+        && lock_graphs.iter().all(|g| g.cycles.is_empty());
     let results = Results {
         ok,
         engines: backends.iter().map(|b| b.to_string()).collect(),
@@ -368,6 +404,7 @@ pub fn verify(backends: &[Backend], docs: bool, show: bool) -> Result<Results, S
         faults,
         fault_runs: runs,
         replays,
+        lock_graphs,
     };
     let json = serde_json::to_string_pretty(&results).map_err(|e| e.to_string())?;
     let md = report::markdown(&results);

@@ -40,15 +40,54 @@ pub fn summary(r: &Results) -> String {
     let reproduced = r.replays.iter().filter(|f| f.reproduced).count();
     let _ = write!(
         s,
-        "\nscenario runs: {} pass, {} expected-fail (documented findings), {} fail, {} missed\nfaults detected: {detected} of {}\ntraces reproduced: {reproduced} of {}\nverdict: {}",
+        "\nscenario runs: {} pass, {} expected-fail (documented findings), {} fail, {} missed\nfaults detected: {detected} of {}\ntraces reproduced: {reproduced} of {}\n{}verdict: {}",
         count(&all, Verdict::Pass),
         count(&all, Verdict::ExpectedFail),
         count(&all, Verdict::Fail),
         count(&all, Verdict::Missed),
         r.faults.len(),
         r.replays.len(),
+        graph_line(r),
         if r.ok { "OK" } else { "FAILED" }
     );
+    s
+}
+
+/// `lock graph (catalog, per design): 30-32 classes, 50-55 edges, no cycle`, and each cycle;
+/// nothing when no part kept a graph.
+fn graph_line(r: &Results) -> String {
+    let g = &r.lock_graphs;
+    let (Some(cmin), Some(cmax)) = (
+        g.iter().map(|x| x.classes).min(),
+        g.iter().map(|x| x.classes).max(),
+    ) else {
+        return String::new();
+    };
+    let emin = g.iter().map(|x| x.edges).min().unwrap_or(0);
+    let emax = g.iter().map(|x| x.edges).max().unwrap_or(0);
+    let range = |a: usize, b: usize| {
+        if a == b {
+            a.to_string()
+        } else {
+            format!("{a}-{b}")
+        }
+    };
+    let cycles: Vec<String> = g
+        .iter()
+        .flat_map(|x| x.cycles.iter().map(move |c| format!("{}: {c}", x.design)))
+        .collect();
+    let mut s = format!(
+        "lock graph (the catalog, per design): {} classes, {} edges, {}\n",
+        range(cmin, cmax),
+        range(emin, emax),
+        match cycles.len() {
+            0 => "no cycle".to_string(),
+            n => format!("{n} cycle(s)"),
+        }
+    );
+    for c in cycles {
+        s += &format!("  lock-order: {c}\n");
+    }
     s
 }
 
@@ -86,6 +125,17 @@ pub fn markdown(r: &Results) -> String {
             x.engine,
             x.seconds,
             x.bound.map_or("-".to_string(), |b| b.to_string())
+        );
+    }
+    s += "\n## Lock graphs\n\nPer design, the lock orders every scenario of the catalog took on every engine, merged as lockdep's per-boot graph would hold them had one kernel run them all ([model.md](model.md#lockdep-might_sleep-and-prove_rcu)).\n\n| design | classes | edges | cycles |\n|---|---|---|---|\n";
+    for x in &r.lock_graphs {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} |",
+            x.design,
+            x.classes,
+            x.edges,
+            x.cycles.len()
         );
     }
     s += "\n## Trace replays\n\n| trace | reproduced | steps |\n|---|---|---|\n";
@@ -282,6 +332,7 @@ mod tests {
             faults: vec![],
             fault_runs: vec![],
             replays: vec![],
+            lock_graphs: vec![],
         }
     }
 

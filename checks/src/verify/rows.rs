@@ -103,13 +103,45 @@ pub struct ReplayRow {
     pub steps: usize,
 }
 
-/// What one build's engines contribute: the catalog and the zoo.
+/// What one build's engines contribute: the catalog, the zoo and the catalog's lock graphs.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Part {
     /// Every scenario on every design, per engine.
     pub scenarios: Vec<ScenarioRow>,
     /// Every fault, per engine.
     pub faults: Vec<FaultRow>,
+    /// Per design, the lock orders every scenario of the catalog took, on every engine of the
+    /// build.
+    #[serde(default)]
+    pub lock_graphs: Vec<GraphEdges>,
+}
+
+/// One design's lock graph as a part hands it over: its edges.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct GraphEdges {
+    /// The design.
+    #[serde(with = "name")]
+    pub design: Design,
+    /// Held class, taken class, where each was first taken.
+    pub edges: Vec<[String; 4]>,
+}
+
+/// One design's lock graph over the whole catalog, as lockdep's per-boot graph would be had one
+/// kernel run every scenario.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct GraphRow {
+    /// The design.
+    #[serde(with = "name")]
+    pub design: Design,
+    /// Lock classes with an edge.
+    pub classes: usize,
+    /// Dependencies (held class, taken class).
+    pub edges: usize,
+    /// Each cycle, as lockdep prints it (none expected: a cycle is a finding to triage).
+    pub cycles: Vec<String>,
+    /// Every dependency, `held -> taken`, in order of the classes.
+    #[serde(default)]
+    pub orders: Vec<String>,
 }
 
 /// `target/cgcheck/results.json`.
@@ -127,4 +159,7 @@ pub struct Results {
     pub fault_runs: Vec<FaultRow>,
     /// Every committed trace, replayed.
     pub replays: Vec<ReplayRow>,
+    /// Per design, the lock graph of the whole catalog.
+    #[serde(default)]
+    pub lock_graphs: Vec<GraphRow>,
 }

@@ -204,6 +204,20 @@ pub struct HeldLock {
     at: Taken,
 }
 
+/// One dependency of a [`LockGraph`]: `to` taken while `from` was held, with where each was
+/// first taken so (thread, operation, kernel function and line).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Edge {
+    /// The held lock's class.
+    pub from: String,
+    /// The class taken while it was held.
+    pub to: String,
+    /// Where the held lock was taken.
+    pub from_site: String,
+    /// Where the new one was taken.
+    pub to_site: String,
+}
+
 /// The edges of a [`LockGraph`]: (held class, taken class) → where each was first taken.
 type Edges = BTreeMap<(Arc<str>, Arc<str>), (String, String)>;
 
@@ -221,15 +235,27 @@ impl LockGraph {
     /// edge seen before. If it closes a cycle, the chain, as lockdep prints it: the new
     /// dependency, then the existing ones back to `held`'s class.
     fn add(&self, held: &HeldLock, to: &Arc<str>, at: &Taken) -> Option<String> {
+        let edge = Edge {
+            from: held.class.to_string(),
+            to: to.to_string(),
+            from_site: held.at.to_string(),
+            to_site: at.to_string(),
+        };
+        self.insert(&edge)
+    }
+
+    /// Adds `edge` unless the graph has it (keeping its first sites); the chain of the cycle it
+    /// closes, if it closes one ([`LockGraph::add`]).
+    pub fn insert(&self, edge: &Edge) -> Option<String> {
         let mut edges = self.edges.lock().unwrap_or_else(|e| e.into_inner());
-        let from = &held.class;
+        let (from, to): (Arc<str>, Arc<str>) = (edge.from.as_str().into(), edge.to.as_str().into());
         let key = (from.clone(), to.clone());
         if edges.contains_key(&key) {
             return None;
         }
         // A path to -> ... -> from among the edges already there is the inverse order.
-        let path = Self::path(&edges, to, from);
-        let (from_site, to_site) = (held.at.to_string(), at.to_string());
+        let path = Self::path(&edges, &to, &from);
+        let (from_site, to_site) = (edge.from_site.clone(), edge.to_site.clone());
         let mut text = path.as_ref().map(|_| {
             format!(
                 "`{to}` is taken by {to_site} while `{from}` is held (taken by {from_site}); the existing dependency chain:"
@@ -245,6 +271,26 @@ impl LockGraph {
             ));
         }
         Some(std::mem::take(text))
+    }
+
+    /// Every edge, in order of its classes.
+    pub fn edges(&self) -> Vec<Edge> {
+        let edges = self.edges.lock().unwrap_or_else(|e| e.into_inner());
+        edges
+            .iter()
+            .map(|((from, to), (from_site, to_site))| Edge {
+                from: from.to_string(),
+                to: to.to_string(),
+                from_site: from_site.clone(),
+                to_site: to_site.clone(),
+            })
+            .collect()
+    }
+
+    /// Adds every edge of `other` (lockdep's graph is per boot: the union of what every run
+    /// saw); the chains of the cycles that closes, one per edge that closed one.
+    pub fn merge(&self, other: &[Edge]) -> Vec<String> {
+        other.iter().filter_map(|e| self.insert(e)).collect()
     }
 
     /// The classes of a path `from -> ... -> to`, if there is one.
