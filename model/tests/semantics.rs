@@ -854,9 +854,50 @@ fn an_allocation_that_may_sleep_is_a_bug_with_preemption_disabled() {
     assert!(
         v.iter().any(|v| v.kind == ViolationKind::Bug
             && v.name == "sleeping-in-atomic"
-            && v.detail.contains("kmalloc(GFP_KERNEL)")),
+            && v.detail.contains("kmalloc(GFP_KERNEL)")
+            && v.detail.contains("`css_set_lock` held")),
         "{v:?}"
     );
+}
+
+#[test]
+fn every_sleeping_call_in_atomic_context_is_one_report_naming_the_context() {
+    // might_sleep is one check: a sleeping lock, a grace period and an allocation each report
+    // sleeping-in-atomic, naming the call and what made the context atomic.
+    type Case = (
+        &'static str,
+        &'static str,
+        fn(&cgmodel::Kernel, &cgmodel::Cx),
+    );
+    let cases: [Case; 3] = [
+        (
+            "mutex_lock(cgroup_mutex)",
+            "`css_set_lock` held",
+            |k, cx| {
+                let _g = k.css_set_lock.read(cx);
+                let _m = k.cgroup_mutex.lock(cx);
+            },
+        ),
+        ("synchronize_rcu", "in rcu_read_lock", |k, cx| {
+            let _r = k.rcu.read_lock(cx);
+            k.rcu.synchronize(cx);
+        }),
+        ("kmalloc(GFP_KERNEL)", "`task_lock` held", |k, cx| {
+            let t = k.init_task();
+            let t = k.task(t, cx);
+            let _g = t.alloc_lock.lock(cx);
+            let _ = cx.kmalloc_ok(cgmodel::kernel::gfp::GFP_KERNEL);
+        }),
+    ];
+    for (call, context, f) in cases {
+        let v = run(Config::default(), f);
+        assert!(
+            v.iter().any(|v| v.name == "sleeping-in-atomic"
+                && v.detail.contains(call)
+                && v.detail.contains(context)),
+            "{call}: {v:?}"
+        );
+    }
 }
 
 #[test]

@@ -212,20 +212,38 @@ impl Cx {
     /// `might_sleep` does: with preemption disabled (a spinning lock, a classic RCU reader) it
     /// is a `sleeping-in-atomic` BUG.
     pub fn kmalloc_ok(&self, flags: AllocFlags) -> bool {
-        if flags.may_sleep && self.preempt.depth() > 0 {
-            self.sink.fail(super::report::Violation::new(
-                super::report::ViolationKind::Bug,
-                "sleeping-in-atomic",
-                format!(
-                    "kmalloc({}) with preemption disabled (sleeping function called from invalid context) at {}",
-                    flags.name,
-                    self.whereabouts()
-                ),
-            ));
+        if flags.may_sleep {
+            self.might_sleep(&format!("kmalloc({})", flags.name), false);
         }
         let n = self.allocs.get() + 1;
         self.allocs.set(n);
         self.fail_alloc.get() != Some(n)
+    }
+
+    /// `might_sleep()` before `call`, a call that can sleep: with preemption disabled (a
+    /// spinning lock, `preempt_disable`, a classic RCU reader) it is a `sleeping-in-atomic` BUG,
+    /// the kernel's "sleeping function called from invalid context", naming the call and the
+    /// atomic context (the innermost spinning lock held and where it was taken). With
+    /// `rcu_reader_too`, a preemptible RCU reader counts as well: a grace period waited for
+    /// inside one waits for itself.
+    pub fn might_sleep(&self, call: &str, rcu_reader_too: bool) {
+        let reader = rcu_reader_too && self.rcu_reader.depth() > 0;
+        if self.preempt.depth() == 0 && !reader {
+            return;
+        }
+        let context = match super::lockdep::innermost_spinning(self) {
+            Some(lock) => lock,
+            None if self.rcu_read_lock_held() => "in rcu_read_lock".to_string(),
+            None => "preempt_disable".to_string(),
+        };
+        self.sink.fail(super::report::Violation::new(
+            super::report::ViolationKind::Bug,
+            "sleeping-in-atomic",
+            format!(
+                "{call} with preemption disabled, {context} (sleeping function called from invalid context) at {}",
+                self.whereabouts()
+            ),
+        ));
     }
 
     /// The current top-level operation's name, shared (for what keeps it past the step).

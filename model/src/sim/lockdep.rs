@@ -136,7 +136,7 @@ fn class_of(name: &str) -> &str {
 /// `I_MUTEX_PARENT`/`I_MUTEX_CHILD`). An edge that closes a cycle is a `lock-order` BUG, printed
 /// as lockdep prints it, whether or not any execution deadlocked on it. With lockdep off (loom
 /// only) no edge is added.
-fn acquired(cx: &Cx, class: &Arc<str>, subclass: u32, id: u64, recursive_read: bool) {
+fn acquired(cx: &Cx, class: &Arc<str>, subclass: u32, id: u64, recursive_read: bool, spin: bool) {
     let class: Arc<str> = match subclass {
         0 => class.clone(),
         n => format!("{class}/{n}").into(),
@@ -165,6 +165,7 @@ fn acquired(cx: &Cx, class: &Arc<str>, subclass: u32, id: u64, recursive_read: b
         class,
         id,
         recursive_read,
+        spin,
         at,
     });
 }
@@ -201,7 +202,19 @@ pub struct HeldLock {
     class: Arc<str>,
     id: u64,
     recursive_read: bool,
+    /// A spinning lock: its holder runs with preemption disabled.
+    spin: bool,
     at: Taken,
+}
+
+/// The innermost spinning lock `cx` holds and where it was taken, for a might_sleep report.
+pub(crate) fn innermost_spinning(cx: &Cx) -> Option<String> {
+    let held = cx.held_locks.borrow();
+    let h = held.iter().rev().find(|h| h.spin)?;
+    Some(format!(
+        "`{}` held (taken at {}:{})",
+        h.class, h.at.site.file, h.at.site.line
+    ))
 }
 
 /// One dependency of a [`LockGraph`]: `to` taken while `from` was held, with where each was
@@ -327,19 +340,6 @@ impl LockGraph {
     }
 }
 
-fn might_sleep(cx: &Cx, name: &str) {
-    if cx.preempt_count() > 0 {
-        cx.sink.fail(Violation::new(
-            ViolationKind::Bug,
-            "sleeping-in-atomic",
-            format!(
-                "mutex_lock({name}) with preemption disabled (sleeping function called from invalid context) at {}",
-                cx.whereabouts()
-            ),
-        ));
-    }
-}
-
 impl KMutex {
     /// A new unlocked sleeping lock (`struct mutex`, `struct rw_semaphore` taken for writing)
     /// named `name`.
@@ -397,7 +397,7 @@ impl KMutex {
         let preempt = if self.spin {
             cx.preempt_disabled(self.rcu)
         } else {
-            might_sleep(cx, &self.name);
+            cx.might_sleep(&format!("mutex_lock({})", self.name), false);
             None
         };
         let g = acquire(
@@ -410,7 +410,14 @@ impl KMutex {
             || self.inner.lock().unwrap_or_else(|e| e.into_inner()),
         );
         *oob(&self.owner) = Some(cx.tid);
-        acquired(cx, &self.class, subclass, Access::id(&self.inner), false);
+        acquired(
+            cx,
+            &self.class,
+            subclass,
+            Access::id(&self.inner),
+            false,
+            self.spin,
+        );
         KMutexGuard {
             m: self,
             cx,
@@ -550,11 +557,11 @@ impl KRwLock {
         }
     }
 
-    fn preempt(&self, cx: &Cx) -> Option<PreemptDisabled> {
+    fn preempt(&self, cx: &Cx, op: &str) -> Option<PreemptDisabled> {
         if self.spin {
             cx.preempt_disabled(self.rcu)
         } else {
-            might_sleep(cx, &self.name);
+            cx.might_sleep(&format!("{op}({})", self.name), false);
             None
         }
     }
@@ -574,7 +581,7 @@ impl KRwLock {
     /// `read_lock`.
     pub fn read<'a>(&'a self, cx: &'a Cx) -> KReadGuard<'a> {
         self.check_recursion(cx);
-        let preempt = self.preempt(cx);
+        let preempt = self.preempt(cx, "down_read");
         let g = acquire(
             cx,
             &self.name,
@@ -587,7 +594,14 @@ impl KRwLock {
         oob(&self.owners).readers.push(cx.tid);
         // A reader of a spinning rwlock (`read_lock`) is recursive to lockdep; a reader of an
         // rw_semaphore is not.
-        acquired(cx, &self.class, 0, Access::id(&self.inner), self.spin);
+        acquired(
+            cx,
+            &self.class,
+            0,
+            Access::id(&self.inner),
+            self.spin,
+            self.spin,
+        );
         KReadGuard {
             l: self,
             cx,
@@ -600,7 +614,7 @@ impl KRwLock {
     /// `write_lock`.
     pub fn write<'a>(&'a self, cx: &'a Cx) -> KWriteGuard<'a> {
         self.check_recursion(cx);
-        let preempt = self.preempt(cx);
+        let preempt = self.preempt(cx, "down_write");
         let g = acquire(
             cx,
             &self.name,
@@ -611,7 +625,14 @@ impl KRwLock {
             || self.inner.write().unwrap_or_else(|e| e.into_inner()),
         );
         oob(&self.owners).writer = Some(cx.tid);
-        acquired(cx, &self.class, 0, Access::id(&self.inner), false);
+        acquired(
+            cx,
+            &self.class,
+            0,
+            Access::id(&self.inner),
+            false,
+            self.spin,
+        );
         KWriteGuard {
             l: self,
             cx,
@@ -799,11 +820,11 @@ impl KSemaphore {
     /// kernel.
     pub fn down_write(&self, cx: &Cx) {
         self.down_write_wait(cx);
-        acquired(cx, &self.class, 0, Access::id(self), false);
+        acquired(cx, &self.class, 0, Access::id(self), false, false);
     }
 
     fn down_write_wait(&self, cx: &Cx) {
-        might_sleep(cx, &self.name);
+        cx.might_sleep(&format!("down_write({})", self.name), false);
         let what = |op| What::Lock {
             lock: self.name.clone(),
             op,

@@ -439,19 +439,6 @@ impl Rcu {
         }
     }
 
-    fn might_sleep(&self, cx: &Cx, what: &str) {
-        if cx.preempt.depth() > 0 || cx.rcu_reader.depth() > 0 {
-            cx.sink.fail(Violation::new(
-                ViolationKind::Bug,
-                "scheduling-while-atomic",
-                format!(
-                    "{what} with preemption disabled or in rcu_read_lock at {}",
-                    cx.whereabouts()
-                ),
-            ));
-        }
-    }
-
     /// Waits for every other thread's region open when it starts: takes each thread's lock for
     /// writing and releases it.
     fn wait(&self, locks: &[sync::RwLock<()>], name: &'static str, cx: &Cx) {
@@ -485,7 +472,7 @@ impl Rcu {
     /// reader is a BUG.
     pub fn synchronize(&self, cx: &Cx) {
         let _f = cx.enter(self.funcs.synchronize);
-        self.might_sleep(cx, "synchronize_rcu");
+        cx.might_sleep("synchronize_rcu", true);
         match self.flavour {
             RcuFlavour::Classic => self.wait(&self.sched_gp, "preempt", cx),
             RcuFlavour::Preempt => self.wait(&self.rcu_gp, "rcu", cx),
@@ -496,7 +483,7 @@ impl Rcu {
     /// readers are such regions).
     pub fn synchronize_sched(&self, cx: &Cx) {
         let _f = cx.enter(self.funcs.synchronize_sched);
-        self.might_sleep(cx, "synchronize_sched");
+        cx.might_sleep("synchronize_sched", true);
         self.wait(&self.sched_gp, "preempt", cx);
     }
 
@@ -510,7 +497,7 @@ impl Rcu {
     /// did. The other backends detect no data race, and the stop's ordering changes no outcome
     /// they can see.
     pub fn stop_machine_wait(&self, cx: &Cx) {
-        self.might_sleep(cx, "stop_machine");
+        cx.might_sleep("stop_machine", true);
         self.wait(&self.sched_gp, "preempt", cx);
         if cfg!(backend_loom) {
             self.wait(&self.stop_gp, "stop", cx);

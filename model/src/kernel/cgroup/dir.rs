@@ -1,6 +1,7 @@
 //! Cgroup directories (kernel/cgroup.c): `cgroup_create` (mkdir) with `cgroup_create_dir`,
 //! `cgroup_rmdir` with `cgroup_d_remove_dir`, `cgroup_diput`, the hierarchy mutexes and
-//! `cgroup_lock_live_group`.
+//! `cgroup_lock_live_group`. The file is long because mkdir and rmdir are each other's
+//! undo, step for step, and read best side by side.
 
 use crate::kernel::anchors::kfn;
 use crate::kernel::errno::Errno;
@@ -271,6 +272,10 @@ impl Kernel {
             cx.at(3526);
             let asleep =
                 self.cgrp(cgrp, cx).flags.load(Ordering::Relaxed) & CGRP_WAIT_ON_RMDIR != 0;
+            if asleep {
+                cx.at(3527);
+                cx.might_sleep("schedule", false);
+            }
             cx.at(3529);
             self.cgrp(cgrp, cx)
                 .flags

@@ -145,6 +145,7 @@ impl Kernel {
         // before put_super (line 260) instead of after it, so that the superblock it waits on
         // is still pinned (docs/model.md). A retry outside the window goes on at once.
         // The retry yields (261): with no kernel preemption, a sleep point.
+        cx.might_sleep("yield", false);
         cx.sleep(|| sb.dying.spin());
         drop(sb);
         cx.at(260);
