@@ -1,6 +1,7 @@
 //! `cgcheck bench`: throughput on three representative scenarios, the cost of the
-//! instrumentation (trace recording, and lockdep under loom) against the same runs without it,
-//! and how the cost grows with threads and operations; with this build's default engine.
+//! instrumentation (trace recording, and lockdep under loom; the lock graph and PROVE_RCU on
+//! every engine) against the same runs without it, and how the cost grows with threads and
+//! operations; with this build's default engine.
 
 use cgmodel::{Config, Design, Faults, Step};
 use serde::{Deserialize, Serialize};
@@ -37,6 +38,13 @@ pub struct Instrumentation {
     pub ratio: f64,
     /// What "bare" leaves out.
     pub bare: String,
+    /// Executions per second with recording and lockdep but without the lock graph and
+    /// PROVE_RCU's checks (`cgmodel::sim::lockdep::set_debug_checks`).
+    #[serde(default)]
+    pub without_debug_per_second: f64,
+    /// without-debug / instrumented: what the lock graph and PROVE_RCU cost per execution.
+    #[serde(default)]
+    pub debug_ratio: f64,
 }
 
 /// One point of the growth curve.
@@ -122,7 +130,7 @@ pub fn bench(show: bool) -> Result<Bench, String> {
     ];
     let eng = Engine::default_built();
     let loom = eng == Engine::Loom;
-    let pb = progress(representative.len() * 2 + 8, "bench", show);
+    let pb = progress(representative.len() * 3 + 8, "bench", show);
     let mut throughput = Vec::new();
     let mut instrumentation = Vec::new();
     let rate = |o: &Outcome| o.executions as f64 / o.seconds.max(1e-9);
@@ -132,6 +140,11 @@ pub fn bench(show: bool) -> Result<Bench, String> {
         let cfg = engine::config(sc, Design::Fixed, Faults::NONE, true);
         cgmodel::sim::trace::set_recording(true);
         let full = measure(&plan, &cfg)?;
+        pb.inc(1);
+        cgmodel::sim::lockdep::set_debug_checks(false);
+        let no_debug = measure(&plan, &cfg);
+        cgmodel::sim::lockdep::set_debug_checks(true);
+        let no_debug = no_debug?;
         pb.inc(1);
         cgmodel::sim::trace::set_recording(false);
         let bare_cfg = engine::config(sc, Design::Fixed, Faults::NONE, !loom);
@@ -156,6 +169,8 @@ pub fn bench(show: bool) -> Result<Bench, String> {
                 "no recording"
             }
             .to_string(),
+            without_debug_per_second: rate(&no_debug),
+            debug_ratio: rate(&no_debug) / rate(&full).max(1e-9),
         });
     }
     let mut growth = Vec::new();
@@ -210,16 +225,26 @@ impl std::fmt::Display for Bench {
         }
         writeln!(
             f,
-            "\n{:<26} {:>14} {:>10} {:>7}  bare =",
-            "instrumentation", "instrumented/s", "bare/s", "ratio"
+            "\n{:<26} {:>14} {:>10} {:>7} {:>12} {:>7}  bare =",
+            "instrumentation", "instrumented/s", "bare/s", "ratio", "no-debug/s", "ratio"
         )?;
         for r in &self.instrumentation {
             writeln!(
                 f,
-                "{:<26} {:>14.0} {:>10.0} {:>7.2}  {}",
-                r.scenario, r.instrumented_per_second, r.bare_per_second, r.ratio, r.bare
+                "{:<26} {:>14.0} {:>10.0} {:>7.2} {:>12.0} {:>7.2}  {}",
+                r.scenario,
+                r.instrumented_per_second,
+                r.bare_per_second,
+                r.ratio,
+                r.without_debug_per_second,
+                r.debug_ratio,
+                r.bare
             )?;
         }
+        writeln!(
+            f,
+            "no-debug: recording and lockdep's assertions, without the lock graph and PROVE_RCU"
+        )?;
         writeln!(
             f,
             "\n{:>7} {:>14} {:>11} {:>9}",

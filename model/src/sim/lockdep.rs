@@ -74,6 +74,20 @@ fn lockdep_fail(cx: &Cx, what: String) -> ! {
     ))
 }
 
+/// Whether the kernel's debug checks of whole runs are on: the lock graph and PROVE_RCU's
+/// conditions (on by default; `cgcheck bench` turns them off to measure what they cost).
+static DEBUG_CHECKS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+
+/// Turns the lock graph and PROVE_RCU's checks on or off for every thread (out of band).
+pub fn set_debug_checks(on: bool) {
+    DEBUG_CHECKS.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Whether `cx` runs the lock graph and PROVE_RCU's checks: lockdep on, and the checks on.
+pub(crate) fn debug_checks(cx: &Cx) -> bool {
+    cx.lockdep && DEBUG_CHECKS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 fn oob<T>(m: &StdMutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
@@ -146,7 +160,7 @@ fn acquired(cx: &Cx, class: &Arc<str>, subclass: u32, id: u64, recursive_read: b
         op: cx.op_name(),
         site: cx.site(),
     };
-    if !recursive_read && cx.lockdep {
+    if !recursive_read && debug_checks(cx) {
         let held = cx.held_locks.borrow();
         let cycle = held
             .iter()
@@ -248,6 +262,11 @@ impl LockGraph {
     /// edge seen before. If it closes a cycle, the chain, as lockdep prints it: the new
     /// dependency, then the existing ones back to `held`'s class.
     fn add(&self, held: &HeldLock, to: &Arc<str>, at: &Taken) -> Option<String> {
+        // The common case, an edge the graph has, costs one lookup and no formatting.
+        let key = (held.class.clone(), to.clone());
+        if oob(&self.edges).contains_key(&key) {
+            return None;
+        }
         let edge = Edge {
             from: held.class.to_string(),
             to: to.to_string(),

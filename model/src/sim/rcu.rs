@@ -102,7 +102,7 @@ pub fn rcu_dereference_check<T>(
 /// The check half of [`rcu_dereference_check`], for a dereference the model makes in more than
 /// one load (`task->cgroups->subsys[id]`).
 pub fn check_protected(cx: &Cx, site: &DerefSite, cond: &[Protection<'_>]) {
-    if cx.lockdep && !cond.iter().any(|c| holds(cx, c)) {
+    if super::lockdep::debug_checks(cx) && !cond.iter().any(|c| holds(cx, c)) {
         cx.sink.fail(Violation::new(
             ViolationKind::Bug,
             "suspicious-rcu-usage",
