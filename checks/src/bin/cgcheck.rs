@@ -1169,6 +1169,10 @@ fn explore_report(s: &explore::Summary, o: &explore::Options, as_json: bool) -> 
                 g.status
             );
         }
+        let graph = cgchecks::verify::graph_line(&s.lock_graphs, "the space");
+        if !graph.is_empty() {
+            out!("{}", graph.trim_end());
+        }
         out!("summary: {}", o.out.join("summary.md").display());
     }
     if s.ok() {

@@ -151,12 +151,16 @@ pub struct Summary {
     pub wall_seconds: f64,
     /// The groups, by signature.
     pub groups: Vec<Group>,
+    /// Per design, the lock graph of every scenario run, with its cycles.
+    #[serde(default)]
+    pub lock_graphs: Vec<crate::verify::GraphRow>,
 }
 
 impl Summary {
-    /// Whether every group is triaged.
+    /// Whether every group is triaged and no lock graph has a cycle.
     pub fn ok(&self) -> bool {
         self.groups.iter().all(Group::triaged)
+            && self.lock_graphs.iter().all(|g| g.cycles.is_empty())
     }
 }
 

@@ -22,6 +22,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Instant;
 
+use cgmodel::sim::lockdep::LockGraph;
 use cgmodel::sim::rcu::Preemption;
 use cgmodel::sim::sync::{Backend, BACKEND};
 use cgmodel::{Config, Design, Faults};
@@ -29,6 +30,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::{self, Bound, Engine, Outcome, RunOpts};
 use crate::scenario::{LoomPlan, Plan};
+use crate::verify::GraphEdges;
 pub use group::{Group, Hit, Signature, Summary};
 pub use kill::{kill_matrix, Kill};
 pub use space::{Point, Setup, SETUPS};
@@ -222,6 +224,9 @@ pub struct State {
     pub executions: u64,
     /// Seconds spent in the engine so far.
     pub seconds: f64,
+    /// Per design, the lock orders every scenario done so far took.
+    #[serde(default)]
+    pub lock_graphs: Vec<GraphEdges>,
 }
 
 fn load_state(opts: &Options) -> Result<State, String> {
@@ -302,6 +307,36 @@ pub fn check(
     )
 }
 
+/// Per design, the lock graph of every scenario run (lockdep's graph is per boot: explore's
+/// is the space's), started from a state file's.
+struct SpaceGraphs(Vec<(Design, LockGraph)>);
+
+impl SpaceGraphs {
+    fn new(designs: &[Design], st: &State) -> Self {
+        let g = SpaceGraphs(designs.iter().map(|&d| (d, LockGraph::default())).collect());
+        for e in &st.lock_graphs {
+            if let Some((_, graph)) = g.0.iter().find(|(d, _)| *d == e.design) {
+                let _ = graph.merge(&crate::verify::edges_of(e));
+            }
+        }
+        g
+    }
+
+    /// Adds the orders `o`'s run took on `design` (cycles are found when the summary is made).
+    fn add(&self, design: Design, o: &Outcome) {
+        if let Some((_, g)) = self.0.iter().find(|(d, _)| *d == design) {
+            let _ = g.merge(&o.lock_graph.edges());
+        }
+    }
+
+    fn edges(&self) -> Vec<GraphEdges> {
+        self.0
+            .iter()
+            .map(|(d, g)| crate::verify::graph_edges(*d, g))
+            .collect()
+    }
+}
+
 /// Explores the space of `opts` on its designs: runs every scenario not yet done (per the state
 /// file), groups the failures, writes each group's witness as a scenario file and a trace under
 /// `opts.out`, and the summary (`summary.md`, `summary.json`).
@@ -318,12 +353,17 @@ pub fn explore(opts: &Options) -> Result<Summary, String> {
     let pb = crate::verify::progress(work.len(), "explore", opts.show);
     pb.set_position((work.len() - todo.len()) as u64);
     let last_save = Mutex::new(Instant::now());
+    let graphs = SpaceGraphs::new(
+        &opts.designs,
+        &state.lock().unwrap_or_else(|e| e.into_inner()),
+    );
     let ran = crate::par::for_each(&todo, |&&(index, ref point)| {
         let plan = point.plan()?;
         let mut hits = Vec::new();
         let (mut execs, mut secs) = (0, 0.0);
         for &d in &opts.designs {
             let o = check(&plan, d, opts.faults, opts)?;
+            graphs.add(d, &o);
             execs += o.executions;
             secs += o.seconds;
             if let Some(v) = &o.violation {
@@ -346,6 +386,7 @@ pub fn explore(opts: &Options) -> Result<Summary, String> {
         if let Some(p) = &opts.state {
             let mut ls = last_save.lock().unwrap_or_else(|e| e.into_inner());
             if ls.elapsed().as_secs() >= 10 {
+                st.lock_graphs = graphs.edges();
                 save_state(p, &st)?;
                 *ls = Instant::now();
             }
@@ -353,7 +394,8 @@ pub fn explore(opts: &Options) -> Result<Summary, String> {
         Ok(ControlFlow::Continue(()))
     });
     pb.finish_and_clear();
-    let st = state.into_inner().unwrap_or_else(|e| e.into_inner());
+    let mut st = state.into_inner().unwrap_or_else(|e| e.into_inner());
+    st.lock_graphs = graphs.edges();
     if let Some(p) = &opts.state {
         save_state(p, &st)?;
     }
@@ -374,6 +416,7 @@ pub fn explore(opts: &Options) -> Result<Summary, String> {
         engine_seconds: st.seconds,
         wall_seconds: t0.elapsed().as_secs_f64(),
         groups,
+        lock_graphs: crate::verify::lock_graphs(&st.lock_graphs),
     };
     output::write_summary(&summary, &opts.out)?;
     Ok(summary)
@@ -443,9 +486,11 @@ pub fn merge(files: &[PathBuf], opts: &Options) -> Result<Summary, String> {
     }
     work_all.sort_by_key(|(i, _)| *i);
     let mut hits = Vec::new();
+    let mut graph_edges = Vec::new();
     let (mut executions, mut seconds) = (0, 0.0);
     for st in shards.into_values() {
         hits.extend(st.hits);
+        graph_edges.extend(st.lock_graphs);
         executions += st.executions;
         seconds += st.seconds;
     }
@@ -470,6 +515,7 @@ pub fn merge(files: &[PathBuf], opts: &Options) -> Result<Summary, String> {
         engine_seconds: seconds,
         wall_seconds: 0.0,
         groups,
+        lock_graphs: crate::verify::lock_graphs(&graph_edges),
     };
     output::write_summary(&summary, &opts.out)?;
     Ok(summary)

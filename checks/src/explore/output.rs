@@ -136,6 +136,10 @@ pub fn markdown(s: &Summary) -> String {
         "- scenarios: {} of the space's {}; {} executions, {:.0} s in the engines, {:.0} s wall\n\n",
         s.scenarios, s.space_size, s.executions, s.engine_seconds, s.wall_seconds
     ));
+    let graph = crate::verify::graph_line(&s.lock_graphs, "the space");
+    if !graph.is_empty() {
+        m.push_str(&format!("- {}\n", graph.trim_end().replace('\n', "\n  ")));
+    }
     m.push_str("| group | design | violation | function | object | scenarios | witness | bound | status |\n");
     m.push_str("|---|---|---|---|---|---|---|---|---|\n");
     for (i, g) in s.groups.iter().enumerate() {

@@ -17,13 +17,7 @@ pub fn lock_graphs(parts: &[GraphEdges]) -> Vec<GraphRow> {
             let mut edges: Vec<Edge> = parts
                 .iter()
                 .filter(|p| p.design == design)
-                .flat_map(|p| p.edges.iter())
-                .map(|[from, to, from_site, to_site]| Edge {
-                    from: from.clone(),
-                    to: to.clone(),
-                    from_site: from_site.clone(),
-                    to_site: to_site.clone(),
-                })
+                .flat_map(edges_of)
                 .collect();
             edges.sort_by(|a, b| (&a.from, &a.to).cmp(&(&b.from, &b.to)));
             let g = LockGraph::default();
@@ -42,4 +36,66 @@ pub fn lock_graphs(parts: &[GraphEdges]) -> Vec<GraphRow> {
             }
         })
         .collect()
+}
+
+/// A part's edges as the model's.
+pub fn edges_of(p: &GraphEdges) -> Vec<Edge> {
+    p.edges
+        .iter()
+        .map(|[from, to, from_site, to_site]| Edge {
+            from: from.clone(),
+            to: to.clone(),
+            from_site: from_site.clone(),
+            to_site: to_site.clone(),
+        })
+        .collect()
+}
+
+/// `g`'s edges as a part hands them over.
+pub fn graph_edges(design: Design, g: &LockGraph) -> GraphEdges {
+    GraphEdges {
+        design,
+        edges: g
+            .edges()
+            .into_iter()
+            .map(|e| [e.from, e.to, e.from_site, e.to_site])
+            .collect(),
+    }
+}
+
+/// `lock graph (WHAT, per design): 20 classes, 41 edges, no cycle`, then each cycle; nothing
+/// when there is no graph.
+pub fn graph_line(g: &[GraphRow], what: &str) -> String {
+    let (Some(cmin), Some(cmax)) = (
+        g.iter().map(|x| x.classes).min(),
+        g.iter().map(|x| x.classes).max(),
+    ) else {
+        return String::new();
+    };
+    let emin = g.iter().map(|x| x.edges).min().unwrap_or(0);
+    let emax = g.iter().map(|x| x.edges).max().unwrap_or(0);
+    let range = |a: usize, b: usize| {
+        if a == b {
+            a.to_string()
+        } else {
+            format!("{a}-{b}")
+        }
+    };
+    let cycles: Vec<String> = g
+        .iter()
+        .flat_map(|x| x.cycles.iter().map(move |c| format!("{}: {c}", x.design)))
+        .collect();
+    let mut s = format!(
+        "lock graph ({what}, per design): {} classes, {} edges, {}\n",
+        range(cmin, cmax),
+        range(emin, emax),
+        match cycles.len() {
+            0 => "no cycle".to_string(),
+            n => format!("{n} cycle(s)"),
+        }
+    );
+    for c in cycles {
+        s += &format!("  lock-order: {c}\n");
+    }
+    s
 }

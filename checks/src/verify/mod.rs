@@ -26,7 +26,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::engine::{self, Bound, Engine, Outcome, RunOpts};
 use crate::scenario::{by_name, catalog, LoomPlan, Scenario};
 use crate::{verdict, zoo};
-pub use graphs::lock_graphs;
+pub use graphs::{edges_of, graph_edges, graph_line, lock_graphs};
 pub use rows::{FaultRow, GraphEdges, GraphRow, Part, ReplayRow, Results, ScenarioRow};
 
 /// Where cgcheck writes its results: `target/cgcheck`.
@@ -272,17 +272,7 @@ pub fn catalog_rows_graphs(
     for r in rows {
         out.extend(r?);
     }
-    let graphs = graphs
-        .iter()
-        .map(|(design, g)| GraphEdges {
-            design: *design,
-            edges: g
-                .edges()
-                .into_iter()
-                .map(|e| [e.from, e.to, e.from_site, e.to_site])
-                .collect(),
-        })
-        .collect();
+    let graphs = graphs.iter().map(|(d, g)| graph_edges(*d, g)).collect();
     Ok((out, graphs))
 }
 

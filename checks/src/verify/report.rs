@@ -47,47 +47,9 @@ pub fn summary(r: &Results) -> String {
         count(&all, Verdict::Missed),
         r.faults.len(),
         r.replays.len(),
-        graph_line(r),
+        super::graphs::graph_line(&r.lock_graphs, "the catalog"),
         if r.ok { "OK" } else { "FAILED" }
     );
-    s
-}
-
-/// `lock graph (catalog, per design): 30-32 classes, 50-55 edges, no cycle`, and each cycle;
-/// nothing when no part kept a graph.
-fn graph_line(r: &Results) -> String {
-    let g = &r.lock_graphs;
-    let (Some(cmin), Some(cmax)) = (
-        g.iter().map(|x| x.classes).min(),
-        g.iter().map(|x| x.classes).max(),
-    ) else {
-        return String::new();
-    };
-    let emin = g.iter().map(|x| x.edges).min().unwrap_or(0);
-    let emax = g.iter().map(|x| x.edges).max().unwrap_or(0);
-    let range = |a: usize, b: usize| {
-        if a == b {
-            a.to_string()
-        } else {
-            format!("{a}-{b}")
-        }
-    };
-    let cycles: Vec<String> = g
-        .iter()
-        .flat_map(|x| x.cycles.iter().map(move |c| format!("{}: {c}", x.design)))
-        .collect();
-    let mut s = format!(
-        "lock graph (the catalog, per design): {} classes, {} edges, {}\n",
-        range(cmin, cmax),
-        range(emin, emax),
-        match cycles.len() {
-            0 => "no cycle".to_string(),
-            n => format!("{n} cycle(s)"),
-        }
-    );
-    for c in cycles {
-        s += &format!("  lock-order: {c}\n");
-    }
     s
 }
 
