@@ -277,7 +277,7 @@ impl LockGraph {
     }
 
     /// Adds `edge` unless the graph has it (keeping its first sites); the chain of the cycle it
-    /// closes, if it closes one ([`LockGraph::add`]).
+    /// closes, if it closes one, printed as lockdep prints it.
     pub fn insert(&self, edge: &Edge) -> Option<String> {
         let mut edges = self.edges.lock().unwrap_or_else(|e| e.into_inner());
         let (from, to): (Arc<str>, Arc<str>) = (edge.from.as_str().into(), edge.to.as_str().into());
