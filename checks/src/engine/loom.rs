@@ -113,6 +113,7 @@ pub fn iterative_counting(
         total.executions += o.executions;
         total.pruned += o.pruned;
         total.classes.merge(&o.classes);
+        let _ = total.lock_graph.merge(&o.lock_graph.edges());
         total.seconds += o.seconds;
         if o.violation.is_some() {
             total.bound = o.bound;

@@ -24,7 +24,7 @@ pub fn pct(plan: &Plan, cfg: &Config, iterations: usize, depth: usize, seed: u64
 
 /// Fewest priority changes first: PCT at bug depth 1, 2, ... `max_depth`, stopping at the first
 /// depth that finds a violation. The bound, violation and trace are that depth's; executions,
-/// classes and seconds add up over every depth run (a pass at depth 3 ran three depths'
+/// classes, lock orders and seconds add up over every depth run (a pass at depth 3 ran three depths'
 /// schedules).
 pub fn pct_iterative(
     plan: &Plan,
@@ -39,6 +39,7 @@ pub fn pct_iterative(
         total.executions += o.executions;
         total.pruned += o.pruned;
         total.classes.merge(&o.classes);
+        let _ = total.lock_graph.merge(&o.lock_graph.edges());
         total.seconds += o.seconds;
         total.bound = o.bound;
         total.violation = o.violation;
