@@ -878,7 +878,7 @@ fn every_sleeping_call_in_atomic_context_is_one_report_naming_the_context() {
                 let _m = k.cgroup_mutex.lock(cx);
             },
         ),
-        ("synchronize_rcu", "in rcu_read_lock", |k, cx| {
+        ("synchronize_rcu", "in rcu_read_lock (taken at ", |k, cx| {
             let _r = k.rcu.read_lock(cx);
             k.rcu.synchronize(cx);
         }),

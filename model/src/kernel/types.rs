@@ -53,6 +53,9 @@ pub type FilterH = Handle<TcFilter>;
 pub const I_MUTEX_PARENT: u32 = 1;
 /// `I_MUTEX_CHILD`.
 pub const I_MUTEX_CHILD: u32 = 2;
+/// `SINGLE_DEPTH_NESTING` (include/linux/lockdep.h:448): `alloc_super` takes a new
+/// superblock's `s_umount` in it (fs/super.c:95), as sget may hold an old one's.
+pub const SINGLE_DEPTH_NESTING: u32 = 1;
 
 /// moves it to a hierarchy's top cgroup), never reference counted.
 pub const CSS_ROOT: u32 = 1;

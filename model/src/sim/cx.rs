@@ -60,6 +60,9 @@ pub struct Cx {
     pub(crate) held_locks: RefCell<Vec<super::lockdep::HeldLock>>,
     /// `rcu_read_lock` nesting: lockdep's `rcu_lock_map` ([`Cx::rcu_read_lock_held`]).
     pub(crate) rcu_lock_map: Cell<u32>,
+    /// Where the outermost `rcu_read_lock` and the outermost preempt-disabled region began, for
+    /// a might_sleep report.
+    pub(crate) atomic_sites: Cell<(Site, Site)>,
     /// The current operation's name, shared with the held locks that record it.
     op: RefCell<std::rc::Rc<str>>,
     rcu: Option<Arc<super::rcu::Rcu>>,
@@ -107,6 +110,7 @@ impl Cx {
             nonpreempt: RefCell::new(None),
             held_locks: RefCell::new(Vec::new()),
             rcu_lock_map: Cell::new(0),
+            atomic_sites: Cell::new((Site::NONE, Site::NONE)),
             op: RefCell::new("".into()),
             rcu,
             rcu_pending: RefCell::new(Vec::new()),
@@ -231,10 +235,13 @@ impl Cx {
         if self.preempt.depth() == 0 && !reader {
             return;
         }
+        let (rcu, preempt) = self.atomic_sites.get();
         let context = match super::lockdep::innermost_spinning(self) {
             Some(lock) => lock,
-            None if self.rcu_read_lock_held() => "in rcu_read_lock".to_string(),
-            None => "preempt_disable".to_string(),
+            None if self.rcu_read_lock_held() => {
+                format!("in rcu_read_lock (taken at {}:{})", rcu.file, rcu.line)
+            }
+            None => format!("preempt_disable (at {}:{})", preempt.file, preempt.line),
         };
         self.sink.fail(super::report::Violation::new(
             super::report::ViolationKind::Bug,
@@ -293,6 +300,14 @@ impl Cx {
     /// `rcu_lock_map` does not).
     pub fn rcu_read_lock_held(&self) -> bool {
         self.rcu_lock_map.get() > 0
+    }
+
+    /// Records where an outermost preempt-disabled region begins (called before it is entered).
+    pub(crate) fn note_preempt_site(&self) {
+        if self.preempt.depth() == 0 {
+            let (rcu, _) = self.atomic_sites.get();
+            self.atomic_sites.set((rcu, self.site()));
+        }
     }
 
     /// Whether this thread has preemption disabled (a sleeping lock may not be taken).

@@ -838,8 +838,15 @@ impl KSemaphore {
     /// or after the holder's `up_write` is a different execution, to the checkers as to the
     /// kernel.
     pub fn down_write(&self, cx: &Cx) {
+        self.down_write_nested(cx, 0);
+    }
+
+    /// `down_write_nested(sem, subclass)`: [`KSemaphore::down_write`], the lock taken in
+    /// lockdep's `subclass` of its class (the kernel's annotation for two locks of one class
+    /// that cannot deadlock, e.g. `SINGLE_DEPTH_NESTING`).
+    pub fn down_write_nested(&self, cx: &Cx, subclass: u32) {
         self.down_write_wait(cx);
-        acquired(cx, &self.class, 0, Access::id(self), false, false);
+        acquired(cx, &self.class, subclass, Access::id(self), false, false);
     }
 
     fn down_write_wait(&self, cx: &Cx) {

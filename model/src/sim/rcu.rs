@@ -274,6 +274,7 @@ impl PreemptDisabled {
     /// but grace periods do not wait for it: waiting could change no outcome, and not waiting
     /// saves the checkers a dependency per region.
     pub fn new(rcu: Arc<Rcu>, cx: &Cx, tracked: bool) -> Self {
+        cx.note_preempt_site();
         cx.preempt.enter(tracked, || rcu.preempt_hold(cx));
         PreemptDisabled {
             _rcu: rcu,
@@ -370,6 +371,7 @@ impl Rcu {
 
     /// `preempt_disable`: the outermost one holds `sched_gp` for reading.
     pub fn preempt_disable(&self, cx: &Cx) {
+        cx.note_preempt_site();
         cx.preempt.enter(true, || self.preempt_hold(cx));
     }
 
@@ -420,6 +422,11 @@ impl Rcu {
     /// `rcu_read_lock`: `preempt_disable` for classic RCU; a hold on `rcu_gp` for preemptible
     /// RCU.
     pub fn read_lock<'a>(&'a self, cx: &'a Cx) -> RcuReadGuard<'a> {
+        if cx.rcu_lock_map.get() == 0 {
+            // The caller's line, before the frame of rcu_read_lock itself.
+            let (_, preempt) = cx.atomic_sites.get();
+            cx.atomic_sites.set((cx.site(), preempt));
+        }
         let _f = cx.enter(self.funcs.read_lock);
         match self.flavour {
             RcuFlavour::Classic => self.preempt_disable(cx),

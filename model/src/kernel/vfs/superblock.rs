@@ -6,6 +6,7 @@ use crate::kernel::anchors::kfn;
 use crate::kernel::cgroup::options::SbOpts;
 use crate::kernel::errno::Errno;
 use crate::kernel::gfp::GFP_USER;
+use crate::kernel::types::SINGLE_DEPTH_NESTING;
 use crate::kernel::{Kernel, RootH, SbH, SuperBlock, S_BIAS};
 use crate::sim::atomic::AtomicI64;
 use crate::sim::cx::Cx;
@@ -102,7 +103,10 @@ impl Kernel {
             dying: SpinWait::new(),
         });
         cx.at(95);
-        self.sbs.get(sb, cx).s_umount.down_write(cx);
+        self.sbs
+            .get(sb, cx)
+            .s_umount
+            .down_write_nested(cx, SINGLE_DEPTH_NESTING);
         Ok(sb)
     }
 
