@@ -22,7 +22,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Instant;
 
-use cgmodel::sim::lockdep::LockGraph;
 use cgmodel::sim::rcu::Preemption;
 use cgmodel::sim::sync::{Backend, BACKEND};
 use cgmodel::{Config, Design, Faults};
@@ -30,7 +29,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::{self, Bound, Engine, Outcome, RunOpts};
 use crate::scenario::{LoomPlan, Plan};
-use crate::verify::GraphEdges;
+use crate::verify::{DesignGraphs, GraphEdges};
 pub use group::{Group, Hit, Signature, Summary};
 pub use kill::{kill_matrix, Kill};
 pub use space::{Point, Setup, SETUPS};
@@ -307,36 +306,6 @@ pub fn check(
     )
 }
 
-/// Per design, the lock graph of every scenario run (lockdep's graph is per boot: explore's
-/// is the space's), started from a state file's.
-struct SpaceGraphs(Vec<(Design, LockGraph)>);
-
-impl SpaceGraphs {
-    fn new(designs: &[Design], st: &State) -> Self {
-        let g = SpaceGraphs(designs.iter().map(|&d| (d, LockGraph::default())).collect());
-        for e in &st.lock_graphs {
-            if let Some((_, graph)) = g.0.iter().find(|(d, _)| *d == e.design) {
-                let _ = graph.merge(&crate::verify::edges_of(e));
-            }
-        }
-        g
-    }
-
-    /// Adds the orders `o`'s run took on `design` (cycles are found when the summary is made).
-    fn add(&self, design: Design, o: &Outcome) {
-        if let Some((_, g)) = self.0.iter().find(|(d, _)| *d == design) {
-            let _ = g.merge(&o.lock_graph.edges());
-        }
-    }
-
-    fn edges(&self) -> Vec<GraphEdges> {
-        self.0
-            .iter()
-            .map(|(d, g)| crate::verify::graph_edges(*d, g))
-            .collect()
-    }
-}
-
 /// Explores the space of `opts` on its designs: runs every scenario not yet done (per the state
 /// file), groups the failures, writes each group's witness as a scenario file and a trace under
 /// `opts.out`, and the summary (`summary.md`, `summary.json`).
@@ -353,9 +322,9 @@ pub fn explore(opts: &Options) -> Result<Summary, String> {
     let pb = crate::verify::progress(work.len(), "explore", opts.show);
     pb.set_position((work.len() - todo.len()) as u64);
     let last_save = Mutex::new(Instant::now());
-    let graphs = SpaceGraphs::new(
+    let graphs = DesignGraphs::new(
         &opts.designs,
-        &state.lock().unwrap_or_else(|e| e.into_inner()),
+        &state.lock().unwrap_or_else(|e| e.into_inner()).lock_graphs,
     );
     let ran = crate::par::for_each(&todo, |&&(index, ref point)| {
         let plan = point.plan()?;

@@ -5,6 +5,37 @@ use cgmodel::sim::lockdep::{Edge, LockGraph};
 use cgmodel::Design;
 
 use super::{GraphEdges, GraphRow};
+use crate::engine::Outcome;
+
+/// Per design, one lock graph that runs add to (lockdep's graph is per boot: `verify`'s spans the
+/// catalog, explore's its space), started from edges a part or a state file kept.
+pub struct DesignGraphs(Vec<(Design, LockGraph)>);
+
+impl DesignGraphs {
+    /// Empty graphs for `designs`, with the edges of `kept` added.
+    pub fn new(designs: &[Design], kept: &[GraphEdges]) -> Self {
+        let g = DesignGraphs(designs.iter().map(|&d| (d, LockGraph::default())).collect());
+        for e in kept {
+            if let Some((_, graph)) = g.0.iter().find(|(d, _)| *d == e.design) {
+                let _ = graph.merge(&edges_of(e));
+            }
+        }
+        g
+    }
+
+    /// Adds the orders `o`'s run took on `design` (cycles are found when the graphs are merged
+    /// into rows, [`lock_graphs`]).
+    pub fn add(&self, design: Design, o: &Outcome) {
+        if let Some((_, g)) = self.0.iter().find(|(d, _)| *d == design) {
+            let _ = g.merge(&o.lock_graph.edges());
+        }
+    }
+
+    /// Every graph's edges, as a part hands them over.
+    pub fn edges(&self) -> Vec<GraphEdges> {
+        self.0.iter().map(|(d, g)| graph_edges(*d, g)).collect()
+    }
+}
 
 /// Per design, the union of the parts' lock graphs, in the order of their classes (so that
 /// which edge closes a cycle does not depend on the order the runs finished in), with its size
@@ -39,7 +70,7 @@ pub fn lock_graphs(parts: &[GraphEdges]) -> Vec<GraphRow> {
 }
 
 /// A part's edges as the model's.
-pub fn edges_of(p: &GraphEdges) -> Vec<Edge> {
+fn edges_of(p: &GraphEdges) -> Vec<Edge> {
     p.edges
         .iter()
         .map(|[from, to, from_site, to_site]| Edge {
@@ -52,7 +83,7 @@ pub fn edges_of(p: &GraphEdges) -> Vec<Edge> {
 }
 
 /// `g`'s edges as a part hands them over.
-pub fn graph_edges(design: Design, g: &LockGraph) -> GraphEdges {
+fn graph_edges(design: Design, g: &LockGraph) -> GraphEdges {
     GraphEdges {
         design,
         edges: g

@@ -17,7 +17,6 @@ pub mod rows;
 use std::path::{Path, PathBuf};
 
 use cgmodel::sim::foata::Relation;
-use cgmodel::sim::lockdep::LockGraph;
 #[cfg(backend_std)]
 use cgmodel::sim::sync::Backend;
 use cgmodel::{Design, Fault, Faults};
@@ -26,7 +25,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::engine::{self, Bound, Engine, Outcome, RunOpts};
 use crate::scenario::{by_name, catalog, LoomPlan, Scenario};
 use crate::{verdict, zoo};
-pub use graphs::{edges_of, graph_edges, graph_line, lock_graphs};
+pub use graphs::{graph_line, lock_graphs, DesignGraphs};
 pub use rows::{FaultRow, GraphEdges, GraphRow, Part, ReplayRow, Results, ScenarioRow};
 
 /// Where cgcheck writes its results: `target/cgcheck`.
@@ -212,11 +211,7 @@ pub fn catalog_rows_graphs(
     trace_dir: &Path,
     show: bool,
 ) -> Result<(Vec<ScenarioRow>, Vec<GraphEdges>), String> {
-    let graphs: Vec<(Design, LockGraph)> = Design::ALL
-        .iter()
-        .map(|&d| (d, LockGraph::default()))
-        .collect();
-    let graph_of = |d: Design| &graphs.iter().find(|(x, _)| *x == d).expect("a design").1;
+    let graphs = DesignGraphs::new(Design::ALL, &[]);
     let work: Vec<(&Scenario, Design)> = catalog()
         .iter()
         .flat_map(|sc| Design::ALL.iter().map(move |&d| (sc, d)))
@@ -232,8 +227,7 @@ pub fn catalog_rows_graphs(
             }
             let opts = catalog_opts(eng, sc, design);
             let o = engine::run_scenario(sc, &cfg, eng, &opts)?;
-            // Cycles are found when the parts' graphs are merged ([`lock_graphs`]).
-            let _ = graph_of(design).merge(&o.lock_graph.edges());
+            graphs.add(design, &o);
             let (v, _) = verdict(sc, design, &o);
             let mut trace = None;
             if o.violation.is_some() {
@@ -272,8 +266,7 @@ pub fn catalog_rows_graphs(
     for r in rows {
         out.extend(r?);
     }
-    let graphs = graphs.iter().map(|(d, g)| graph_edges(*d, g)).collect();
-    Ok((out, graphs))
+    Ok((out, graphs.edges()))
 }
 
 /// This build's part of `verify`: the catalog and the zoo, traces under

@@ -88,6 +88,23 @@ pub(crate) fn debug_checks(cx: &Cx) -> bool {
     cx.lockdep && DEBUG_CHECKS.load(std::sync::atomic::Ordering::Relaxed)
 }
 
+/// What taking a lock does first: a spinning one (`spin`) disables preemption (a tracked region
+/// if `rcu`); a sleeping one is `might_sleep` for `op(name)`.
+fn preempt_or_might_sleep(
+    cx: &Cx,
+    spin: bool,
+    rcu: bool,
+    op: &str,
+    name: &str,
+) -> Option<PreemptDisabled> {
+    if spin {
+        cx.preempt_disabled(rcu)
+    } else {
+        cx.might_sleep(&format!("{op}({name})"), false);
+        None
+    }
+}
+
 fn oob<T>(m: &StdMutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
@@ -413,12 +430,7 @@ impl KMutex {
                 format!("{} taken twice at {}", self.name, cx.whereabouts()),
             ));
         }
-        let preempt = if self.spin {
-            cx.preempt_disabled(self.rcu)
-        } else {
-            cx.might_sleep(&format!("mutex_lock({})", self.name), false);
-            None
-        };
+        let preempt = preempt_or_might_sleep(cx, self.spin, self.rcu, "mutex_lock", &self.name);
         let g = acquire(
             cx,
             &self.name,
@@ -577,12 +589,7 @@ impl KRwLock {
     }
 
     fn preempt(&self, cx: &Cx, op: &str) -> Option<PreemptDisabled> {
-        if self.spin {
-            cx.preempt_disabled(self.rcu)
-        } else {
-            cx.might_sleep(&format!("{op}({})", self.name), false);
-            None
-        }
+        preempt_or_might_sleep(cx, self.spin, self.rcu, op, &self.name)
     }
 
     fn check_recursion(&self, cx: &Cx) {
